@@ -1,0 +1,52 @@
+//! The HTML shell and the route tree: storefront pages and the /admin dashboard.
+
+use crate::{
+    admin::AdminOverview,
+    catalog::pages::HomePage,
+    layouts::{AdminLayout, StorefrontFrame, StorefrontLayout},
+    ui::StatusPage,
+};
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet};
+use leptos_router::{
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
+};
+
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <AutoReload options=options.clone()/>
+                <HydrationScripts options islands=true/>
+                <MetaTags/>
+            </head>
+            <body class="bg-white text-stone-900 antialiased">
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/larkspur.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Meta name="theme-color" content="#064e3b"/>
+        <Router>
+            <Routes fallback=|| view! { <StorefrontFrame><StatusPage status=404/></StorefrontFrame> }>
+                <ParentRoute path=path!("") view=StorefrontLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=HomePage/>
+                </ParentRoute>
+                <ParentRoute path=path!("admin") view=AdminLayout ssr=SsrMode::Async>
+                    <Route path=path!("") view=AdminOverview/>
+                </ParentRoute>
+            </Routes>
+        </Router>
+    }
+}

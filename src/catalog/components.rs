@@ -1,0 +1,55 @@
+//! Catalogue pieces shared by pages and islands.
+
+use super::types::ProductCard;
+use crate::ui::{Price, Rating};
+use leptos::prelude::*;
+
+#[component]
+pub fn ProductTile(card: ProductCard) -> impl IntoView {
+    let href = format!("/p/{}", card.slug);
+    let swatches = card.swatches.clone();
+    let more = swatches.len().saturating_sub(5);
+    view! {
+        <li class="group flex flex-col">
+            <a href=href class="block rounded-xl focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-emerald-700">
+                <div class="aspect-[4/5] overflow-hidden rounded-xl bg-stone-100">
+                    {card.image_url.clone().map(|src| view! {
+                        <img src=src alt=card.image_alt.clone() loading="lazy" width="400" height="500"
+                            class="h-full w-full object-cover transition duration-300 group-hover:scale-[1.03]"/>
+                    })}
+                </div>
+                <h3 class="mt-3 text-sm font-medium text-stone-900 group-hover:underline" data-testid="product-name">
+                    {card.name.clone()}
+                </h3>
+            </a>
+            <Price price=card.price.clone() compare_at=card.compare_at.clone()/>
+            <Rating avg_x10=card.rating_avg_x10 count=card.rating_count/>
+            {(!swatches.is_empty()).then(|| view! {
+                <ul class="mt-2 flex items-center gap-1.5" aria-label="Colours">
+                    {swatches.into_iter().take(5).map(|s| {
+                        let style = format!("background-color:{}", s.hex);
+                        let title = s.name.clone();
+                        view! {
+                            <li class="h-3.5 w-3.5 rounded-full ring-1 ring-black/15" style=style title=title>
+                                <span class="sr-only">{s.name}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                    {(more > 0).then(|| view! { <li class="text-xs text-stone-500">{format!("+{more}")}</li> })}
+                </ul>
+            })}
+        </li>
+    }
+}
+
+/// The grid every product listing uses.
+pub const PRODUCT_GRID: &str = "grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 lg:grid-cols-4 sm:gap-x-6";
+
+#[component]
+pub fn ProductGrid(cards: Vec<ProductCard>, #[prop(into)] label: String) -> impl IntoView {
+    view! {
+        <ul class=PRODUCT_GRID aria-label=label>
+            {cards.into_iter().map(|card| view! { <ProductTile card/> }).collect_view()}
+        </ul>
+    }
+}

@@ -1,0 +1,8 @@
+//! The catalogue: products, categories, collections and the storefront pages that show them.
+
+pub mod api;
+pub mod components;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod types;

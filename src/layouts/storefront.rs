@@ -1,0 +1,147 @@
+use crate::{auth::Viewer, catalog::types::CategoryLink, error::AppError};
+use leptos::prelude::*;
+use leptos_router::components::Outlet;
+use serde::{Deserialize, Serialize};
+
+/// What the header needs, loaded in one server call per page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeaderData {
+    pub categories: Vec<CategoryLink>,
+    pub viewer: Viewer,
+    pub cart_count: i64,
+}
+
+#[server]
+pub async fn get_header() -> Result<HeaderData, AppError> {
+    use crate::{cart, catalog, server::ctx};
+    ctx::respond(async {
+        let db = ctx::state()?.db;
+        let categories = catalog::server::nav_categories(&db).await?;
+        // The header must render even while Redis is away: fall back to an anonymous view.
+        let session = match ctx::session().await?.data().await {
+            Ok(data) => data,
+            Err(err) => {
+                tracing::warn!(error = %err, "rendering header without session");
+                Default::default()
+            }
+        };
+        let cart_count = cart::server::item_count(&db, &session).await?;
+        Ok(HeaderData { categories, viewer: Viewer { user_id: session.user_id, role: session.role }, cart_count })
+    })
+    .await
+}
+
+#[component]
+pub fn StorefrontLayout() -> impl IntoView {
+    view! { <StorefrontFrame><Outlet/></StorefrontFrame> }
+}
+
+#[component]
+pub fn StorefrontFrame(children: Children) -> impl IntoView {
+    let header = Resource::new(|| (), |_| get_header());
+    view! {
+        <a href="#main" class="sr-only focus:not-sr-only focus:absolute focus:left-4 focus:top-4 focus:z-50 focus:rounded focus:bg-white focus:px-4 focus:py-2 focus:shadow">
+            "Skip to content"
+        </a>
+        <div class="bg-emerald-900 px-4 py-2 text-center text-xs font-medium text-emerald-50">
+            "Free shipping on orders over $75 · 30-day returns"
+        </div>
+        <Suspense fallback=|| view! { <header class="h-16 border-b border-stone-200 bg-white"></header> }>
+            {move || header.get().map(|result| view! { <SiteHeader data=result.ok()/> })}
+        </Suspense>
+        <main id="main" class="min-h-[60vh]">{children()}</main>
+        <Suspense fallback=|| ()>
+            {move || header.get().map(|result| view! {
+                <SiteFooter categories=result.map(|d| d.categories).unwrap_or_default()/>
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
+    let (categories, viewer, cart_count) = match data {
+        Some(d) => (d.categories, Some(d.viewer), d.cart_count),
+        None => (Vec::new(), None, 0),
+    };
+    let signed_in = viewer.as_ref().is_some_and(|v| v.user_id.is_some());
+    let is_staff = viewer.as_ref().and_then(|v| v.role).is_some_and(|r| r.is_staff());
+    let nav_links = move |class: &'static str| {
+        categories
+            .iter()
+            .map(|c| view! { <li><a href=format!("/c/{}", c.slug) class=class>{c.name.clone()}</a></li> })
+            .collect_view()
+    };
+    let desktop_nav = nav_links("rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700");
+    let mobile_nav = nav_links("whitespace-nowrap rounded-full border border-stone-200 px-3 py-1 text-sm text-stone-700 hover:border-emerald-700");
+    view! {
+        <header class="sticky top-0 z-30 border-b border-stone-200 bg-white/95 backdrop-blur">
+            <div class="mx-auto flex h-16 max-w-7xl items-center gap-4 px-4 sm:px-6 lg:px-8">
+                <a href="/" class="shrink-0 text-xl font-semibold tracking-tight text-stone-900 focus-visible:outline-2 focus-visible:outline-emerald-700" aria-label="Larkspur home">
+                    <span class="text-emerald-800">"✿"</span>" Larkspur"
+                </a>
+                <nav aria-label="Categories" class="hidden flex-1 lg:block">
+                    <ul class="flex items-center gap-1">{desktop_nav}</ul>
+                </nav>
+                <form action="/search" method="get" role="search" class="ml-auto flex min-w-0 flex-1 items-center lg:max-w-xs">
+                    <label for="site-search" class="sr-only">"Search products"</label>
+                    <input id="site-search" name="q" type="search" placeholder="Search products" autocomplete="off"
+                        class="w-full min-w-0 rounded-full border border-stone-300 bg-stone-50 px-4 py-2 text-sm placeholder:text-stone-500 focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700"/>
+                </form>
+                <nav aria-label="Account" class="flex shrink-0 items-center gap-1 sm:gap-3">
+                    {is_staff.then(|| view! {
+                        <a href="/admin" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 sm:block">"Dashboard"</a>
+                    })}
+                    <a href=if signed_in { "/account" } else { "/sign-in" }
+                        class="rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700">
+                        {if signed_in { "Account" } else { "Sign in" }}
+                    </a>
+                    <a href="/cart" class="relative rounded px-2 py-1 text-sm font-medium text-stone-900 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700"
+                        aria-label=format!("Cart, {cart_count} item{}", if cart_count == 1 { "" } else { "s" })>
+                        "Cart"
+                        <span data-testid="cart-count" class="ml-1 inline-flex min-w-5 justify-center rounded-full bg-stone-900 px-1.5 text-xs font-semibold text-white">{cart_count}</span>
+                    </a>
+                </nav>
+            </div>
+            <nav aria-label="Categories" class="border-t border-stone-100 lg:hidden">
+                <ul class="mx-auto flex max-w-7xl gap-2 overflow-x-auto px-4 py-2 sm:px-6">{mobile_nav}</ul>
+            </nav>
+        </header>
+    }
+}
+
+#[component]
+fn SiteFooter(categories: Vec<CategoryLink>) -> impl IntoView {
+    let link = "text-sm text-stone-300 hover:text-white focus-visible:outline-2 focus-visible:outline-white";
+    view! {
+        <footer class="mt-16 bg-stone-900 text-stone-200">
+            <div class="mx-auto grid max-w-7xl gap-8 px-4 py-12 sm:grid-cols-2 sm:px-6 lg:grid-cols-4 lg:px-8">
+                <div>
+                    <p class="text-lg font-semibold text-white">"✿ Larkspur"</p>
+                    <p class="mt-2 text-sm text-stone-400">"Considered clothing and everyday tech, made to be used for years."</p>
+                </div>
+                <nav aria-labelledby="footer-shop">
+                    <h2 id="footer-shop" class="text-sm font-semibold text-white">"Shop"</h2>
+                    <ul class="mt-3 space-y-2">
+                        {categories.into_iter().map(|c| view! { <li><a href=format!("/c/{}", c.slug) class=link>{c.name}</a></li> }).collect_view()}
+                    </ul>
+                </nav>
+                <nav aria-labelledby="footer-help">
+                    <h2 id="footer-help" class="text-sm font-semibold text-white">"Help"</h2>
+                    <ul class="mt-3 space-y-2">
+                        <li><a href="/account/orders" class=link>"Track an order"</a></li>
+                        <li><a href="/account" class=link>"Your account"</a></li>
+                        <li><a href="/journal" class=link>"Journal"</a></li>
+                    </ul>
+                </nav>
+                <div>
+                    <h2 class="text-sm font-semibold text-white">"Our promise"</h2>
+                    <p class="mt-3 text-sm text-stone-400">"Free shipping over $75, 30-day returns and secure checkout."</p>
+                </div>
+            </div>
+            <div class="border-t border-stone-800 px-4 py-6 text-center text-xs text-stone-400">
+                "© 2026 Larkspur. All prices include VAT where applicable."
+            </div>
+        </footer>
+    }
+}

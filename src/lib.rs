@@ -1,0 +1,22 @@
+//! Larkspur: a server-rendered web store. The same crate builds the server (`ssr`) and the
+//! browser bundle (`hydrate`); in the browser only `#[island]` components come alive.
+#![recursion_limit = "256"]
+
+pub mod admin;
+pub mod app;
+pub mod auth;
+pub mod cart;
+pub mod catalog;
+pub mod error;
+pub mod layouts;
+pub mod money;
+#[cfg(feature = "ssr")]
+pub mod server;
+pub mod ui;
+
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_islands();
+}

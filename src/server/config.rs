@@ -1,0 +1,374 @@
+//! Typed configuration read once from the environment at start-up. A missing or malformed
+//! variable stops the process with a message naming it. Secrets are wrapped so that
+//! `Debug` output (and therefore logs) never shows them.
+
+use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub variable: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "configuration variable {}: {}", self.variable, self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthProvider {
+    pub client_id: String,
+    pub client_secret: Secret,
+    pub auth_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct StripeConfig {
+    pub secret_key: Secret,
+    pub webhook_secret: Secret,
+    pub api_base: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SmsConfig {
+    pub api_base: String,
+    pub account_sid: String,
+    pub auth_token: Secret,
+    pub from: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    pub redis_url: Secret,
+    /// Public origin of the store, without a trailing slash (canonical URLs, emails, cookies).
+    pub site_url: String,
+    pub listen_addr: SocketAddr,
+    pub session_idle_minutes: i64,
+    /// Trust `X-Forwarded-For` for the client address (only behind a proxy you control).
+    pub trust_proxy: bool,
+    pub media_dir: PathBuf,
+    pub outbox_dir: PathBuf,
+    /// `smtp://user:pass@host:port` or `smtps://…`; without it mail goes to `outbox_dir`.
+    pub smtp_url: Option<Secret>,
+    pub mail_from: String,
+    pub sms: Option<SmsConfig>,
+    pub stripe: Option<StripeConfig>,
+    pub google: Option<OAuthProvider>,
+    pub facebook: Option<OAuthProvider>,
+    pub log_format: LogFormat,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Parses from any source of variables (the tests pass a map).
+    pub fn from_map(vars: &HashMap<&str, &str>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).map(|v| v.to_string()))
+    }
+
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let vars = Vars(&get);
+        let site_url = vars.url("SITE_URL", Some("http://127.0.0.1:3000"))?;
+        let smtp_url = vars.optional("SMTP_URL").map(Secret::new);
+        if let Some(url) = &smtp_url {
+            if !(url.expose().starts_with("smtp://") || url.expose().starts_with("smtps://")) {
+                return Err(vars.error("SMTP_URL", "must start with smtp:// or smtps://"));
+            }
+        }
+        Ok(Self {
+            database_url: Secret::new(vars.postgres_url("DATABASE_URL")?),
+            database_max_connections: vars.parse("DATABASE_MAX_CONNECTIONS", 10u32)?,
+            redis_url: Secret::new(vars.redis_url("REDIS_URL")?),
+            listen_addr: vars.parse("LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
+            session_idle_minutes: vars.parse_positive("SESSION_IDLE_MINUTES", 7 * 24 * 60)?,
+            trust_proxy: vars.bool("TRUST_PROXY", false)?,
+            media_dir: PathBuf::from(vars.optional("MEDIA_DIR").unwrap_or_else(|| "media".into())),
+            outbox_dir: PathBuf::from(vars.optional("OUTBOX_DIR").unwrap_or_else(|| "outbox".into())),
+            smtp_url,
+            mail_from: vars.optional("MAIL_FROM").unwrap_or_else(|| "Larkspur <shop@localhost>".into()),
+            sms: vars.sms()?,
+            stripe: vars.stripe()?,
+            google: vars.oauth("GOOGLE", GOOGLE_DEFAULTS)?,
+            facebook: vars.oauth("FACEBOOK", FACEBOOK_DEFAULTS)?,
+            log_format: match vars.optional("LOG_FORMAT").as_deref() {
+                None | Some("pretty") => LogFormat::Pretty,
+                Some("json") => LogFormat::Json,
+                Some(_) => return Err(vars.error("LOG_FORMAT", "must be `pretty` or `json`")),
+            },
+            site_url,
+        })
+    }
+
+    pub fn site_is_https(&self) -> bool {
+        self.site_url.starts_with("https://")
+    }
+}
+
+const GOOGLE_DEFAULTS: [&str; 3] = [
+    "https://accounts.google.com/o/oauth2/v2/auth",
+    "https://oauth2.googleapis.com/token",
+    "https://openidconnect.googleapis.com/v1/userinfo",
+];
+const FACEBOOK_DEFAULTS: [&str; 3] = [
+    "https://www.facebook.com/v19.0/dialog/oauth",
+    "https://graph.facebook.com/v19.0/oauth/access_token",
+    "https://graph.facebook.com/me?fields=id,name,email",
+];
+
+struct Vars<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Vars<'_> {
+    fn optional(&self, name: &str) -> Option<String> {
+        (self.0)(name).map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    }
+
+    fn error(&self, variable: &'static str, message: impl Into<String>) -> ConfigError {
+        ConfigError { variable, message: message.into() }
+    }
+
+    fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or_else(|| self.error(name, "is required but not set"))
+    }
+
+    fn parse<T: FromStr>(&self, name: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.optional(name) {
+            None => Ok(default),
+            Some(raw) => raw.parse().map_err(|e| self.error(name, format!("`{raw}` is invalid: {e}"))),
+        }
+    }
+
+    fn parse_positive(&self, name: &'static str, default: i64) -> Result<i64, ConfigError> {
+        let value = self.parse(name, default)?;
+        if value > 0 {
+            Ok(value)
+        } else {
+            Err(self.error(name, "must be a positive number"))
+        }
+    }
+
+    fn bool(&self, name: &'static str, default: bool) -> Result<bool, ConfigError> {
+        match self.optional(name).as_deref() {
+            None => Ok(default),
+            Some("1" | "true" | "yes") => Ok(true),
+            Some("0" | "false" | "no") => Ok(false),
+            Some(other) => Err(self.error(name, format!("`{other}` is not true/false"))),
+        }
+    }
+
+    fn url(&self, name: &'static str, default: Option<&str>) -> Result<String, ConfigError> {
+        let raw = match (self.optional(name), default) {
+            (Some(v), _) => v,
+            (None, Some(d)) => d.to_owned(),
+            (None, None) => return Err(self.error(name, "is required but not set")),
+        };
+        let rest = raw
+            .strip_prefix("https://")
+            .or_else(|| raw.strip_prefix("http://"))
+            .ok_or_else(|| self.error(name, "must start with http:// or https://"))?;
+        if rest.is_empty() || rest.contains(char::is_whitespace) {
+            return Err(self.error(name, "must be an absolute URL with a host"));
+        }
+        Ok(raw.trim_end_matches('/').to_owned())
+    }
+
+    fn postgres_url(&self, name: &'static str) -> Result<String, ConfigError> {
+        let url = self.required(name)?;
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(url)
+        } else {
+            Err(self.error(name, "must be a postgres:// URL"))
+        }
+    }
+
+    fn redis_url(&self, name: &'static str) -> Result<String, ConfigError> {
+        let url = self.required(name)?;
+        if url.starts_with("redis://") || url.starts_with("rediss://") {
+            Ok(url)
+        } else {
+            Err(self.error(name, "must be a redis:// or rediss:// URL"))
+        }
+    }
+
+    /// Settings that only make sense together: all present, or all absent.
+    fn group<const N: usize>(&self, names: [&'static str; N]) -> Result<Option<[String; N]>, ConfigError> {
+        let values = names.map(|n| self.optional(n));
+        if values.iter().all(Option::is_none) {
+            return Ok(None);
+        }
+        if let Some(i) = values.iter().position(Option::is_none) {
+            let others = names.iter().filter(|n| **n != names[i]).copied().collect::<Vec<_>>().join(", ");
+            return Err(self.error(names[i], format!("must be set together with {others}")));
+        }
+        Ok(Some(values.map(Option::unwrap)))
+    }
+
+    fn stripe(&self) -> Result<Option<StripeConfig>, ConfigError> {
+        let Some([secret_key, webhook_secret]) = self.group(["STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"])? else {
+            return Ok(None);
+        };
+        if !secret_key.starts_with("sk_") {
+            return Err(self.error("STRIPE_SECRET_KEY", "must be a Stripe secret key (sk_…)"));
+        }
+        Ok(Some(StripeConfig {
+            secret_key: Secret::new(secret_key),
+            webhook_secret: Secret::new(webhook_secret),
+            api_base: self.url("STRIPE_API_BASE", Some("https://api.stripe.com"))?,
+        }))
+    }
+
+    fn sms(&self) -> Result<Option<SmsConfig>, ConfigError> {
+        let Some([account_sid, auth_token, from]) = self.group(["SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"])? else {
+            return Ok(None);
+        };
+        Ok(Some(SmsConfig {
+            api_base: self.url("SMS_API_BASE", Some("https://api.twilio.com"))?,
+            account_sid,
+            auth_token: Secret::new(auth_token),
+            from,
+        }))
+    }
+
+    fn oauth(&self, prefix: &'static str, defaults: [&str; 3]) -> Result<Option<OAuthProvider>, ConfigError> {
+        let (id, secret, auth, token, userinfo) = match prefix {
+            "GOOGLE" => ("GOOGLE_CLIENT_ID", "GOOGLE_CLIENT_SECRET", "GOOGLE_AUTH_URL", "GOOGLE_TOKEN_URL", "GOOGLE_USERINFO_URL"),
+            _ => ("FACEBOOK_CLIENT_ID", "FACEBOOK_CLIENT_SECRET", "FACEBOOK_AUTH_URL", "FACEBOOK_TOKEN_URL", "FACEBOOK_USERINFO_URL"),
+        };
+        let Some([client_id, client_secret]) = self.group([id, secret])? else {
+            return Ok(None);
+        };
+        Ok(Some(OAuthProvider {
+            client_id,
+            client_secret: Secret::new(client_secret),
+            auth_url: self.url(auth, Some(defaults[0]))?,
+            token_url: self.url(token, Some(defaults[1]))?,
+            userinfo_url: self.url(userinfo, Some(defaults[2]))?,
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> HashMap<&'static str, &'static str> {
+        HashMap::from([
+            ("DATABASE_URL", "postgres://postgres@127.0.0.1/larkspur"),
+            ("REDIS_URL", "redis://127.0.0.1:6379"),
+        ])
+    }
+
+    fn error_for(extra: &[(&'static str, &'static str)]) -> ConfigError {
+        let mut vars = base();
+        vars.extend(extra.iter().copied());
+        Config::from_map(&vars).expect_err("config should be rejected")
+    }
+
+    #[test]
+    fn minimal_environment_gets_defaults() {
+        let config = Config::from_map(&base()).unwrap();
+        assert_eq!(config.site_url, "http://127.0.0.1:3000");
+        assert_eq!(config.listen_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(config.session_idle_minutes, 10080);
+        assert!(config.stripe.is_none() && config.google.is_none() && config.smtp_url.is_none());
+        assert!(!config.site_is_https());
+    }
+
+    #[test]
+    fn missing_required_variables_are_named() {
+        let err = Config::from_map(&HashMap::from([("REDIS_URL", "redis://x")])).unwrap_err();
+        assert_eq!(err.variable, "DATABASE_URL");
+        let err = Config::from_map(&HashMap::from([("DATABASE_URL", "postgres://x/db")])).unwrap_err();
+        assert_eq!(err.variable, "REDIS_URL");
+        assert!(err.to_string().contains("REDIS_URL"));
+    }
+
+    #[test]
+    fn malformed_values_are_rejected_with_their_name() {
+        assert_eq!(error_for(&[("DATABASE_URL", "mysql://x")]).variable, "DATABASE_URL");
+        assert_eq!(error_for(&[("REDIS_URL", "localhost:6379")]).variable, "REDIS_URL");
+        assert_eq!(error_for(&[("LISTEN_ADDR", "port 80")]).variable, "LISTEN_ADDR");
+        assert_eq!(error_for(&[("SITE_URL", "shop.example")]).variable, "SITE_URL");
+        assert_eq!(error_for(&[("SESSION_IDLE_MINUTES", "0")]).variable, "SESSION_IDLE_MINUTES");
+        assert_eq!(error_for(&[("DATABASE_MAX_CONNECTIONS", "many")]).variable, "DATABASE_MAX_CONNECTIONS");
+        assert_eq!(error_for(&[("TRUST_PROXY", "maybe")]).variable, "TRUST_PROXY");
+        assert_eq!(error_for(&[("LOG_FORMAT", "xml")]).variable, "LOG_FORMAT");
+        assert_eq!(error_for(&[("SMTP_URL", "http://mail")]).variable, "SMTP_URL");
+    }
+
+    #[test]
+    fn grouped_settings_must_come_together() {
+        let err = error_for(&[("STRIPE_SECRET_KEY", "sk_test_1")]);
+        assert_eq!(err.variable, "STRIPE_WEBHOOK_SECRET");
+        let err = error_for(&[("STRIPE_SECRET_KEY", "pk_test_1"), ("STRIPE_WEBHOOK_SECRET", "whsec_1")]);
+        assert_eq!(err.variable, "STRIPE_SECRET_KEY");
+        let err = error_for(&[("GOOGLE_CLIENT_SECRET", "s")]);
+        assert_eq!(err.variable, "GOOGLE_CLIENT_ID");
+    }
+
+    #[test]
+    fn provider_urls_are_configurable() {
+        let mut vars = base();
+        vars.extend([
+            ("GOOGLE_CLIENT_ID", "id"),
+            ("GOOGLE_CLIENT_SECRET", "secret"),
+            ("GOOGLE_AUTH_URL", "http://localhost:8080/authorize/"),
+            ("SITE_URL", "https://shop.example/"),
+        ]);
+        let config = Config::from_map(&vars).unwrap();
+        let google = config.google.unwrap();
+        assert_eq!(google.auth_url, "http://localhost:8080/authorize");
+        assert_eq!(google.token_url, GOOGLE_DEFAULTS[1]);
+        assert_eq!(config.site_url, "https://shop.example");
+        assert!(config.site_is_https());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let mut vars = base();
+        vars.extend([("STRIPE_SECRET_KEY", "sk_live_topsecret"), ("STRIPE_WEBHOOK_SECRET", "whsec_hidden")]);
+        let config = Config::from_map(&vars).unwrap();
+        let printed = format!("{config:?}");
+        assert!(!printed.contains("topsecret") && !printed.contains("whsec_hidden"));
+        assert!(!printed.contains("postgres@127.0.0.1"));
+        assert_eq!(config.stripe.unwrap().secret_key.expose(), "sk_live_topsecret");
+    }
+}

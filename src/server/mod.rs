@@ -1,0 +1,11 @@
+//! Server-only infrastructure: configuration, state, start-up, sessions, health, seeding.
+
+pub mod cli;
+pub mod config;
+pub mod ctx;
+pub mod health;
+pub mod seed;
+pub mod session;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,158 @@
+//! Builds the application: database, Redis, sessions, routes and middleware. Tests call
+//! [`Application::build`] with port 0 to run the real server.
+
+use super::{config::Config, health, state::AppState};
+use crate::app::{shell, App};
+use anyhow::Context;
+use axum::{
+    http::{header, HeaderValue},
+    routing::get,
+    Router,
+};
+use fred::prelude::{Builder as RedisBuilder, ClientLike, Config as RedisConfig, ReconnectPolicy};
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use sqlx::{postgres::PgPoolOptions, PgPool};
+use std::{sync::Arc, time::Duration};
+use tokio::net::TcpListener;
+use tower_http::{
+    services::ServeDir,
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+use tower_sessions::{cookie::SameSite, Expiry, SessionManagerLayer};
+use tower_sessions_redis_store::RedisStore;
+
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+pub async fn connect_database(config: &Config) -> anyhow::Result<PgPool> {
+    PgPoolOptions::new()
+        .max_connections(config.database_max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(config.database_url.expose())
+        .await
+        .context("cannot connect to PostgreSQL (DATABASE_URL)")
+}
+
+pub async fn migrate(db: &PgPool) -> anyhow::Result<()> {
+    MIGRATOR.run(db).await.context("applying database migrations")
+}
+
+/// A Redis pool that keeps reconnecting forever and fails commands fast while Redis is
+/// away, so pages degrade to an error message instead of hanging.
+pub async fn connect_redis(config: &Config) -> anyhow::Result<fred::prelude::Pool> {
+    let redis_config = RedisConfig::from_url(config.redis_url.expose()).context("REDIS_URL is not a valid Redis URL")?;
+    let pool = RedisBuilder::from_config(redis_config)
+        .with_performance_config(|p| p.default_command_timeout = Duration::from_secs(2))
+        .with_connection_config(|c| {
+            c.connection_timeout = Duration::from_secs(2);
+            c.max_command_attempts = 2;
+        })
+        .set_policy(ReconnectPolicy::new_exponential(0, 100, 5_000, 2))
+        .build_pool(4)
+        .context("building the Redis pool")?;
+    pool.connect();
+    if tokio::time::timeout(Duration::from_secs(5), pool.wait_for_connect()).await.is_err() {
+        tracing::warn!("Redis is not reachable yet; sessions fail until it answers");
+    }
+    Ok(pool)
+}
+
+pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
+    // Leptos.toml holds the runtime defaults; cargo-leptos and LEPTOS_* variables override.
+    let conf = get_configuration(Some("Leptos.toml")).context("reading Leptos.toml")?;
+    Ok(conf.leptos_options)
+}
+
+pub fn router(state: AppState) -> Router {
+    let config = state.config.clone();
+    let routes = generate_route_list(App);
+    let sessions = SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
+        .with_name("larkspur_session")
+        .with_http_only(true)
+        .with_same_site(SameSite::Lax)
+        .with_secure(config.site_is_https())
+        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(
+            config.session_idle_minutes,
+        )));
+    let media = Router::new()
+        .fallback_service(ServeDir::new(&config.media_dir))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
+        ));
+
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .nest("/media", media)
+        .leptos_routes(&state, routes, {
+            let options = state.leptos_options.clone();
+            move || shell(options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(sessions)
+        .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header_default(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
+        .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header_default(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+// Inline scripts are Leptos' hydration bootstrap; 'wasm-unsafe-eval' lets the bundle load.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
+    style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
+    connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+
+fn header_default(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let db = connect_database(&config).await?;
+        migrate(&db).await?;
+        let redis = connect_redis(&config).await?;
+        let mut leptos_options = leptos_options()?;
+        leptos_options.site_addr = config.listen_addr;
+        let listener = TcpListener::bind(config.listen_addr)
+            .await
+            .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", config.listen_addr))?;
+        let state = AppState { leptos_options, db, redis, config: Arc::new(config) };
+        Ok(Self { listener, router: router(state) })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
+    }
+
+    pub async fn serve(self) -> anyhow::Result<()> {
+        tracing::info!(addr = %self.listener.local_addr()?, "Larkspur is serving");
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .context("server error")
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut sig) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            sig.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,91 @@
+//! The design system: small presentational pieces every page shares.
+
+use crate::{error::AppError, money::Money};
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+
+#[component]
+pub fn Price(price: Money, compare_at: Option<Money>) -> impl IntoView {
+    let on_sale = compare_at.is_some();
+    view! {
+        <p class="mt-1 flex items-baseline gap-2 text-sm">
+            <span class=if on_sale { "font-semibold text-red-700" } else { "font-semibold text-stone-900" }>
+                {on_sale.then(|| view! { <span class="sr-only">"Sale price "</span> })}
+                {price.to_string()}
+            </span>
+            {compare_at.map(|was| view! {
+                <s class="text-stone-500"><span class="sr-only">"Regular price "</span>{was.to_string()}</s>
+            })}
+        </p>
+    }
+}
+
+/// Star rating with an accessible label; nothing when there are no reviews yet.
+#[component]
+pub fn Rating(avg_x10: i32, count: i32) -> impl IntoView {
+    (count > 0).then(|| {
+        let label = format!("Rated {}.{} out of 5 from {} review{}", avg_x10 / 10, avg_x10 % 10, count, if count == 1 { "" } else { "s" });
+        let filled = ((avg_x10 + 5) / 10).clamp(0, 5) as usize;
+        view! {
+            <p class="mt-1 flex items-center gap-1 text-xs text-stone-600" aria-label=label.clone() title=label>
+                <span aria-hidden="true" class="tracking-tight text-amber-500">
+                    {"★".repeat(filled)}<span class="text-stone-300">{"★".repeat(5 - filled)}</span>
+                </span>
+                <span aria-hidden="true">{format!("({count})")}</span>
+            </p>
+        }
+    })
+}
+
+#[component]
+pub fn SectionHeading(#[prop(into)] id: String, #[prop(into)] title: String) -> impl IntoView {
+    view! { <h2 id=id class="text-2xl font-semibold tracking-tight text-stone-900">{title}</h2> }
+}
+
+/// An error inside a page that otherwise rendered: sets the response status too.
+#[component]
+pub fn ErrorNotice(error: AppError) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::ctx::set_status(error.status());
+    view! {
+        <div role="alert" class="mx-auto my-12 max-w-xl rounded-xl border border-red-200 bg-red-50 p-6 text-red-900">
+            <p class="font-semibold">"We couldn't load this page."</p>
+            <p class="mt-1 text-sm">{error.to_string()}</p>
+        </div>
+    }
+}
+
+/// Full-page status: 404, 403, 500, 503. Sets the HTTP status when rendered on the server.
+#[component]
+pub fn StatusPage(status: u16) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::ctx::set_status(status);
+    let (title, message) = match status {
+        401 => ("Please sign in", "You need to sign in to see this page."),
+        403 => ("Access denied", "Your account doesn't have permission to open this page."),
+        404 => ("Page not found", "We couldn't find the page you were looking for. It may have moved or no longer exists."),
+        503 => ("We'll be right back", "Part of the store is temporarily unavailable. Please try again in a moment."),
+        _ => ("Something went wrong", "An unexpected error happened on our side. Please try again."),
+    };
+    view! {
+        <Title text=format!("{title} — Larkspur")/>
+        <Meta name="robots" content="noindex"/>
+        <section class="mx-auto flex max-w-2xl flex-col items-center px-4 py-24 text-center" data-status=status>
+            <p class="text-sm font-semibold uppercase tracking-widest text-emerald-800">{format!("Error {status}")}</p>
+            <h1 class="mt-3 text-3xl font-semibold tracking-tight text-stone-900 sm:text-4xl">{title}</h1>
+            <p class="mt-4 text-stone-600">{message}</p>
+            <div class="mt-8 flex gap-3">
+                <a href="/" class="rounded-full bg-stone-900 px-5 py-2.5 text-sm font-semibold text-white hover:bg-stone-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700">"Back to the shop"</a>
+                {(status == 404).then(|| view! {
+                    <a href="/search" class="rounded-full border border-stone-300 px-5 py-2.5 text-sm font-semibold text-stone-900 hover:border-stone-900">"Search products"</a>
+                })}
+            </div>
+        </section>
+    }
+}
+
+/// Maps a failed page load to the matching status page.
+#[component]
+pub fn ErrorPage(error: AppError) -> impl IntoView {
+    view! { <StatusPage status=error.status()/> }
+}
