@@ -19,7 +19,7 @@ pub struct Overview {
 
 pub const STAFF: &[Role] = &[Role::Editor, Role::Admin];
 
-#[server]
+#[server(endpoint = "admin/access")]
 pub async fn get_staff_access() -> Result<StaffAccess, AppError> {
     use crate::{auth::server::require_role, server::ctx};
     ctx::respond(async {
@@ -29,7 +29,7 @@ pub async fn get_staff_access() -> Result<StaffAccess, AppError> {
     .await
 }
 
-#[server]
+#[server(endpoint = "admin/overview")]
 pub async fn get_overview() -> Result<Overview, AppError> {
     use crate::{auth::server::require_role, server::ctx};
     ctx::respond(async {

@@ -86,7 +86,7 @@ pub mod server {
     }
 }
 
-#[server]
+#[server(endpoint = "auth/viewer")]
 pub async fn get_viewer() -> Result<Viewer, AppError> {
     crate::server::ctx::respond(async {
         let data = crate::server::ctx::session().await?.data().await?;

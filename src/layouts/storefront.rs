@@ -11,7 +11,7 @@ pub struct HeaderData {
     pub cart_count: i64,
 }
 
-#[server]
+#[server(endpoint = "layout/header")]
 pub async fn get_header() -> Result<HeaderData, AppError> {
     use crate::{cart, catalog, server::ctx};
     ctx::respond(async {

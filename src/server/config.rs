@@ -354,7 +354,7 @@ mod tests {
             ("SITE_URL", "https://shop.example/"),
         ]);
         let config = Config::from_map(&vars).unwrap();
-        let google = config.google.unwrap();
+        let google = config.google.clone().unwrap();
         assert_eq!(google.auth_url, "http://localhost:8080/authorize");
         assert_eq!(google.token_url, GOOGLE_DEFAULTS[1]);
         assert_eq!(config.site_url, "https://shop.example");

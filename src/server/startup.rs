@@ -109,6 +109,14 @@ fn header_default(name: header::HeaderName, value: &'static str) -> SetResponseH
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
 
+/// The shared state for a configuration and an already migrated database.
+pub async fn app_state(config: Config, db: PgPool) -> anyhow::Result<AppState> {
+    let redis = connect_redis(&config).await?;
+    let mut leptos_options = leptos_options()?;
+    leptos_options.site_addr = config.listen_addr;
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config) })
+}
+
 pub struct Application {
     listener: TcpListener,
     router: Router,
@@ -118,13 +126,10 @@ impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = connect_database(&config).await?;
         migrate(&db).await?;
-        let redis = connect_redis(&config).await?;
-        let mut leptos_options = leptos_options()?;
-        leptos_options.site_addr = config.listen_addr;
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", config.listen_addr))?;
-        let state = AppState { leptos_options, db, redis, config: Arc::new(config) };
+        let state = app_state(config, db).await?;
         Ok(Self { listener, router: router(state) })
     }
 

@@ -1,0 +1,167 @@
+//! The real router against a fresh database (one per test) and the real Redis.
+#![cfg(feature = "ssr")]
+
+use axum::{
+    body::{to_bytes, Body},
+    http::{header, Request, StatusCode},
+    Router,
+};
+use larkspur::server::{config::Config, seed, startup};
+use sqlx::PgPool;
+use std::collections::HashMap;
+use tower::ServiceExt;
+
+struct Response {
+    status: StatusCode,
+    content_type: String,
+    body: String,
+}
+
+async fn app_with(db: PgPool, redis_url: &str) -> Router {
+    let media = std::env::temp_dir().join("larkspur-test-media");
+    let media_dir = media.to_string_lossy().into_owned();
+    let vars = HashMap::from([
+        ("DATABASE_URL", "postgres://unused-by-these-tests/db"),
+        ("REDIS_URL", redis_url),
+        ("MEDIA_DIR", media_dir.as_str()),
+    ]);
+    let config = Config::from_map(&vars).expect("test config");
+    seed::demo_store(&db, &config.media_dir).await.expect("seeding the demo store");
+    startup::router(startup::app_state(config, db).await.expect("app state"))
+}
+
+async fn app(db: PgPool) -> Router {
+    let redis = std::env::var("REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    app_with(db, &redis).await
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Response {
+    let response = app.clone().oneshot(request).await.expect("router is infallible");
+    let status = response.status();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("body");
+    Response { status, content_type, body: String::from_utf8_lossy(&bytes).into_owned() }
+}
+
+async fn get(app: &Router, uri: &str) -> Response {
+    send(app, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn home_page_is_rendered_on_the_server_with_products(db: PgPool) {
+    let app = app(db.clone()).await;
+    let newest: String = sqlx::query_scalar("select name from products order by created_at desc limit 1")
+        .fetch_one(&db).await.unwrap();
+    let res = get(&app, "/").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(res.content_type.starts_with("text/html"));
+    assert!(res.body.contains(&newest), "newest product `{newest}` is in the HTML");
+    assert!(res.body.contains("<title>Larkspur"), "page has a title");
+    assert!(res.body.contains("Show more"), "the new-arrivals island is rendered");
+    assert!(res.body.contains("<leptos-island"), "islands are marked for hydration");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn unknown_url_answers_404_with_the_404_page(db: PgPool) {
+    let app = app(db).await;
+    let res = get(&app, "/no/such/page").await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+    assert!(res.body.contains("Page not found"));
+    assert!(res.body.contains("Back to the shop"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn health_and_readiness(db: PgPool) {
+    let app = app(db).await;
+    let res = get(&app, "/healthz").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert_eq!(res.body, r#"{"status":"ok"}"#);
+    let res = get(&app, "/readyz").await;
+    assert_eq!(res.status, StatusCode::OK);
+    let body: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(body["checks"]["postgres"], "ok");
+    assert_eq!(body["checks"]["redis"], "ok");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn server_function_pages_through_new_arrivals(db: PgPool) {
+    let app = app(db).await;
+    let request = |offset: &str| {
+        Request::post("/api/catalog/new-arrivals")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+            .body(Body::from(format!("offset={offset}")))
+            .unwrap()
+    };
+    let res = send(&app, request("8")).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let page: Vec<serde_json::Value> = serde_json::from_str(&res.body).unwrap();
+    assert_eq!(page.len(), 8);
+    let res = send(&app, request("-1")).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "validation errors are 422");
+    assert!(res.body.contains("Offset must be between"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn admin_requires_a_signed_in_staff_member(db: PgPool) {
+    let app = app(db).await;
+    let res = get(&app, "/admin").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert!(res.body.contains("Please sign in"));
+    let res = send(&app, Request::post("/api/admin/overview").body(Body::empty()).unwrap()).await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn responses_carry_security_headers(db: PgPool) {
+    let app = app(db).await;
+    let response = app.clone().oneshot(Request::get("/").body(Body::empty()).unwrap()).await.unwrap();
+    let headers = response.headers();
+    assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+    assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+    assert!(headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap().contains("frame-ancestors 'none'"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn store_keeps_serving_while_redis_is_down(db: PgPool) {
+    // Nothing listens on port 1: every Redis command fails fast.
+    let app = app_with(db, "redis://127.0.0.1:1").await;
+    let res = get(&app, "/").await;
+    assert_eq!(res.status, StatusCode::OK, "pages that don't need the session still render");
+    assert!(res.body.contains("New arrivals"));
+    let res = get(&app, "/readyz").await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(res.body.contains(r#""redis":"unavailable""#));
+    // A returning visitor's session cookie makes the page read Redis.
+    let returning = Request::get("/admin")
+        .header(header::COOKIE, "larkspur_session=AAAAAAAAAAAAAAAAAAAAAA")
+        .body(Body::empty())
+        .unwrap();
+    let res = send(&app, returning).await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE, "session-dependent pages explain the outage");
+    assert!(res.body.contains("right back"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn seeding_twice_changes_nothing(db: PgPool) {
+    let media = std::env::temp_dir().join("larkspur-test-media");
+    seed::demo_store(&db, &media).await.unwrap();
+    let count = || sqlx::query_scalar::<_, i64>("select (select count(*) from products) + (select count(*) from product_sizes) + (select count(*) from users)").fetch_one(&db);
+    let first = count().await.unwrap();
+    seed::demo_store(&db, &media).await.unwrap();
+    assert_eq!(count().await.unwrap(), first);
+    let products: i64 = sqlx::query_scalar("select count(*) from products").fetch_one(&db).await.unwrap();
+    let categories: i64 = sqlx::query_scalar("select count(*) from categories").fetch_one(&db).await.unwrap();
+    assert!(products >= 60 && categories >= 6);
+    let added = seed::bulk_products(&db, 200).await.unwrap();
+    assert_eq!(added, 200 - products as u64);
+    assert_eq!(seed::bulk_products(&db, 200).await.unwrap(), 0, "bulk seeding is idempotent too");
+    let orphans: i64 = sqlx::query_scalar(
+        "select count(*) from products p where not exists (select 1 from product_colours pc where pc.product_id = p.id)",
+    ).fetch_one(&db).await.unwrap();
+    assert_eq!(orphans, 0, "every product has colours");
+}
