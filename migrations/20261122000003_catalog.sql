@@ -133,8 +133,9 @@ create table product_sizes (
     constraint product_sizes_colour_size_key unique (product_colour_id, size_id),
     constraint product_sizes_product_colour_id_fkey foreign key (product_colour_id) references product_colours (id) on delete cascade,
     constraint product_sizes_size_id_fkey foreign key (size_id) references sizes (id) on delete restrict,
+    -- Checks run in name order: stock_check reports a negative stock before stock_reserved_check.
     constraint product_sizes_stock_check check (stock >= 0),
-    constraint product_sizes_reserved_check check (reserved >= 0 and reserved <= stock)
+    constraint product_sizes_stock_reserved_check check (reserved >= 0 and reserved <= stock)
 );
 select manage_updated_at('product_sizes');
 create index product_sizes_size_id_idx on product_sizes (size_id, product_colour_id) where stock > reserved;

@@ -47,7 +47,7 @@ async fn reserving_more_than_stock_is_rejected(db: PgPool) {
     let id = product(&db, "reserved").await.unwrap();
     let variant = variant(&db, id, 2).await.unwrap();
     let err = sqlx::query("update product_sizes set reserved = 3 where id = $1").bind(variant).execute(&db).await.unwrap_err();
-    assert_eq!(constraint_of(err), "product_sizes_reserved_check");
+    assert_eq!(constraint_of(err), "product_sizes_stock_reserved_check");
 }
 
 #[sqlx::test(migrations = "./migrations")]
