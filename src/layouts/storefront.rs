@@ -76,19 +76,19 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
     let mobile_nav = nav_links("whitespace-nowrap rounded-full border border-stone-200 px-3 py-1 text-sm text-stone-700 hover:border-emerald-700");
     view! {
         <header class="sticky top-0 z-30 border-b border-stone-200 bg-white/95 backdrop-blur">
-            <div class="mx-auto flex h-16 max-w-7xl items-center gap-4 px-4 sm:px-6 lg:px-8">
+            <div class="mx-auto flex max-w-7xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3 sm:h-16 sm:flex-nowrap sm:py-0 sm:px-6 lg:px-8">
                 <a href="/" class="shrink-0 text-xl font-semibold tracking-tight text-stone-900 focus-visible:outline-2 focus-visible:outline-emerald-700" aria-label="Larkspur home">
                     <span class="text-emerald-800">"✿"</span>" Larkspur"
                 </a>
                 <nav aria-label="Categories" class="hidden flex-1 lg:block">
                     <ul class="flex items-center gap-1">{desktop_nav}</ul>
                 </nav>
-                <form action="/search" method="get" role="search" class="ml-auto flex min-w-0 flex-1 items-center lg:max-w-xs">
+                <form action="/search" method="get" role="search" class="order-last flex w-full min-w-0 items-center sm:order-none sm:ml-auto sm:w-auto sm:flex-1 lg:max-w-xs">
                     <label for="site-search" class="sr-only">"Search products"</label>
                     <input id="site-search" name="q" type="search" placeholder="Search products" autocomplete="off"
                         class="w-full min-w-0 rounded-full border border-stone-300 bg-stone-50 px-4 py-2 text-sm placeholder:text-stone-500 focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700"/>
                 </form>
-                <nav aria-label="Account" class="flex shrink-0 items-center gap-1 sm:gap-3">
+                <nav aria-label="Account" class="ml-auto flex shrink-0 items-center gap-1 sm:ml-0 sm:gap-3">
                     {is_staff.then(|| view! {
                         <a href="/admin" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 sm:block">"Dashboard"</a>
                     })}

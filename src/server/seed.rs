@@ -182,7 +182,8 @@ async fn seed_products(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<u32
             .bind(((seed >> 4) % 40) as i32)
             .bind({ let c = ((seed >> 4) % 40) as i32; c * 3 + (((seed >> 12) % (2 * c as u64 + 1)) as i32) })
             .bind(((seed >> 20) % 300) as i32)
-            .bind((i * 11) as i32)
+            // Interleave categories so "new arrivals" shows a mix.
+            .bind(((n * KINDS.len() + k) * 11) as i32)
             .fetch_optional(&mut **tx).await?;
             let Some(product_id) = product_id else { continue };
             added += 1;

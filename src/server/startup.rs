@@ -82,6 +82,9 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         ));
 
+    // HSTS only makes sense (and is only honoured) when the site is served over TLS.
+    let hsts = config.site_is_https().then(|| header_default(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
+
     Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -96,6 +99,7 @@ pub fn router(state: AppState) -> Router {
         .layer(header_default(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
         .layer(header_default(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(tower::util::option_layer(hsts))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
