@@ -165,3 +165,59 @@ async fn seeding_twice_changes_nothing(db: PgPool) {
     ).fetch_one(&db).await.unwrap();
     assert_eq!(orphans, 0, "every product has colours");
 }
+
+/// A private Redis on its own port, so the test can stop and restart it.
+struct OwnRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server is installed by scripts/bootstrap.sh");
+        Self { port, child }
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+async fn ready_status(app: &Router) -> StatusCode {
+    get(app, "/readyz").await.status
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn store_recovers_when_redis_returns(db: PgPool) {
+    let port = 16_379 + (std::process::id() % 1000) as u16;
+    let mut redis = OwnRedis::start(port);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let app = app_with(db, &format!("redis://127.0.0.1:{}", redis.port)).await;
+    assert_eq!(ready_status(&app).await, StatusCode::OK);
+
+    redis.stop();
+    assert_eq!(ready_status(&app).await, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(get(&app, "/").await.status, StatusCode::OK, "pages keep rendering during the outage");
+
+    let _redis = OwnRedis::start(port);
+    let mut recovered = false;
+    for _ in 0..50 {
+        if ready_status(&app).await == StatusCode::OK {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(recovered, "the Redis pool reconnects by itself");
+}
