@@ -7,15 +7,11 @@ create table devices (
     device_type     text not null default 'other',
     os              text not null default '',
     browser         text not null default '',
-    -- The device lock: consecutive invalid sign-in attempts and the lock they earned.
-    failed_attempts integer not null default 0,
-    locked_until    timestamptz,
     first_seen_at   timestamptz not null default now(),
     last_seen_at    timestamptz not null default now(),
     created_at      timestamptz not null default now(),
     updated_at      timestamptz not null default now(),
-    constraint devices_device_type_check check (device_type in ('desktop', 'mobile', 'tablet', 'bot', 'other')),
-    constraint devices_failed_attempts_check check (failed_attempts >= 0)
+    constraint devices_device_type_check check (device_type in ('desktop', 'mobile', 'tablet', 'bot', 'other'))
 );
 select manage_updated_at('devices');
 
@@ -40,6 +36,17 @@ create table users (
 );
 select manage_updated_at('users');
 create index users_role_idx on users (role) where role <> 'customer';
+
+-- The device lock: consecutive invalid sign-in attempts per subject ('device:<id>', or
+-- 'ip:<addr>' for visitors without a device) and the lock they earned. Lives in the
+-- database so every app instance sees the same counters.
+create table auth_throttles (
+    subject         text primary key,
+    failed_attempts integer not null default 0,
+    locked_until    timestamptz,
+    updated_at      timestamptz not null default now(),
+    constraint auth_throttles_failed_attempts_check check (failed_attempts >= 0)
+);
 
 -- A shopper who accepted cookies but has not signed in; owns carts, wishlists, likes.
 create table anonymous_users (

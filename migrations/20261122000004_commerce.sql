@@ -53,6 +53,7 @@ select manage_updated_at('addresses');
 create index addresses_user_id_idx on addresses (user_id) where user_id is not null;
 create index addresses_anonymous_user_id_idx on addresses (anonymous_user_id) where anonymous_user_id is not null;
 create unique index addresses_one_default_per_user_idx on addresses (user_id) where is_default and user_id is not null;
+create unique index addresses_one_default_per_anonymous_idx on addresses (anonymous_user_id) where is_default and anonymous_user_id is not null;
 
 -- A cart belongs to a user, an anonymous shopper, or (cookies rejected) only to the
 -- session that holds its id.

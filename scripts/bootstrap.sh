@@ -73,3 +73,10 @@ fi
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/larkspur}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
+# A per-machine secret for local runs, made once; production sets its own.
+if [ -z "${AUTH_SECRET:-}" ]; then
+  SECRET_FILE="$HOME/.cache/larkspur/dev-auth-secret"
+  [ -s "$SECRET_FILE" ] || (umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$SECRET_FILE")
+  AUTH_SECRET="$(cat "$SECRET_FILE")"
+  export AUTH_SECRET
+fi

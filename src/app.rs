@@ -2,6 +2,8 @@
 
 use crate::{
     admin::AdminOverview,
+    auth::pages::{AccountPage, MagicLinkPage, ResetPasswordPage, SignInPage, SignUpPage},
+    consent::components::CookieSettingsPage,
     catalog::pages::HomePage,
     layouts::{AdminLayout, StorefrontFrame, StorefrontLayout},
     ui::StatusPage,
@@ -42,6 +44,12 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <StorefrontFrame><StatusPage status=404/></StorefrontFrame> }>
                 <ParentRoute path=path!("") view=StorefrontLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage/>
+                    <Route path=path!("sign-in") view=SignInPage/>
+                    <Route path=path!("sign-up") view=SignUpPage/>
+                    <Route path=path!("reset-password") view=ResetPasswordPage/>
+                    <Route path=path!("auth/magic") view=MagicLinkPage/>
+                    <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("privacy/cookies") view=CookieSettingsPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AdminOverview/>

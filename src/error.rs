@@ -56,8 +56,10 @@ pub enum AppError {
     Conflict(String),
     #[error("Only {available} left in stock.")]
     OutOfStock { available: i32 },
-    #[error("Too many attempts. Please try again in {retry_after_secs} seconds.")]
+    #[error("Please wait {} before trying again.", human_duration(*retry_after_secs))]
     RateLimited { retry_after_secs: u64 },
+    #[error("Too many unsuccessful attempts from this device. It is locked for {} more.", human_duration(*retry_after_secs))]
+    DeviceLocked { retry_after_secs: u64 },
     #[error("The service is temporarily unavailable. Please try again shortly.")]
     Unavailable,
     #[error("Something went wrong on our side. Please try again.")]
@@ -80,7 +82,7 @@ impl AppError {
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::Conflict(_) | Self::OutOfStock { .. } => 409,
-            Self::RateLimited { .. } => 429,
+            Self::RateLimited { .. } | Self::DeviceLocked { .. } => 429,
             Self::Unavailable => 503,
             Self::Internal => 500,
         }
@@ -92,6 +94,16 @@ impl AppError {
             Self::Validation(errors) => errors.get(field).map(str::to_owned),
             _ => None,
         }
+    }
+}
+
+/// `4 minutes 30 seconds`, `1 minute`, `45 seconds`.
+pub fn human_duration(secs: u64) -> String {
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    match (secs / 60, secs % 60) {
+        (0, s) => plural(s, "second"),
+        (m, 0) => plural(m, "minute"),
+        (m, s) => format!("{} {}", plural(m, "minute"), plural(s, "second")),
     }
 }
 
@@ -171,6 +183,7 @@ mod tests {
             (AppError::Conflict("taken".into()), 409),
             (AppError::OutOfStock { available: 2 }, 409),
             (AppError::RateLimited { retry_after_secs: 30 }, 429),
+            (AppError::DeviceLocked { retry_after_secs: 300 }, 429),
             (AppError::Unavailable, 503),
             (AppError::Internal, 500),
         ];
@@ -184,6 +197,12 @@ mod tests {
         assert_eq!(AppError::NotFound("Product".into()).to_string(), "Product was not found.");
         assert_eq!(AppError::OutOfStock { available: 3 }.to_string(), "Only 3 left in stock.");
         assert!(!AppError::Internal.to_string().to_lowercase().contains("sql"));
+        assert_eq!(
+            AppError::DeviceLocked { retry_after_secs: 270 }.to_string(),
+            "Too many unsuccessful attempts from this device. It is locked for 4 minutes 30 seconds more."
+        );
+        assert_eq!(AppError::RateLimited { retry_after_secs: 60 }.to_string(), "Please wait 1 minute before trying again.");
+        assert_eq!(human_duration(1), "1 second");
     }
 
     #[test]

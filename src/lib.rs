@@ -7,6 +7,7 @@ pub mod app;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod consent;
 pub mod error;
 pub mod layouts;
 pub mod money;

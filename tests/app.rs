@@ -6,7 +6,7 @@ use axum::{
     http::{header, Request, StatusCode},
     Router,
 };
-use larkspur::server::{config::Config, seed, startup};
+use larkspur::server::{clock::SystemClock, config::Config, seed, startup};
 use sqlx::PgPool;
 use std::collections::HashMap;
 use tower::ServiceExt;
@@ -24,10 +24,11 @@ async fn app_with(db: PgPool, redis_url: &str) -> Router {
         ("DATABASE_URL", "postgres://unused-by-these-tests/db"),
         ("REDIS_URL", redis_url),
         ("MEDIA_DIR", media_dir.as_str()),
+        ("AUTH_SECRET", "test-secret-test-secret-test-secret!"),
     ]);
     let config = Config::from_map(&vars).expect("test config");
     seed::demo_store(&db, &config.media_dir).await.expect("seeding the demo store");
-    startup::router(startup::app_state(config, db).await.expect("app state"))
+    startup::router(startup::app_state(config, db, std::sync::Arc::new(SystemClock)).await.expect("app state"))
 }
 
 async fn app(db: PgPool) -> Router {

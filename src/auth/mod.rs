@@ -1,7 +1,10 @@
-//! Who is calling: roles and the signed-in viewer. Sign-in flows build on this.
+//! Identity: sign-up and sign-in by every method, sessions across devices, the device lock,
+//! roles, and the account page.
 
-use crate::error::AppError;
-use leptos::prelude::*;
+pub mod api;
+pub mod pages;
+pub mod types;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -46,54 +49,7 @@ pub struct Viewer {
 }
 
 #[cfg(feature = "ssr")]
-pub mod server {
-    use super::Role;
-    use crate::{error::AppError, server::ctx};
-    use argon2::{
-        password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
-        Argon2,
-    };
-    use uuid::Uuid;
-
-    /// Argon2id with the crate's recommended parameters, as a PHC string.
-    pub fn hash_password(password: &str) -> Result<String, AppError> {
-        let salt = SaltString::generate(&mut OsRng);
-        Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|e| AppError::internal(anyhow::anyhow!("hashing password: {e}")))
-    }
-
-    /// Constant-time comparison inside argon2; a malformed stored hash never matches.
-    pub fn verify_password(password: &str, stored: &str) -> bool {
-        PasswordHash::new(stored)
-            .map(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
-            .unwrap_or(false)
-    }
-
-    /// The signed-in user's id and role, or `Unauthorized`; `Forbidden` when the role is
-    /// not one of `allowed`. Every staff server function starts with this.
-    pub async fn require_role(allowed: &[Role]) -> Result<(Uuid, Role), AppError> {
-        let data = ctx::session().await?.data().await?;
-        let (Some(user_id), Some(role)) = (data.user_id, data.role) else {
-            return Err(AppError::Unauthorized);
-        };
-        if allowed.contains(&role) {
-            Ok((user_id, role))
-        } else {
-            Err(AppError::Forbidden)
-        }
-    }
-}
-
-#[server(endpoint = "auth/viewer")]
-pub async fn get_viewer() -> Result<Viewer, AppError> {
-    crate::server::ctx::respond(async {
-        let data = crate::server::ctx::session().await?.data().await?;
-        Ok(Viewer { user_id: data.user_id, role: data.role })
-    })
-    .await
-}
+pub mod server;
 
 #[cfg(test)]
 mod tests {

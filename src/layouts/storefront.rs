@@ -1,4 +1,9 @@
-use crate::{auth::Viewer, catalog::types::CategoryLink, error::AppError};
+use crate::{
+    auth::Viewer,
+    catalog::types::CategoryLink,
+    consent::{components::ConsentBanner, ConsentChoice},
+    error::AppError,
+};
 use leptos::prelude::*;
 use leptos_router::components::Outlet;
 use serde::{Deserialize, Serialize};
@@ -9,6 +14,8 @@ pub struct HeaderData {
     pub categories: Vec<CategoryLink>,
     pub viewer: Viewer,
     pub cart_count: i64,
+    /// `None` until the visitor has made a cookie choice (the banner shows).
+    pub consent: Option<ConsentChoice>,
 }
 
 #[server(endpoint = "layout/header")]
@@ -26,7 +33,10 @@ pub async fn get_header() -> Result<HeaderData, AppError> {
             }
         };
         let cart_count = cart::server::item_count(&db, &session).await?;
-        Ok(HeaderData { categories, viewer: Viewer { user_id: session.user_id, role: session.role }, cart_count })
+        let consent = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .as_ref()
+            .and_then(crate::consent::server::choice_from_parts);
+        Ok(HeaderData { categories, viewer: Viewer { user_id: session.user_id, role: session.role }, cart_count, consent })
     })
     .await
 }
@@ -51,8 +61,12 @@ pub fn StorefrontFrame(children: Children) -> impl IntoView {
         </Suspense>
         <main id="main" class="min-h-[60vh]">{children()}</main>
         <Suspense fallback=|| ()>
-            {move || header.get().map(|result| view! {
-                <SiteFooter categories=result.map(|d| d.categories).unwrap_or_default()/>
+            {move || header.get().map(|result| {
+                let ask_consent = result.as_ref().is_ok_and(|d| d.consent.is_none());
+                view! {
+                    <SiteFooter categories=result.map(|d| d.categories).unwrap_or_default()/>
+                    {ask_consent.then(|| view! { <ConsentBanner/> })}
+                }
             })}
         </Suspense>
     }
@@ -132,6 +146,7 @@ fn SiteFooter(categories: Vec<CategoryLink>) -> impl IntoView {
                         <li><a href="/account/orders" class=link>"Track an order"</a></li>
                         <li><a href="/account" class=link>"Your account"</a></li>
                         <li><a href="/journal" class=link>"Journal"</a></li>
+                        <li><a href="/privacy/cookies" class=link>"Cookie settings"</a></li>
                     </ul>
                 </nav>
                 <div>

@@ -77,6 +77,8 @@ pub struct Config {
     pub site_url: String,
     pub listen_addr: SocketAddr,
     pub session_idle_minutes: i64,
+    /// Keys the hashes of one-time codes and links (HMAC-SHA256); at least 32 characters.
+    pub auth_secret: Secret,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you control).
     pub trust_proxy: bool,
     pub media_dir: PathBuf,
@@ -117,6 +119,7 @@ impl Config {
             redis_url: Secret::new(vars.redis_url("REDIS_URL")?),
             listen_addr: vars.parse("LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
             session_idle_minutes: vars.parse_positive("SESSION_IDLE_MINUTES", 7 * 24 * 60)?,
+            auth_secret: Secret::new(vars.secret("AUTH_SECRET", 32)?),
             trust_proxy: vars.bool("TRUST_PROXY", false)?,
             media_dir: PathBuf::from(vars.optional("MEDIA_DIR").unwrap_or_else(|| "media".into())),
             outbox_dir: PathBuf::from(vars.optional("OUTBOX_DIR").unwrap_or_else(|| "outbox".into())),
@@ -210,6 +213,14 @@ impl Vars<'_> {
         Ok(raw.trim_end_matches('/').to_owned())
     }
 
+    fn secret(&self, name: &'static str, min_len: usize) -> Result<String, ConfigError> {
+        let value = self.required(name)?;
+        if value.len() < min_len {
+            return Err(self.error(name, format!("must be at least {min_len} characters")));
+        }
+        Ok(value)
+    }
+
     fn postgres_url(&self, name: &'static str) -> Result<String, ConfigError> {
         let url = self.required(name)?;
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -293,6 +304,7 @@ mod tests {
         HashMap::from([
             ("DATABASE_URL", "postgres://postgres@127.0.0.1/larkspur"),
             ("REDIS_URL", "redis://127.0.0.1:6379"),
+            ("AUTH_SECRET", "0123456789abcdef0123456789abcdef"),
         ])
     }
 
@@ -316,6 +328,9 @@ mod tests {
     fn missing_required_variables_are_named() {
         let err = Config::from_map(&HashMap::from([("REDIS_URL", "redis://x")])).unwrap_err();
         assert_eq!(err.variable, "DATABASE_URL");
+        let mut vars = base();
+        vars.remove("AUTH_SECRET");
+        assert_eq!(Config::from_map(&vars).unwrap_err().variable, "AUTH_SECRET");
         let err = Config::from_map(&HashMap::from([("DATABASE_URL", "postgres://x/db")])).unwrap_err();
         assert_eq!(err.variable, "REDIS_URL");
         assert!(err.to_string().contains("REDIS_URL"));
@@ -332,6 +347,7 @@ mod tests {
         assert_eq!(error_for(&[("TRUST_PROXY", "maybe")]).variable, "TRUST_PROXY");
         assert_eq!(error_for(&[("LOG_FORMAT", "xml")]).variable, "LOG_FORMAT");
         assert_eq!(error_for(&[("SMTP_URL", "http://mail")]).variable, "SMTP_URL");
+        assert_eq!(error_for(&[("AUTH_SECRET", "short")]).variable, "AUTH_SECRET");
     }
 
     #[test]
@@ -369,6 +385,7 @@ mod tests {
         let printed = format!("{config:?}");
         assert!(!printed.contains("topsecret") && !printed.contains("whsec_hidden"));
         assert!(!printed.contains("postgres@127.0.0.1"));
+        assert!(!printed.contains("0123456789abcdef"));
         assert_eq!(config.stripe.unwrap().secret_key.expose(), "sk_live_topsecret");
     }
 }

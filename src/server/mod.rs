@@ -1,11 +1,15 @@
 //! Server-only infrastructure: configuration, state, start-up, sessions, health, seeding.
 
 pub mod cli;
+pub mod client;
+pub mod clock;
 pub mod config;
 pub mod ctx;
 pub mod health;
+pub mod mail;
 pub mod seed;
 pub mod session;
+pub mod sms;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -16,6 +16,8 @@ pub struct SessionData {
     pub anonymous_user_id: Option<Uuid>,
     /// A cart kept for a visitor who declined tracking (strictly necessary).
     pub cart_id: Option<Uuid>,
+    /// The `user_sessions` row of this signed-in session.
+    pub login_session_id: Option<Uuid>,
 }
 
 #[derive(Clone)]
@@ -37,14 +39,32 @@ impl AppSession {
         Ok(data)
     }
 
-    /// A new session id for the same data: called at every sign-in (fixation defence).
-    pub async fn rotate(&self) -> Result<(), AppError> {
-        Ok(self.0.cycle_id().await?)
+    /// Replaces the data under a new session id, saved at once so the caller learns the id
+    /// (recorded for the account page's session list). Called at every sign-in.
+    pub async fn rotate_with(&self, data: &SessionData) -> Result<String, AppError> {
+        self.0.cycle_id().await?;
+        self.0.insert(KEY, data).await?;
+        self.0.save().await?;
+        self.id().ok_or_else(|| AppError::internal(anyhow::anyhow!("session has no id after save")))
     }
 
-    /// Removes the session from Redis and expires the cookie.
-    pub async fn destroy(&self) -> Result<(), AppError> {
-        Ok(self.0.flush().await?)
+    /// Extra values that live beside the main record (e.g. an OAuth flow in progress).
+    pub async fn put<T: Serialize>(&self, key: &str, value: &T) -> Result<(), AppError> {
+        Ok(self.0.insert(key, value).await?)
+    }
+
+    pub async fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {
+        Ok(self.0.remove(key).await?)
+    }
+
+    /// Removes the session from Redis; what `keep` holds is written to a brand-new session
+    /// (e.g. the device id, which outlives a sign-out), otherwise the cookie is expired.
+    pub async fn destroy(&self, keep: Option<SessionData>) -> Result<(), AppError> {
+        self.0.flush().await?;
+        if let Some(data) = keep {
+            self.0.insert(KEY, &data).await?;
+        }
+        Ok(())
     }
 
     pub fn id(&self) -> Option<String> {

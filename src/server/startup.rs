@@ -1,7 +1,14 @@
 //! Builds the application: database, Redis, sessions, routes and middleware. Tests call
 //! [`Application::build`] with port 0 to run the real server.
 
-use super::{config::Config, health, state::AppState};
+use super::{
+    clock::{Clock, SystemClock},
+    config::Config,
+    health,
+    mail::Mailer,
+    sms::{self, SmsProvider},
+    state::AppState,
+};
 use crate::app::{shell, App};
 use anyhow::Context;
 use axum::{
@@ -89,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/media", media)
+        .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
+        .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
         .leptos_routes(&state, routes, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -114,11 +123,19 @@ fn header_default(name: header::HeaderName, value: &'static str) -> SetResponseH
 }
 
 /// The shared state for a configuration and an already migrated database.
-pub async fn app_state(config: Config, db: PgPool) -> anyhow::Result<AppState> {
+pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let redis = connect_redis(&config).await?;
     let mut leptos_options = leptos_options()?;
     leptos_options.site_addr = config.listen_addr;
-    Ok(AppState { leptos_options, db, redis, config: Arc::new(config) })
+    let http = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        // OAuth token endpoints must not redirect (the oauth2 crate's advice against SSRF).
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .context("building the HTTP client")?;
+    let mailer = Arc::new(Mailer::from_config(&config)?);
+    let sms: Arc<dyn SmsProvider> = Arc::from(sms::from_config(&config, http.clone())?);
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http })
 }
 
 pub struct Application {
@@ -133,7 +150,7 @@ impl Application {
         let listener = TcpListener::bind(config.listen_addr)
             .await
             .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", config.listen_addr))?;
-        let state = app_state(config, db).await?;
+        let state = app_state(config, db, Arc::new(SystemClock)).await?;
         Ok(Self { listener, router: router(state) })
     }
 

@@ -1,4 +1,4 @@
-use super::config::Config;
+use super::{clock::Clock, config::Config, mail::Mailer, sms::SmsProvider};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
@@ -11,4 +11,9 @@ pub struct AppState {
     pub db: PgPool,
     pub redis: fred::prelude::Pool,
     pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub mailer: Arc<Mailer>,
+    pub sms: Arc<dyn SmsProvider>,
+    /// Outgoing HTTP (OAuth token exchange, SMS provider); shares connections.
+    pub http: reqwest::Client,
 }

@@ -89,3 +89,102 @@ pub fn StatusPage(status: u16) -> impl IntoView {
 pub fn ErrorPage(error: AppError) -> impl IntoView {
     view! { <StatusPage status=error.status()/> }
 }
+
+pub const BUTTON_PRIMARY: &str = "inline-flex items-center justify-center rounded-full bg-emerald-800 px-5 py-2.5 text-sm font-semibold text-white shadow-sm hover:bg-emerald-900 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700 disabled:cursor-not-allowed disabled:opacity-60";
+pub const BUTTON_SECONDARY: &str = "inline-flex items-center justify-center rounded-full border border-stone-300 bg-white px-5 py-2.5 text-sm font-semibold text-stone-900 hover:border-stone-900 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700 disabled:opacity-60";
+pub const LINK: &str = "font-medium text-emerald-800 underline underline-offset-2 hover:text-emerald-950";
+
+/// A labelled input bound to a signal. The server's message for this field (by `name`)
+/// appears beside it, and what the user typed stays in place.
+#[component]
+pub fn Field(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(into, default = "text".to_string())] input_type: String,
+    #[prop(into, optional)] autocomplete: Option<String>,
+    #[prop(into, optional)] hint: Option<String>,
+    #[prop(optional)] required: bool,
+    #[prop(into, optional)] inputmode: Option<String>,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let message_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let field = name.clone();
+    let message = Memo::new(move |_| error.get().and_then(|e| e.field_error(&field)));
+    let described_by = {
+        let (message_id, hint_id, has_hint) = (message_id.clone(), hint_id.clone(), hint.is_some());
+        move || {
+            let mut ids = Vec::new();
+            if has_hint {
+                ids.push(hint_id.clone());
+            }
+            if message.get().is_some() {
+                ids.push(message_id.clone());
+            }
+            ids.join(" ")
+        }
+    };
+    view! {
+        <div class="space-y-1">
+            <label for=id.clone() class="block text-sm font-medium text-stone-800">{label}</label>
+            {hint.map(|h| view! { <p id=hint_id.clone() class="text-xs text-stone-500">{h}</p> })}
+            <input
+                id=id
+                name=name
+                type=input_type
+                autocomplete=autocomplete
+                inputmode=inputmode
+                required=required
+                aria-invalid=move || message.get().is_some().to_string()
+                aria-describedby=described_by
+                class="block w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-base text-stone-900 shadow-sm placeholder:text-stone-400 focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700 aria-[invalid=true]:border-red-600"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+            {move || message.get().map(|m| view! { <p id=message_id.clone() class="text-sm text-red-700">{m}</p> })}
+        </div>
+    }
+}
+
+/// An error that isn't about one field (wrong password, locked device, outage).
+#[component]
+pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
+    move || {
+        error.get().filter(|e| !matches!(e, AppError::Validation(_))).map(|e| {
+            view! { <p role="alert" class="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="form-error">{e.to_string()}</p> }
+        })
+    }
+}
+
+/// A confirmation after a successful action.
+#[component]
+pub fn Notice(#[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || {
+        message.get().map(|m| view! { <p role="status" class="rounded-lg border border-emerald-200 bg-emerald-50 px-3 py-2 text-sm text-emerald-900">{m}</p> })
+    }
+}
+
+/// Sends the browser to `path` after an action (islands have no client-side router).
+pub fn go_to(path: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        if let Some(window) = leptos::web_sys::window() {
+            let _ = window.location().assign(path);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+/// Percent-encodes a value for a query string.
+pub fn url_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,439 @@
+//! Identity server functions. Each one: who is calling, parse input into validated types,
+//! call `server`, map failures to messages beside the right field.
+
+use super::types::Channel;
+use crate::error::AppError;
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeSent {
+    /// Where the code went, masked for display.
+    pub sent_to: String,
+    pub resend_after_secs: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    pub id: Uuid,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub signed_in_at: DateTime<Utc>,
+    pub last_active_at: DateTime<Utc>,
+    pub current: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Account {
+    pub name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub has_password: bool,
+    pub role: super::Role,
+    /// Linked social sign-in providers ("google", "facebook").
+    pub linked_providers: Vec<String>,
+    /// Providers this store has configured (buttons to link them).
+    pub available_providers: Vec<String>,
+}
+
+/// Which sign-in options the store offers (OAuth buttons appear only when configured).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignInOptions {
+    pub google: bool,
+    pub facebook: bool,
+}
+
+#[server(endpoint = "auth/options")]
+pub async fn get_sign_in_options() -> Result<SignInOptions, AppError> {
+    crate::server::ctx::respond(async {
+        let config = crate::server::ctx::state()?.config;
+        Ok(SignInOptions { google: config.google.is_some(), facebook: config.facebook.is_some() })
+    })
+    .await
+}
+
+/// Email + password. One message for every failure, so nobody learns which emails exist.
+#[server(endpoint = "auth/sign-in/password")]
+pub async fn sign_in_with_password(email: String, password: String, next: String) -> Result<String, AppError> {
+    use super::{
+        server::{password::verify_blocking, signin::{safe_next, Caller}, users},
+        types::{Email, Method},
+    };
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
+        if password.is_empty() {
+            return Err(AppError::field("password", "Enter your password."));
+        }
+        let user = users::by_email(&caller.state.db, email.as_str()).await?;
+        let ok = verify_blocking(password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
+        match user {
+            Some(user) if ok => {
+                caller.complete(&user, Method::Password, "sign_in").await?;
+                Ok(safe_next(&next))
+            }
+            user => {
+                let reason = if user.is_some() { "wrong_password" } else { "unknown_email" };
+                let wrong = AppError::BadRequest("The email or password is incorrect.".into());
+                Err(caller.failed(user.map(|u| u.id), Method::Password, reason, wrong).await)
+            }
+        }
+    })
+    .await
+}
+
+/// Sends a six-digit code by email or SMS. Works for new and existing accounts alike
+/// (verifying the code signs in, or creates the account).
+#[server(endpoint = "auth/code/send")]
+pub async fn send_sign_in_code(channel: Channel, destination: String) -> Result<CodeSent, AppError> {
+    use super::server::{codes, delivery, signin::Caller};
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let destination = delivery::parse_destination(channel, &destination)?;
+        let existing = super::server::signin::user_for_destination(&caller.state, &destination).await?;
+        let purpose = if existing.is_some() { codes::Purpose::SignIn } else { codes::Purpose::SignUp };
+        delivery::send_code(&caller, channel, &destination, purpose, existing.map(|u| u.id)).await
+    })
+    .await
+}
+
+/// Checks the code; signs in the account it belongs to, or creates one (with the optional
+/// name and password given at sign-up).
+#[server(endpoint = "auth/code/verify")]
+pub async fn sign_in_with_code(
+    channel: Channel,
+    destination: String,
+    code: String,
+    name: Option<String>,
+    password: Option<String>,
+    next: String,
+) -> Result<String, AppError> {
+    use super::{
+        server::{codes, delivery, password::hash_blocking, signin::{safe_next, Caller}, users},
+        types::{Method, NewPassword, OneTimeCode},
+    };
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let destination = delivery::parse_destination(channel, &destination)?;
+        let code = OneTimeCode::parse(&code).map_err(|m| AppError::field("code", m))?;
+        let name = name.map(|n| n.trim().to_owned()).unwrap_or_default();
+        if name.chars().count() > 100 {
+            return Err(AppError::field("name", "Use at most 100 characters."));
+        }
+        let email_for_rule = (channel == Channel::Email).then_some(destination.as_str());
+        let password = match password.filter(|p| !p.is_empty()) {
+            Some(p) => Some(NewPassword::parse(&p, email_for_rule).map_err(|m| AppError::field("password", m))?),
+            None => None,
+        };
+        let method = if channel == Channel::Email { Method::EmailCode } else { Method::PhoneCode };
+        let existing = super::server::signin::user_for_destination(&caller.state, &destination).await?;
+        let purpose = if existing.is_some() { codes::Purpose::SignIn } else { codes::Purpose::SignUp };
+        let secret = caller.state.config.auth_secret.expose().to_owned();
+        let verified = codes::verify_code(&caller.state.db, &secret, caller.now, purpose, &destination, code.as_str()).await?;
+        if let Err(problem) = verified {
+            let err = AppError::field("code", problem.message());
+            return Err(caller.failed(existing.map(|u| u.id), method, problem.reason(), err).await);
+        }
+        let (user, event) = match existing {
+            Some(user) => (user, "sign_in"),
+            None => {
+                let hash = match password {
+                    Some(p) => Some(hash_blocking(p.expose().to_owned()).await?),
+                    None => None,
+                };
+                let is_email = channel == Channel::Email;
+                let user = users::create(
+                    &caller.state.db,
+                    users::NewUser {
+                        email: is_email.then_some(destination.as_str()),
+                        email_verified: is_email,
+                        phone: (!is_email).then_some(destination.as_str()),
+                        phone_verified: !is_email,
+                        name: &name,
+                        password_hash: hash.as_deref(),
+                    },
+                    caller.now,
+                )
+                .await?;
+                (user, "sign_up")
+            }
+        };
+        caller.complete(&user, method, event).await?;
+        Ok(safe_next(&next))
+    })
+    .await
+}
+
+/// Emails a one-time sign-in link. Unknown addresses get an email that says so, and the
+/// page shows the same confirmation either way.
+#[server(endpoint = "auth/link/send")]
+pub async fn send_magic_link(email: String, next: String) -> Result<CodeSent, AppError> {
+    use super::{server::{delivery, signin::Caller}, types::Email};
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
+        delivery::send_magic_link(&caller, &email, &next).await
+    })
+    .await
+}
+
+#[server(endpoint = "auth/link/use")]
+pub async fn sign_in_with_link(token: String, next: String) -> Result<String, AppError> {
+    use super::{server::{codes, signin::{safe_next, Caller}, users}, types::Method};
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let secret = caller.state.config.auth_secret.expose().to_owned();
+        let verified = codes::verify_link(&caller.state.db, &secret, caller.now, codes::Purpose::SignIn, &token).await?;
+        let verified = match verified {
+            Ok(v) => v,
+            Err(problem) => {
+                let message = match problem {
+                    codes::CodeError::Expired => "This sign-in link has expired. Ask for a new one.",
+                    _ => "This sign-in link is not valid any more. Links work once; ask for a new one.",
+                };
+                return Err(caller.failed(None, Method::MagicLink, problem.reason(), AppError::BadRequest(message.into())).await);
+            }
+        };
+        let user = users::by_email(&caller.state.db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
+        if user.email_verified_at.is_none() {
+            sqlx::query("update users set email_verified_at = $2 where id = $1").bind(user.id).bind(caller.now).execute(&caller.state.db).await?;
+        }
+        caller.complete(&user, Method::MagicLink, "sign_in").await?;
+        Ok(safe_next(&next))
+    })
+    .await
+}
+
+#[server(endpoint = "auth/sign-out")]
+pub async fn sign_out() -> Result<(), AppError> {
+    use super::server::signin::Caller;
+    crate::server::ctx::respond(async { Caller::current().await?.sign_out().await }).await
+}
+
+/// Sends a reset code and link to the account's email (or a "no account" note).
+#[server(endpoint = "auth/reset/send")]
+pub async fn request_password_reset(email: String) -> Result<CodeSent, AppError> {
+    use super::{server::{delivery, signin::Caller}, types::Email};
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
+        delivery::send_password_reset(&caller, &email).await
+    })
+    .await
+}
+
+/// Sets a new password with the emailed code (or, with `token`, the emailed link), then
+/// signs in and ends every other session of the account.
+#[server(endpoint = "auth/reset/complete")]
+pub async fn reset_password(email: String, code: String, token: String, password: String) -> Result<String, AppError> {
+    use super::{
+        server::{codes, password::hash_blocking, sessions, signin::Caller, users},
+        types::{Email, Method, NewPassword, OneTimeCode},
+    };
+    crate::server::ctx::respond(async move {
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let secret = caller.state.config.auth_secret.expose().to_owned();
+        let db = &caller.state.db;
+        let (verified, email_for_rule) = if !token.is_empty() {
+            (codes::verify_link(db, &secret, caller.now, codes::Purpose::PasswordReset, &token).await?, None)
+        } else {
+            let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
+            let code = OneTimeCode::parse(&code).map_err(|m| AppError::field("code", m))?;
+            NewPassword::parse(&password, Some(email.as_str())).map_err(|m| AppError::field("password", m))?;
+            (codes::verify_code(db, &secret, caller.now, codes::Purpose::PasswordReset, email.as_str(), code.as_str()).await?, Some(email))
+        };
+        let verified = match verified {
+            Ok(v) => v,
+            Err(problem) => {
+                let err = if token.is_empty() { AppError::field("code", problem.message()) } else {
+                    AppError::BadRequest("This reset link is not valid any more. Ask for a new one.".into())
+                };
+                return Err(caller.failed(None, Method::EmailCode, problem.reason(), err).await);
+            }
+        };
+        let rule_email = email_for_rule.map(|e| e.as_str().to_owned()).unwrap_or_else(|| verified.destination.clone());
+        let password = NewPassword::parse(&password, Some(&rule_email)).map_err(|m| AppError::field("password", m))?;
+        let user = users::by_email(db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
+        users::set_password(db, user.id, &hash_blocking(password.expose().to_owned()).await?).await?;
+        sessions::revoke(db, &caller.state.redis, user.id, None, None, "password_reset", caller.now).await?;
+        caller.complete(&user, Method::EmailCode, "password_reset").await?;
+        Ok("/account".to_owned())
+    })
+    .await
+}
+
+#[server(endpoint = "account/get")]
+pub async fn get_account() -> Result<Account, AppError> {
+    use super::server::{require_user, users};
+    crate::server::ctx::respond(async {
+        let user_id = require_user().await?;
+        let state = crate::server::ctx::state()?;
+        let user = users::by_id(&state.db, user_id).await?.ok_or(AppError::Unauthorized)?;
+        let linked_providers: Vec<String> =
+            sqlx::query_scalar("select provider from user_identities where user_id = $1 order by provider")
+                .bind(user_id)
+                .fetch_all(&state.db)
+                .await?;
+        let mut available_providers = Vec::new();
+        if state.config.google.is_some() {
+            available_providers.push("google".to_owned());
+        }
+        if state.config.facebook.is_some() {
+            available_providers.push("facebook".to_owned());
+        }
+        Ok(Account {
+            role: user.role(),
+            name: user.name,
+            email: user.email,
+            email_verified: user.email_verified_at.is_some(),
+            phone: user.phone,
+            phone_verified: user.phone_verified_at.is_some(),
+            has_password: user.password_hash.is_some(),
+            linked_providers,
+            available_providers,
+        })
+    })
+    .await
+}
+
+#[server(endpoint = "account/name")]
+pub async fn update_name(name: String) -> Result<String, AppError> {
+    use super::server::require_user;
+    crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let name = name.trim().to_owned();
+        if name.is_empty() {
+            return Err(AppError::field("name", "Enter your name."));
+        }
+        if name.chars().count() > 100 {
+            return Err(AppError::field("name", "Use at most 100 characters."));
+        }
+        let db = crate::server::ctx::state()?.db;
+        sqlx::query("update users set name = $2 where id = $1").bind(user_id).bind(&name).execute(&db).await?;
+        Ok(name)
+    })
+    .await
+}
+
+/// Changes (or, for accounts created without one, sets) the password.
+#[server(endpoint = "account/password")]
+pub async fn change_password(current: String, new_password: String) -> Result<(), AppError> {
+    use super::{
+        server::{password::{hash_blocking, verify_blocking}, require_user, sessions, signin::Caller, users},
+        types::{Method, NewPassword},
+    };
+    crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let db = &caller.state.db;
+        let user = users::by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
+        let new_password = NewPassword::parse(&new_password, user.email.as_deref()).map_err(|m| AppError::field("new_password", m))?;
+        if let Some(hash) = user.password_hash.clone() {
+            if !verify_blocking(current, Some(hash)).await? {
+                let err = AppError::field("current", "Your current password is incorrect.");
+                return Err(caller.failed(Some(user_id), Method::Password, "wrong_password", err).await);
+            }
+        }
+        users::set_password(db, user_id, &hash_blocking(new_password.expose().to_owned()).await?).await?;
+        sessions::revoke(db, &caller.state.redis, user_id, None, caller.data.login_session_id, "password_changed", caller.now).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// Sends a code to a new email address or mobile number before it replaces the current one.
+#[server(endpoint = "account/contact/send")]
+pub async fn start_contact_change(channel: Channel, destination: String) -> Result<CodeSent, AppError> {
+    use super::server::{codes, delivery, require_user, signin::Caller};
+    crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let caller = Caller::current().await?;
+        let field = if channel == Channel::Email { "email" } else { "phone" };
+        let destination = delivery::parse_destination(channel, &destination)?;
+        if super::server::signin::user_for_destination(&caller.state, &destination).await?.is_some_and(|u| u.id != user_id) {
+            return Err(AppError::field(field, "Another account already uses this. Sign in to that account instead."));
+        }
+        let purpose = if channel == Channel::Email { codes::Purpose::VerifyEmail } else { codes::Purpose::VerifyPhone };
+        delivery::send_code(&caller, channel, &destination, purpose, Some(user_id)).await
+    })
+    .await
+}
+
+#[server(endpoint = "account/contact/verify")]
+pub async fn confirm_contact_change(channel: Channel, destination: String, code: String) -> Result<String, AppError> {
+    use super::{
+        server::{codes, delivery, require_user, signin::Caller, users},
+        types::{Method, OneTimeCode},
+    };
+    crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let caller = Caller::current().await?;
+        caller.ensure_unlocked().await?;
+        let destination = delivery::parse_destination(channel, &destination)?;
+        let code = OneTimeCode::parse(&code).map_err(|m| AppError::field("code", m))?;
+        let (purpose, method) = match channel {
+            Channel::Email => (codes::Purpose::VerifyEmail, Method::EmailCode),
+            Channel::Sms => (codes::Purpose::VerifyPhone, Method::PhoneCode),
+        };
+        let secret = caller.state.config.auth_secret.expose().to_owned();
+        let verified = codes::verify_code(&caller.state.db, &secret, caller.now, purpose, &destination, code.as_str()).await?;
+        if let Err(problem) = verified {
+            let err = AppError::field("code", problem.message());
+            return Err(caller.failed(Some(user_id), method, problem.reason(), err).await);
+        }
+        let sql = match channel {
+            Channel::Email => "update users set email = $2, email_verified_at = $3 where id = $1",
+            Channel::Sms => "update users set phone = $2, phone_verified_at = $3 where id = $1",
+        };
+        sqlx::query(sql)
+            .bind(user_id)
+            .bind(&destination)
+            .bind(caller.now)
+            .execute(&caller.state.db)
+            .await
+            .map_err(users::unique_to_field)?;
+        Ok(destination)
+    })
+    .await
+}
+
+#[server(endpoint = "account/sessions")]
+pub async fn list_sessions() -> Result<Vec<ActiveSession>, AppError> {
+    use super::server::{require_user, sessions};
+    crate::server::ctx::respond(async {
+        let user_id = require_user().await?;
+        let current = crate::server::ctx::session().await?.data().await?.login_session_id;
+        sessions::list_active(&crate::server::ctx::state()?.db, user_id, current).await
+    })
+    .await
+}
+
+/// Ends one session (`id`), or every session but this one (`id` empty).
+#[server(endpoint = "account/sessions/end")]
+pub async fn end_sessions(id: Option<Uuid>) -> Result<usize, AppError> {
+    use super::server::{require_user, sessions};
+    crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let state = crate::server::ctx::state()?;
+        let current = crate::server::ctx::session().await?.data().await?.login_session_id;
+        let now = state.clock.now();
+        match id {
+            Some(id) => sessions::revoke(&state.db, &state.redis, user_id, Some(id), None, "ended_by_user", now).await,
+            None => sessions::revoke(&state.db, &state.redis, user_id, None, current, "ended_by_user", now).await,
+        }
+    })
+    .await
+}

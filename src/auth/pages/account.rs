@@ -1,0 +1,255 @@
+use crate::{
+    auth::{
+        api::{
+            change_password, confirm_contact_change, end_sessions, get_account, list_sessions, sign_out,
+            start_contact_change, update_name, Account, ActiveSession,
+        },
+        types::Channel,
+    },
+    ui::{go_to, ErrorNotice, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+};
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use leptos_router::hooks::use_query_map;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let account = Resource::new(|| (), |_| get_account());
+    let notice = use_query_map().with_untracked(|q| {
+        if q.get("linked").is_some() {
+            Some("Your sign-in provider is connected.")
+        } else {
+            q.get("error").and_then(|e| super::oauth_error_message(&e))
+        }
+    });
+    view! {
+        <Title text="Your account — Larkspur"/>
+        <Meta name="robots" content="noindex"/>
+        <section class="mx-auto max-w-3xl px-4 py-10 sm:px-6">
+            <Suspense fallback=|| view! { <p class="text-stone-500">"Loading your account…"</p> }>
+                {move || account.get().map(|result| match result {
+                    Ok(account) => view! { <AccountSections account notice/> }.into_any(),
+                    Err(crate::error::AppError::Unauthorized) => {
+                        #[cfg(feature = "ssr")]
+                        leptos_axum::redirect("/sign-in?next=/account");
+                        view! { <p>"Please "<a href="/sign-in?next=/account" class=LINK>"sign in"</a>" to see your account."</p> }.into_any()
+                    }
+                    Err(err) => view! { <ErrorNotice error=err/> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn Panel(#[prop(into)] title: String, #[prop(into)] id: String, children: Children) -> impl IntoView {
+    let labelled_by = id.clone();
+    view! {
+        <section class="rounded-2xl border border-stone-200 bg-white p-6 shadow-sm" aria-labelledby=labelled_by>
+            <h2 id=id class="text-lg font-semibold text-stone-900">{title}</h2>
+            <div class="mt-4">{children()}</div>
+        </section>
+    }
+}
+
+#[component]
+fn AccountSections(account: Account, notice: Option<&'static str>) -> impl IntoView {
+    let greeting = if account.name.is_empty() { "Your account".to_owned() } else { format!("Hello, {}", account.name) };
+    let methods = sign_in_methods(&account);
+    let connectable: Vec<String> =
+        account.available_providers.iter().filter(|p| !account.linked_providers.contains(p)).cloned().collect();
+    view! {
+        <div class="flex flex-wrap items-center justify-between gap-4">
+            <h1 class="text-3xl font-semibold tracking-tight text-stone-900">{greeting}</h1>
+            <SignOutButton/>
+        </div>
+        {notice.map(|n| view! { <p role="status" class="mt-4 rounded-lg border border-stone-200 bg-stone-50 px-3 py-2 text-sm">{n}</p> })}
+        <div class="mt-8 space-y-6">
+            <Panel title="Profile" id="profile"><NameForm name=account.name.clone()/></Panel>
+            <Panel title="Email address" id="email-address">
+                <ContactForm channel=Channel::Email current=account.email.clone() verified=account.email_verified/>
+            </Panel>
+            <Panel title="Mobile number" id="mobile-number">
+                <ContactForm channel=Channel::Sms current=account.phone.clone() verified=account.phone_verified/>
+            </Panel>
+            <Panel title="Password" id="password"><PasswordChange has_password=account.has_password/></Panel>
+            <Panel title="Ways to sign in" id="sign-in-methods">
+                <ul class="divide-y divide-stone-100" data-testid="sign-in-methods">
+                    {methods.into_iter().map(|(label, on)| view! {
+                        <li class="flex justify-between py-2 text-sm">
+                            <span>{label}</span>
+                            <span class=if on { "font-medium text-emerald-800" } else { "text-stone-500" }>{if on { "On" } else { "Not set up" }}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <div class="mt-4 flex flex-wrap gap-2">
+                    {connectable.into_iter().map(|p| view! {
+                        <a href=format!("/auth/oauth/{p}/start?next=/account") class=BUTTON_SECONDARY>{format!("Connect {}", provider_label(&p))}</a>
+                    }).collect_view()}
+                </div>
+            </Panel>
+            <Panel title="Where you're signed in" id="sessions"><SessionsPanel/></Panel>
+            {account.role.is_staff().then(|| view! { <p class="text-sm"><a href="/admin" class=LINK>"Go to the staff dashboard"</a></p> })}
+        </div>
+    }
+}
+
+fn provider_label(provider: &str) -> &'static str {
+    match provider {
+        "google" => "Google",
+        _ => "Facebook",
+    }
+}
+
+fn sign_in_methods(account: &Account) -> Vec<(&'static str, bool)> {
+    vec![
+        ("Password", account.has_password),
+        ("Code or link by email", account.email.is_some() && account.email_verified),
+        ("Code by text message", account.phone.is_some() && account.phone_verified),
+        ("Google", account.linked_providers.iter().any(|p| p == "google")),
+        ("Facebook", account.linked_providers.iter().any(|p| p == "facebook")),
+    ]
+}
+
+#[island]
+fn SignOutButton() -> impl IntoView {
+    let out = Action::new(move |_: &()| sign_out());
+    Effect::new(move || {
+        if let Some(Ok(())) = out.value().get() {
+            go_to("/");
+        }
+    });
+    view! {
+        <button type="button" class=BUTTON_SECONDARY disabled=move || out.pending().get() on:click=move |_| { out.dispatch(()); }>"Sign out"</button>
+    }
+}
+
+#[island]
+fn NameForm(name: String) -> impl IntoView {
+    let value = RwSignal::new(name);
+    let save = Action::new(move |n: &String| update_name(n.clone()));
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let saved = Signal::derive(move || save.value().get().and_then(Result::ok).map(|_| "Saved.".to_string()));
+    view! {
+        <form class="space-y-4" on:submit=move |ev| { ev.prevent_default(); save.dispatch(value.get_untracked()); }>
+            <Field label="Name" name="name" value error autocomplete="name" required=true/>
+            <FormError error/>
+            <Notice message=saved/>
+            <button type="submit" class=BUTTON_PRIMARY disabled=move || save.pending().get()>"Save name"</button>
+        </form>
+    }
+}
+
+/// Change email or mobile number: a code goes to the new one before it replaces the old.
+#[island]
+fn ContactForm(channel: Channel, current: Option<String>, verified: bool) -> impl IntoView {
+    let (field, label, input_type) = match channel {
+        Channel::Email => ("email", "New email address", "email"),
+        Channel::Sms => ("phone", "New mobile number", "tel"),
+    };
+    let (shown, set_shown) = signal(current);
+    let destination = RwSignal::new(String::new());
+    let code = RwSignal::new(String::new());
+    let send = Action::new(move |d: &String| start_contact_change(channel, d.clone()));
+    let confirm = Action::new(move |(d, c): &(String, String)| confirm_contact_change(channel, d.clone(), c.clone()));
+    let sent = Signal::derive(move || send.value().get().and_then(Result::ok));
+    let done = Signal::derive(move || confirm.value().get().and_then(Result::ok));
+    Effect::new(move || {
+        if let Some(now) = done.get() {
+            set_shown.set(Some(now));
+        }
+    });
+    let error = Signal::derive(move || confirm.value().get().and_then(Result::err).or_else(|| send.value().get().and_then(Result::err)));
+    let saved = Signal::derive(move || done.get().map(|d| format!("Updated to {d}.")));
+    view! {
+        <p class="text-sm text-stone-700">
+            {move || match shown.get() {
+                Some(value) => format!("Current: {value}{}", if verified || done.get().is_some() { " (verified)" } else { " (not verified)" }),
+                None => "None yet.".to_string(),
+            }}
+        </p>
+        <form class="mt-4 space-y-4" on:submit=move |ev| {
+            ev.prevent_default();
+            if sent.get_untracked().is_some() && done.get_untracked().is_none() {
+                confirm.dispatch((destination.get_untracked(), code.get_untracked()));
+            } else {
+                send.dispatch(destination.get_untracked());
+            }
+        }>
+            <Field label=label name=field value=destination error input_type=input_type/>
+            <Show when=move || sent.get().is_some() && done.get().is_none()>
+                <Field label="Code" name="code" value=code error autocomplete="one-time-code" inputmode="numeric" required=true
+                    hint="We sent a 6-digit code to the new address."/>
+            </Show>
+            <FormError error/>
+            <Notice message=saved/>
+            <button type="submit" class=BUTTON_SECONDARY disabled=move || send.pending().get() || confirm.pending().get()>
+                {move || if sent.get().is_some() && done.get().is_none() { "Confirm" } else { "Send code" }}
+            </button>
+        </form>
+    }
+}
+
+#[island]
+fn PasswordChange(has_password: bool) -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new_password = RwSignal::new(String::new());
+    let save = Action::new(move |(c, n): &(String, String)| change_password(c.clone(), n.clone()));
+    let error = Signal::derive(move || save.value().get().and_then(Result::err));
+    let saved = Signal::derive(move || {
+        save.value().get().and_then(Result::ok).map(|_| "Password saved. Other sessions were signed out.".to_string())
+    });
+    view! {
+        <form class="space-y-4" on:submit=move |ev| { ev.prevent_default(); save.dispatch((current.get_untracked(), new_password.get_untracked())); }>
+            {has_password.then(|| view! { <Field label="Current password" name="current" value=current error input_type="password" autocomplete="current-password" required=true/> })}
+            <Field label=if has_password { "New password" } else { "Choose a password" } name="new_password" value=new_password error
+                input_type="password" autocomplete="new-password" hint="At least 10 characters." required=true/>
+            <FormError error/>
+            <Notice message=saved/>
+            <button type="submit" class=BUTTON_SECONDARY disabled=move || save.pending().get()>"Save password"</button>
+        </form>
+    }
+}
+
+#[island]
+fn SessionsPanel() -> impl IntoView {
+    let end = Action::new(move |id: &Option<uuid::Uuid>| end_sessions(*id));
+    let sessions = Resource::new(move || end.version().get(), |_| list_sessions());
+    let error = Signal::derive(move || end.value().get().and_then(Result::err));
+    view! {
+        <Suspense fallback=|| view! { <p class="text-sm text-stone-500">"Loading…"</p> }>
+            {move || sessions.get().map(|result| match result {
+                Ok(list) => view! { <SessionList list end/> }.into_any(),
+                Err(err) => view! { <p role="alert" class="text-sm text-red-700">{err.to_string()}</p> }.into_any(),
+            })}
+        </Suspense>
+        <FormError error/>
+        <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") on:click=move |_| { end.dispatch(None); }>
+            "Sign out of all other sessions"
+        </button>
+    }
+}
+
+#[component]
+fn SessionList(list: Vec<ActiveSession>, end: Action<Option<uuid::Uuid>, Result<usize, crate::error::AppError>>) -> impl IntoView {
+    view! {
+        <ul class="divide-y divide-stone-100" data-testid="session-list">
+            {list.into_iter().map(|s| {
+                let id = s.id;
+                let what = [s.browser.as_str(), s.os.as_str()].iter().filter(|v| !v.is_empty()).copied().collect::<Vec<_>>().join(" on ");
+                let what = if what.is_empty() { s.device.clone() } else { format!("{what} ({})", s.device) };
+                view! {
+                    <li class="flex flex-wrap items-center justify-between gap-2 py-3 text-sm">
+                        <div>
+                            <p class="font-medium text-stone-900">{what}{s.current.then(|| view! { <span class="ml-2 rounded-full bg-emerald-100 px-2 py-0.5 text-xs text-emerald-900">"This device"</span> })}</p>
+                            <p class="text-stone-500">{format!("Last active {} UTC · signed in {}", s.last_active_at.format("%Y-%m-%d %H:%M"), s.signed_in_at.format("%Y-%m-%d"))}</p>
+                        </div>
+                        {(!s.current).then(|| view! {
+                            <button type="button" class="text-sm font-medium text-red-700 underline" on:click=move |_| { end.dispatch(Some(id)); }>"Sign out"</button>
+                        })}
+                    </li>
+                }
+            }).collect_view()}
+        </ul>
+    }
+}

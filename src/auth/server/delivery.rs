@@ -1,0 +1,187 @@
+//! Sending codes and links: by email through the mailer, by text through the SMS provider.
+
+use super::{
+    codes::{self, NewRequest, Purpose, RESEND_COOLDOWN},
+    signin::{safe_next, Caller},
+    users,
+};
+use crate::{
+    auth::{
+        api::CodeSent,
+        types::{Channel, Email, Phone},
+    },
+    error::AppError,
+    server::mail::{escape_html, layout, Email as Message},
+};
+
+/// Validates a destination for its channel (message beside the matching field).
+pub fn parse_destination(channel: Channel, raw: &str) -> Result<String, AppError> {
+    match channel {
+        Channel::Email => Email::parse(raw).map(|e| e.as_str().to_owned()).map_err(|m| AppError::field("email", m)),
+        Channel::Sms => Phone::parse(raw).map(|p| p.as_str().to_owned()).map_err(|m| AppError::field("phone", m)),
+    }
+}
+
+fn masked(channel: Channel, destination: &str) -> String {
+    match channel {
+        Channel::Email => destination.to_owned(),
+        Channel::Sms => Phone::parse(destination).map(|p| p.masked()).unwrap_or_default(),
+    }
+}
+
+fn sent(channel: Channel, destination: &str) -> CodeSent {
+    CodeSent { sent_to: masked(channel, destination), resend_after_secs: RESEND_COOLDOWN.num_seconds() as u64 }
+}
+
+pub async fn send_code(
+    caller: &Caller,
+    channel: Channel,
+    destination: &str,
+    purpose: Purpose,
+    user_id: Option<uuid::Uuid>,
+) -> Result<CodeSent, AppError> {
+    let secret = caller.state.config.auth_secret.expose().to_owned();
+    let issued = codes::issue(
+        &caller.state.db,
+        &secret,
+        caller.now,
+        NewRequest { purpose, channel, destination, user_id, device_id: caller.data.device_id, with_link: false },
+    )
+    .await?;
+    let why = match purpose {
+        Purpose::SignUp => "to create your Larkspur account",
+        Purpose::VerifyEmail | Purpose::VerifyPhone => "to confirm this contact detail",
+        Purpose::PasswordReset => "to reset your password",
+        Purpose::SignIn => "to sign in to Larkspur",
+    };
+    match channel {
+        Channel::Email => {
+            let body = format!(
+                "<p>Use this code {why}:</p><p style=\"font-size:32px;font-weight:700;letter-spacing:6px\">{code}</p>\
+                 <p>It expires in 10 minutes. If you didn't ask for it, you can ignore this email.</p>",
+                code = issued.code
+            );
+            caller
+                .state
+                .mailer
+                .send(Message {
+                    to: destination.to_owned(),
+                    subject: format!("Your Larkspur code is {}", issued.code),
+                    text: format!("Use this code {why}: {}\n\nIt expires in 10 minutes.", issued.code),
+                    html: layout("Your one-time code", &body),
+                })
+                .await
+                .map_err(AppError::internal)?;
+        }
+        Channel::Sms => {
+            let text = format!("Your Larkspur code is {}. It expires in 10 minutes.", issued.code);
+            caller.state.sms.send(destination, &text).await.map_err(AppError::internal)?;
+        }
+    }
+    Ok(sent(channel, destination))
+}
+
+pub async fn send_magic_link(caller: &Caller, email: &Email, next: &str) -> Result<CodeSent, AppError> {
+    let state = &caller.state;
+    let user = users::by_email(&state.db, email.as_str()).await?;
+    let message = if user.is_some() {
+        let issued = codes::issue(
+            &state.db,
+            state.config.auth_secret.expose(),
+            caller.now,
+            NewRequest {
+                purpose: Purpose::SignIn,
+                channel: Channel::Email,
+                destination: email.as_str(),
+                user_id: user.as_ref().map(|u| u.id),
+                device_id: caller.data.device_id,
+                with_link: true,
+            },
+        )
+        .await?;
+        let link = format!(
+            "{}/auth/magic?token={}&next={}",
+            state.config.site_url,
+            issued.token.unwrap_or_default(),
+            crate::ui::url_encode(&safe_next(next))
+        );
+        Message {
+            to: email.to_string(),
+            subject: "Your Larkspur sign-in link".into(),
+            text: format!("Open this link to sign in (it works once, for 15 minutes):\n{link}"),
+            html: layout(
+                "Sign in to Larkspur",
+                &format!(
+                    "<p>Click the button to sign in. The link works once and expires in 15 minutes.</p>\
+                     <p><a href=\"{0}\" style=\"display:inline-block;background:#065f46;color:#fff;padding:12px 20px;border-radius:999px;text-decoration:none\">Sign in</a></p>\
+                     <p style=\"font-size:12px;color:#78716c\">Or paste this address into your browser: {0}</p>",
+                    escape_html(&link)
+                ),
+            ),
+        }
+    } else {
+        no_account_message(state, email, "a sign-in link")
+    };
+    state.mailer.send(message).await.map_err(AppError::internal)?;
+    Ok(sent(Channel::Email, email.as_str()))
+}
+
+pub async fn send_password_reset(caller: &Caller, email: &Email) -> Result<CodeSent, AppError> {
+    let state = &caller.state;
+    let user = users::by_email(&state.db, email.as_str()).await?;
+    let message = match user {
+        Some(user) => {
+            let issued = codes::issue(
+                &state.db,
+                state.config.auth_secret.expose(),
+                caller.now,
+                NewRequest {
+                    purpose: Purpose::PasswordReset,
+                    channel: Channel::Email,
+                    destination: email.as_str(),
+                    user_id: Some(user.id),
+                    device_id: caller.data.device_id,
+                    with_link: true,
+                },
+            )
+            .await?;
+            let link = format!("{}/reset-password?token={}", state.config.site_url, issued.token.unwrap_or_default());
+            Message {
+                to: email.to_string(),
+                subject: "Reset your Larkspur password".into(),
+                text: format!("Your reset code is {}. Or open this link: {link}\nBoth expire in 15 minutes.", issued.code),
+                html: layout(
+                    "Reset your password",
+                    &format!(
+                        "<p>Enter this code on the reset page:</p><p style=\"font-size:32px;font-weight:700;letter-spacing:6px\">{}</p>\
+                         <p>Or <a href=\"{}\">choose a new password with this link</a>. Both expire in 15 minutes.</p>",
+                        issued.code,
+                        escape_html(&link)
+                    ),
+                ),
+            }
+        }
+        None => no_account_message(state, email, "a password reset"),
+    };
+    state.mailer.send(message).await.map_err(AppError::internal)?;
+    Ok(sent(Channel::Email, email.as_str()))
+}
+
+/// Sent instead of a link or reset when no account uses the address: the page looks the
+/// same either way, so it reveals nothing about who has an account.
+fn no_account_message(state: &crate::server::state::AppState, email: &Email, what: &str) -> Message {
+    let sign_up = format!("{}/sign-up", state.config.site_url);
+    Message {
+        to: email.to_string(),
+        subject: "About your Larkspur request".into(),
+        text: format!("Someone asked for {what} for this address, but no Larkspur account uses it. Create one at {sign_up}"),
+        html: layout(
+            "No account with this address",
+            &format!(
+                "<p>Someone asked for {what} for this address, but no Larkspur account uses it.</p>\
+                 <p><a href=\"{}\">Create an account</a>, or ignore this email if it wasn't you.</p>",
+                escape_html(&sign_up)
+            ),
+        ),
+    }
+}

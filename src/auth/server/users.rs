@@ -1,0 +1,90 @@
+//! Reading and writing user accounts.
+
+use crate::{auth::Role, error::AppError};
+use chrono::{DateTime, Utc};
+use sqlx::{PgExecutor, PgPool};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UserRow {
+    pub id: Uuid,
+    pub email: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub phone: Option<String>,
+    pub phone_verified_at: Option<DateTime<Utc>>,
+    pub name: String,
+    pub password_hash: Option<String>,
+    pub role: String,
+    pub is_active: bool,
+}
+
+impl UserRow {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::Customer)
+    }
+}
+
+const COLUMNS: &str = "id, email::text as email, email_verified_at, phone, phone_verified_at, name, password_hash, role, is_active";
+
+pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>, AppError> {
+    Ok(sqlx::query_as(&format!("select {COLUMNS} from users where id = $1 and deleted_at is null"))
+        .bind(id)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, AppError> {
+    Ok(sqlx::query_as(&format!("select {COLUMNS} from users where email = $1 and deleted_at is null"))
+        .bind(email)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub async fn by_phone(db: impl PgExecutor<'_>, phone: &str) -> Result<Option<UserRow>, AppError> {
+    Ok(sqlx::query_as(&format!("select {COLUMNS} from users where phone = $1 and deleted_at is null"))
+        .bind(phone)
+        .fetch_optional(db)
+        .await?)
+}
+
+pub struct NewUser<'a> {
+    pub email: Option<&'a str>,
+    pub email_verified: bool,
+    pub phone: Option<&'a str>,
+    pub phone_verified: bool,
+    pub name: &'a str,
+    pub password_hash: Option<&'a str>,
+}
+
+/// Creates a customer. A unique violation on email or phone becomes a field error.
+pub async fn create(db: impl PgExecutor<'_>, user: NewUser<'_>, now: DateTime<Utc>) -> Result<UserRow, AppError> {
+    sqlx::query_as(&format!(
+        "insert into users (email, email_verified_at, phone, phone_verified_at, name, password_hash, created_at)
+         values ($1, case when $2 then $7::timestamptz end, $3, case when $4 then $7::timestamptz end, $5, $6, $7)
+         returning {COLUMNS}"
+    ))
+    .bind(user.email)
+    .bind(user.email_verified)
+    .bind(user.phone)
+    .bind(user.phone_verified)
+    .bind(user.name)
+    .bind(user.password_hash)
+    .bind(now)
+    .fetch_one(db)
+    .await
+    .map_err(unique_to_field)
+}
+
+/// Maps unique violations on users to messages beside the right field.
+pub fn unique_to_field(err: sqlx::Error) -> AppError {
+    match err.as_database_error().and_then(|e| e.constraint()) {
+        Some("users_email_key") => AppError::field("email", "An account already uses this email address."),
+        Some("users_phone_key") => AppError::field("phone", "An account already uses this mobile number."),
+        _ => err.into(),
+    }
+}
+
+pub async fn set_password(db: &PgPool, user_id: Uuid, hash: &str) -> Result<(), AppError> {
+    sqlx::query("update users set password_hash = $2 where id = $1").bind(user_id).bind(hash).execute(db).await?;
+    Ok(())
+}

@@ -1,0 +1,86 @@
+//! Outgoing email through lettre: SMTP when `SMTP_URL` is set, otherwise `.eml` files in the
+//! outbox directory that a developer can open.
+
+use super::config::Config;
+use anyhow::Context;
+use lettre::{
+    message::{header::ContentType, Mailbox, MultiPart, SinglePart},
+    AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
+};
+
+pub struct Email {
+    pub to: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+pub enum Mailer {
+    Smtp { transport: AsyncSmtpTransport<Tokio1Executor>, from: Mailbox },
+    Outbox { transport: AsyncFileTransport<Tokio1Executor>, from: Mailbox },
+}
+
+impl Mailer {
+    pub fn from_config(config: &Config) -> anyhow::Result<Self> {
+        let from: Mailbox = config.mail_from.parse().context("MAIL_FROM is not a valid mailbox")?;
+        match &config.smtp_url {
+            Some(url) => {
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose())
+                    .context("SMTP_URL is not a valid SMTP URL")?
+                    .build();
+                Ok(Self::Smtp { transport, from })
+            }
+            None => {
+                std::fs::create_dir_all(&config.outbox_dir)
+                    .with_context(|| format!("creating OUTBOX_DIR {}", config.outbox_dir.display()))?;
+                Ok(Self::Outbox { transport: AsyncFileTransport::new(&config.outbox_dir), from })
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(subject = %email.subject))]
+    pub async fn send(&self, email: Email) -> anyhow::Result<()> {
+        let from = match self {
+            Self::Smtp { from, .. } | Self::Outbox { from, .. } => from.clone(),
+        };
+        let message = Message::builder()
+            .from(from)
+            .to(email.to.parse().context("recipient address")?)
+            .subject(email.subject)
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(email.text))
+                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(email.html)),
+            )
+            .context("building the message")?;
+        match self {
+            Self::Smtp { transport, .. } => {
+                transport.send(message).await.context("sending mail over SMTP")?;
+            }
+            Self::Outbox { transport, .. } => {
+                transport.send(message).await.context("writing mail to the outbox")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Escapes text for the HTML part of a message.
+pub fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// A simple, consistent frame for every store email.
+pub fn layout(heading: &str, body_html: &str) -> String {
+    format!(
+        r#"<!doctype html><html><body style="margin:0;background:#f5f5f4;font-family:Helvetica,Arial,sans-serif;color:#1c1917">
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center" style="padding:32px 16px">
+<table role="presentation" width="560" cellpadding="0" cellspacing="0" style="background:#ffffff;border-radius:12px;padding:32px">
+<tr><td><p style="margin:0 0 24px;font-size:20px;font-weight:600;color:#064e3b">&#10047; Larkspur</p>
+<h1 style="margin:0 0 16px;font-size:22px">{}</h1>{}</td></tr></table>
+<p style="font-size:12px;color:#78716c;margin-top:16px">You received this email because of activity on your Larkspur account.</p>
+</td></tr></table></body></html>"#,
+        escape_html(heading),
+        body_html
+    )
+}
