@@ -1,5 +1,6 @@
 //! Server-only infrastructure: configuration, state, start-up, sessions, health, seeding.
 
+pub mod activity;
 pub mod cli;
 pub mod client;
 pub mod clock;

@@ -62,6 +62,8 @@ impl AppSession {
     pub async fn destroy(&self, keep: Option<SessionData>) -> Result<(), AppError> {
         self.0.flush().await?;
         if let Some(data) = keep {
+            // Without a new id the store would reuse the old one for the fresh session.
+            self.0.cycle_id().await?;
             self.0.insert(KEY, &data).await?;
         }
         Ok(())

@@ -103,6 +103,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), super::activity::track))
         .layer(sessions)
         .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_default(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))

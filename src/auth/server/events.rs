@@ -19,7 +19,7 @@ pub struct Event<'a> {
 pub async fn record(db: impl PgExecutor<'_>, event: Event<'_>) -> Result<(), AppError> {
     sqlx::query(
         "insert into login_events (user_id, device_id, event_type, method, status, reason, ip, user_agent, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+         values ($1, $2, $3, $4, $5, $6, $7::inet, $8, $9)",
     )
     .bind(event.user_id)
     .bind(event.device_id)

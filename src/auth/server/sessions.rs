@@ -102,16 +102,3 @@ pub async fn revoke(
     }
     Ok(keys.len())
 }
-
-/// Refreshes "last active" at most once a minute per session.
-pub async fn touch(db: &PgPool, id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
-    sqlx::query(
-        "update user_sessions set last_active_at = $2
-         where id = $1 and last_active_at < $2 - interval '1 minute'",
-    )
-    .bind(id)
-    .bind(now)
-    .execute(db)
-    .await?;
-    Ok(())
-}
