@@ -46,6 +46,9 @@ pub enum AppError {
     Validation(FieldErrors),
     #[error("The request was not understood: {0}")]
     BadRequest(String),
+    /// A well-formed request the store turns down, with a message for the person.
+    #[error("{0}")]
+    Rejected(String),
     #[error("{0} was not found.")]
     NotFound(String),
     #[error("Please sign in to continue.")]
@@ -77,7 +80,7 @@ impl AppError {
     pub fn status(&self) -> u16 {
         match self {
             Self::Validation(_) => 422,
-            Self::BadRequest(_) => 400,
+            Self::BadRequest(_) | Self::Rejected(_) => 400,
             Self::NotFound(_) => 404,
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
@@ -177,6 +180,7 @@ mod tests {
         let cases = [
             (AppError::field("email", "bad"), 422),
             (AppError::BadRequest("x".into()), 400),
+            (AppError::Rejected("The email or password is incorrect.".into()), 400),
             (AppError::NotFound("Product".into()), 404),
             (AppError::Unauthorized, 401),
             (AppError::Forbidden, 403),

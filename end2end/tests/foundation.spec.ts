@@ -1,5 +1,10 @@
 import { expect, test } from '@playwright/test';
 
+// These tests look at the page itself: answer the cookie question up front.
+test.beforeEach(async ({ context, baseURL }) => {
+  await context.addCookies([{ name: 'larkspur_consent', value: '2026-11:00', url: baseURL! }]);
+});
+
 test('home page HTML already lists products before any script runs', async ({ browser, request }) => {
   const html = await (await request.get('/')).text();
   const names = [...html.matchAll(/data-testid="product-name"[^>]*>([^<]+)</g)].map((m) => m[1].trim());

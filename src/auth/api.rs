@@ -80,7 +80,7 @@ pub async fn sign_in_with_password(email: String, password: String, next: String
             }
             user => {
                 let reason = if user.is_some() { "wrong_password" } else { "unknown_email" };
-                let wrong = AppError::BadRequest("The email or password is incorrect.".into());
+                let wrong = AppError::Rejected("The email or password is incorrect.".into());
                 Err(caller.failed(user.map(|u| u.id), Method::Password, reason, wrong).await)
             }
         }
@@ -201,7 +201,7 @@ pub async fn sign_in_with_link(token: String, next: String) -> Result<String, Ap
                     codes::CodeError::Expired => "This sign-in link has expired. Ask for a new one.",
                     _ => "This sign-in link is not valid any more. Links work once; ask for a new one.",
                 };
-                return Err(caller.failed(None, Method::MagicLink, problem.reason(), AppError::BadRequest(message.into())).await);
+                return Err(caller.failed(None, Method::MagicLink, problem.reason(), AppError::Rejected(message.into())).await);
             }
         };
         let user = users::by_email(&caller.state.db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
@@ -258,7 +258,7 @@ pub async fn reset_password(email: String, code: String, token: String, password
             Ok(v) => v,
             Err(problem) => {
                 let err = if token.is_empty() { AppError::field("code", problem.message()) } else {
-                    AppError::BadRequest("This reset link is not valid any more. Ask for a new one.".into())
+                    AppError::Rejected("This reset link is not valid any more. Ask for a new one.".into())
                 };
                 return Err(caller.failed(None, Method::EmailCode, problem.reason(), err).await);
             }

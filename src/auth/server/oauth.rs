@@ -133,11 +133,11 @@ pub async fn callback(
         return Ok(to_sign_in("oauth_cancelled"));
     }
     let (Some(pending), Some(code), Some(returned_state)) = (pending, query.code, query.state) else {
-        let err = caller.failed(None, method, "oauth_missing_state", AppError::BadRequest("oauth".into())).await;
+        let err = caller.failed(None, method, "oauth_missing_state", AppError::Rejected("oauth".into())).await;
         return Ok(to_sign_in(if matches!(err, AppError::DeviceLocked { .. }) { "locked" } else { "oauth_state" }));
     };
     if pending.provider != name || pending.state != returned_state {
-        let err = caller.failed(None, method, "oauth_state_mismatch", AppError::BadRequest("oauth".into())).await;
+        let err = caller.failed(None, method, "oauth_state_mismatch", AppError::Rejected("oauth".into())).await;
         return Ok(to_sign_in(if matches!(err, AppError::DeviceLocked { .. }) { "locked" } else { "oauth_state" }));
     }
     let token = client(&state, &name, config)?
@@ -149,7 +149,7 @@ pub async fn callback(
         Ok(token) => token,
         Err(err) => {
             tracing::warn!(error = %err, "OAuth code exchange failed");
-            let _ = caller.failed(None, method, "oauth_exchange_failed", AppError::BadRequest("oauth".into())).await;
+            let _ = caller.failed(None, method, "oauth_exchange_failed", AppError::Rejected("oauth".into())).await;
             return Ok(to_sign_in("oauth_failed"));
         }
     };
