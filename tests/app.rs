@@ -26,7 +26,7 @@ async fn send(app: &Router, request: Request<Body>) -> support::Response {
     let response = app.clone().oneshot(request).await.expect("router is infallible");
     let status = response.status();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-    support::Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies: Vec::new() }
+    support::Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies: Vec::new(), headers_location: None }
 }
 
 async fn get(app: &Router, uri: &str) -> support::Response {

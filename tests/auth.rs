@@ -417,3 +417,68 @@ async fn oauth_links_by_email_only_when_verified(db: PgPool) {
     assert_eq!(event, "sign_up");
     assert_ne!(created.id, existing);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn oauth_start_uses_pkce_and_state_and_callback_rejects_forged_state(db: PgPool) {
+    let app = spawn(db).await;
+    let browser = Client::new(&app);
+    let res = browser.get("/auth/oauth/google/start?next=/cart").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    let location = res.headers_location.clone().expect("redirect to the provider");
+    assert!(location.starts_with("https://accounts.google.com/o/oauth2/v2/auth?"));
+    for part in ["response_type=code", "code_challenge=", "code_challenge_method=S256", "state=", "client_id=larkspur-test"] {
+        assert!(location.contains(part), "{part} in {location}");
+    }
+    let forged = browser.get("/auth/oauth/google/callback?code=abc&state=forged").await;
+    assert_eq!(forged.headers_location.as_deref(), Some("/sign-in?error=oauth_state"));
+    assert_eq!(count(&app.db, "select count(*) from login_events where reason = 'oauth_state_mismatch'").await, 1);
+    assert_eq!(browser.get("/auth/oauth/myspace/start").await.status, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn contact_details_change_only_after_a_code(db: PgPool) {
+    let app = spawn(db).await;
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    create_user(&app.db, "taken@example.com", PASSWORD, "customer").await;
+    let browser = Client::new(&app);
+    sign_in(&browser, "ada@example.com", PASSWORD).await;
+
+    let taken = browser.call("account/contact/send", &[("channel", "email"), ("destination", "taken@example.com")]).await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.body.contains("Another account already uses this"));
+
+    assert_eq!(browser.call("account/contact/send", &[("channel", "sms"), ("destination", "+44 7700 900123")]).await.status, StatusCode::OK);
+    let code = latest_sms_code(&app, "+447700900123");
+    let res = browser.call("account/contact/verify", &[("channel", "sms"), ("destination", "+447700900123"), ("code", &code)]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!((account["phone"].as_str(), account["phone_verified"].as_bool()), (Some("+447700900123"), Some(true)));
+
+    assert_eq!(browser.call("account/contact/send", &[("channel", "email"), ("destination", "ada.new@example.com")]).await.status, StatusCode::OK);
+    let res = browser.call("account/contact/verify", &[("channel", "email"), ("destination", "ada.new@example.com"), ("code", "000000")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada@example.com", "unchanged without the right code");
+    let code = latest_email_code(&app, "ada.new@example.com");
+    browser.call("account/contact/verify", &[("channel", "email"), ("destination", "ada.new@example.com"), ("code", &code)]).await;
+    assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada.new@example.com");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(db: PgPool) {
+    let app = spawn(db).await;
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    let laptop = Client::new(&app);
+    let phone = Client::with_agent(&app, PHONE_UA);
+    sign_in(&laptop, "ada@example.com", PASSWORD).await;
+    sign_in(&phone, "ada@example.com", PASSWORD).await;
+    let wrong = laptop.call("account/password", &[("current", "not it"), ("new_password", "another fine phrase")]).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("current password is incorrect"));
+    let weak = laptop.call("account/password", &[("current", PASSWORD), ("new_password", "password123")]).await;
+    assert!(weak.body.contains("too easy to guess"));
+    let ok = laptop.call("account/password", &[("current", PASSWORD), ("new_password", "another fine phrase")]).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert_eq!(phone.call("account/get", &[]).await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(laptop.call("account/get", &[]).await.status, StatusCode::OK);
+    assert_eq!(sign_in(&Client::new(&app), "ada@example.com", "another fine phrase").await.status, StatusCode::OK);
+}

@@ -68,6 +68,7 @@ pub struct Response {
     pub status: StatusCode,
     pub body: String,
     pub set_cookies: Vec<String>,
+    pub headers_location: Option<String>,
 }
 
 impl Response {
@@ -104,6 +105,7 @@ impl Client {
         }
         let response = self.router.clone().oneshot(builder.body(body).unwrap()).await.expect("router is infallible");
         let status = response.status();
+        let headers_location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
         let set_cookies: Vec<String> = response
             .headers()
             .get_all(header::SET_COOKIE)
@@ -123,7 +125,7 @@ impl Client {
             }
         }
         let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("body");
-        Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies }
+        Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies, headers_location }
     }
 
     pub async fn get(&self, uri: &str) -> Response {
