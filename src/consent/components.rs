@@ -25,7 +25,7 @@ pub fn ConsentBanner() -> impl IntoView {
     view! {
         <Show when=move || open.get()>
             <section role="region" aria-label="Cookie consent" data-testid="consent-banner"
-                class="fixed inset-x-0 bottom-0 z-40 border-t border-stone-200 bg-white/98 shadow-[0_-8px_24px_rgba(0,0,0,0.08)]">
+                class="fixed inset-x-0 bottom-0 z-40 border-t border-stone-200 bg-white shadow-[0_-8px_24px_rgba(0,0,0,0.08)]">
                 <div class="mx-auto flex max-w-7xl flex-col gap-4 px-4 py-4 sm:px-6 lg:flex-row lg:items-center lg:px-8">
                     <div class="flex-1 text-sm text-stone-700">
                         <p class="font-semibold text-stone-900">"Cookies on Larkspur"</p>

@@ -81,7 +81,7 @@ fn SignInPanel(next: String) -> impl IntoView {
     };
     view! {
         <div class="mt-8">
-            <div role="tablist" aria-label="Ways to sign in" class="flex flex-wrap gap-1 rounded-full bg-stone-100 p-1">
+            <div role="tablist" aria-label="Ways to sign in" class="grid grid-cols-2 gap-1 rounded-2xl bg-stone-100 p-1 sm:grid-cols-4">
                 {tab_button(Tab::Password, "Password")}
                 {tab_button(Tab::EmailCode, "Email code")}
                 {tab_button(Tab::PhoneCode, "Text message")}
