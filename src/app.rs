@@ -4,7 +4,9 @@ use crate::{
     admin::AdminOverview,
     auth::pages::{AccountPage, MagicLinkPage, ResetPasswordPage, SignInPage, SignUpPage},
     consent::components::CookieSettingsPage,
-    catalog::pages::HomePage,
+    catalog::pages::{CategoryPage, CollectionPage, HomePage, LookbookPage, ProductPage, SearchPage},
+    cms::{ArticlePage, JournalPage},
+    wishlist::components::WishlistPage,
     layouts::{AdminLayout, StorefrontFrame, StorefrontLayout},
     ui::StatusPage,
 };
@@ -44,6 +46,14 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| view! { <StorefrontFrame><StatusPage status=404/></StorefrontFrame> }>
                 <ParentRoute path=path!("") view=StorefrontLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=HomePage/>
+                    <Route path=path!("c/:slug") view=CategoryPage/>
+                    <Route path=path!("collections/:slug") view=CollectionPage/>
+                    <Route path=path!("search") view=SearchPage/>
+                    <Route path=path!("p/:slug") view=ProductPage/>
+                    <Route path=path!("lookbooks/:slug") view=LookbookPage/>
+                    <Route path=path!("journal") view=JournalPage/>
+                    <Route path=path!("journal/:slug") view=ArticlePage/>
+                    <Route path=path!("wishlist") view=WishlistPage/>
                     <Route path=path!("sign-in") view=SignInPage/>
                     <Route path=path!("sign-up") view=SignUpPage/>
                     <Route path=path!("reset-password") view=ResetPasswordPage/>

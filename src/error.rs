@@ -51,6 +51,9 @@ pub enum AppError {
     Rejected(String),
     #[error("{0} was not found.")]
     NotFound(String),
+    /// Existed once and was removed on purpose (soft-deleted products).
+    #[error("{0} is no longer available.")]
+    Gone(String),
     #[error("Please sign in to continue.")]
     Unauthorized,
     #[error("You do not have permission to do that.")]
@@ -82,6 +85,7 @@ impl AppError {
             Self::Validation(_) => 422,
             Self::BadRequest(_) | Self::Rejected(_) => 400,
             Self::NotFound(_) => 404,
+            Self::Gone(_) => 410,
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::Conflict(_) | Self::OutOfStock { .. } => 409,
@@ -182,6 +186,7 @@ mod tests {
             (AppError::BadRequest("x".into()), 400),
             (AppError::Rejected("The email or password is incorrect.".into()), 400),
             (AppError::NotFound("Product".into()), 404),
+            (AppError::Gone("Product".into()), 410),
             (AppError::Unauthorized, 401),
             (AppError::Forbidden, 403),
             (AppError::Conflict("taken".into()), 409),

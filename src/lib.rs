@@ -7,13 +7,16 @@ pub mod app;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod cms;
 pub mod consent;
 pub mod error;
 pub mod layouts;
 pub mod money;
+pub mod reviews;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod ui;
+pub mod wishlist;
 
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]

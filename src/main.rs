@@ -1,8 +1,19 @@
 //! The store's one binary: `serve` (default), `migrate`, and `seed [--products N]`.
 
 #[cfg(feature = "ssr")]
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    // Rendering deep view trees needs more than tokio's default 2 MiB per worker thread in
+    // unoptimised builds; 8 MiB costs nothing until it is touched.
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(8 * 1024 * 1024)
+        .build()
+        .expect("building the tokio runtime")
+        .block_on(run())
+}
+
+#[cfg(feature = "ssr")]
+async fn run() -> std::process::ExitCode {
     use larkspur::server::{cli, telemetry};
 
     let _ = dotenvy::dotenv();

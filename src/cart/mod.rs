@@ -1,25 +1,29 @@
-//! The shopping cart. Pages and mutations arrive with the cart issue; the header already
-//! shows how many items the visitor's cart holds.
+//! The shopping cart: add lines from the product page; the header shows the item count.
+//! Prices are always read from the catalogue, never taken from the browser.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
-pub mod server {
-    use crate::server::session::SessionData;
-    use sqlx::PgPool;
+pub mod server;
 
-    /// Units in the visitor's cart: the user's cart when signed in, else the anonymous
-    /// shopper's, else the session-only cart of a visitor who declined tracking.
-    pub async fn item_count(db: &PgPool, session: &SessionData) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar::<_, i64>(
-            "select coalesce(sum(ci.quantity), 0)::bigint
-             from carts c join cart_items ci on ci.cart_id = c.id
-             where ($1::uuid is not null and c.user_id = $1)
-                or ($1::uuid is null and $2::uuid is not null and c.anonymous_user_id = $2)
-                or ($1::uuid is null and $2::uuid is null and c.id = $3)",
-        )
-        .bind(session.user_id)
-        .bind(session.anonymous_user_id)
-        .bind(session.cart_id)
-        .fetch_one(db)
-        .await
-    }
+/// Most units of one colour+size a single line may hold.
+pub const MAX_LINE_QUANTITY: i32 = 10;
+
+/// Adds units of a colour+size to the visitor's cart; returns the cart's new item count.
+#[server(endpoint = "cart/add")]
+pub async fn add_to_cart(variant_id: Uuid, quantity: i32) -> Result<i64, AppError> {
+    use crate::server::ctx;
+    ctx::respond(async move {
+        if !(1..=MAX_LINE_QUANTITY).contains(&quantity) {
+            return Err(AppError::field("quantity", format!("Choose between 1 and {MAX_LINE_QUANTITY}.")));
+        }
+        let state = ctx::state()?;
+        let session = ctx::session().await?;
+        let cart = server::cart_for(&state.db, &session, true).await?.expect("created on demand");
+        server::add(&state.db, cart, variant_id, quantity).await?;
+        server::item_count(&state.db, &session.data().await?).await.map_err(Into::into)
+    })
+    .await
 }

@@ -8,14 +8,18 @@ use leptos::prelude::*;
 pub async fn get_home_page() -> Result<HomePage, AppError> {
     use crate::{catalog::{server, types::NEW_ARRIVALS_PAGE}, server::ctx};
     ctx::respond(async {
-        let db = ctx::state()?.db;
-        let (banners, categories, collections, new_arrivals) = tokio::try_join!(
-            server::active_banners(&db),
-            server::nav_categories(&db),
-            server::featured_collections(&db),
-            server::new_arrivals(&db, NEW_ARRIVALS_PAGE, 0),
+        let state = ctx::state()?;
+        let db = &state.db;
+        let (banners, categories, collections, new_arrivals, best_sellers, articles) = tokio::try_join!(
+            server::active_banners(db),
+            server::nav_categories(db),
+            server::featured_collections(db),
+            server::new_arrivals(db, NEW_ARRIVALS_PAGE, 0),
+            server::best_sellers(db, 4),
+            crate::cms::server::latest(db, 3),
         )?;
-        Ok(HomePage { banners, categories, collections, new_arrivals })
+        let canonical_url = format!("{}/", state.config.site_url);
+        Ok(HomePage { banners, categories, collections, new_arrivals, best_sellers, articles, canonical_url })
     })
     .await
 }
@@ -30,6 +34,68 @@ pub async fn more_new_arrivals(offset: i64) -> Result<Vec<ProductCard>, AppError
         }
         let db = ctx::state()?.db;
         Ok(server::new_arrivals(&db, NEW_ARRIVALS_PAGE, offset).await?)
+    })
+    .await
+}
+
+use super::types::{Listing, LookbookPage, ProductDetail, Scope, Suggestion};
+
+/// A category, collection or search listing for the URL's filters (`pairs` are the query
+/// string's key/value pairs, so every filter state is a shareable URL).
+#[server(endpoint = "catalog/listing")]
+pub async fn get_listing(scope: Scope, pairs: Vec<(String, String)>) -> Result<Listing, AppError> {
+    use super::types::{Filters, Sort};
+    use crate::server::ctx;
+    ctx::respond(async move {
+        let scope = match scope {
+            Scope::Search(q) => Scope::Search(q.trim().chars().take(100).collect()),
+            other => other,
+        };
+        let default_sort = if matches!(scope, Scope::Search(_)) { Sort::Relevance } else { Sort::Newest };
+        let filters = Filters::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), default_sort);
+        let state = ctx::state()?;
+        let mut listing = super::server::listing(&state.db, &state.config.site_url, scope, filters, default_sort).await?;
+        // Hearts on the cards: one query for the whole page, only for visitors with a wishlist.
+        let session = ctx::session().await?.data().await.unwrap_or_default();
+        if let Ok(owner) = crate::wishlist::server::owner(&session) {
+            let (column, id) = crate::wishlist::server::column(owner);
+            let ids: Vec<uuid::Uuid> = listing.products.iter().map(|p| p.id).collect();
+            listing.saved = Some(super::server::saved_among(&state.db, column, id, &ids).await?);
+        }
+        Ok(listing)
+    })
+    .await
+}
+
+#[server(endpoint = "catalog/suggest")]
+pub async fn get_suggestions(q: String) -> Result<Vec<Suggestion>, AppError> {
+    use crate::server::ctx;
+    ctx::respond(async move {
+        let q: String = q.trim().chars().take(100).collect();
+        if q.chars().count() < 2 {
+            return Ok(Vec::new());
+        }
+        super::server::suggestions(&ctx::state()?.db, &q).await
+    })
+    .await
+}
+
+#[server(endpoint = "catalog/product")]
+pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
+    use crate::server::ctx;
+    ctx::respond(async move {
+        let state = ctx::state()?;
+        super::server::product_detail(&state.db, &state.config.site_url, &slug).await
+    })
+    .await
+}
+
+#[server(endpoint = "catalog/lookbook")]
+pub async fn get_lookbook(slug: String) -> Result<LookbookPage, AppError> {
+    use crate::server::ctx;
+    ctx::respond(async move {
+        let state = ctx::state()?;
+        super::server::lookbook(&state.db, &state.config.site_url, &slug).await
     })
     .await
 }

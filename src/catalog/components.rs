@@ -4,13 +4,20 @@ use super::types::ProductCard;
 use crate::ui::{Price, Rating};
 use leptos::prelude::*;
 
+/// A product tile. With `saved` (listings know the viewer's wishlist) it carries a heart.
 #[component]
-pub fn ProductTile(card: ProductCard) -> impl IntoView {
+pub fn ProductTile(card: ProductCard, saved: Option<bool>) -> impl IntoView {
+    let product_id = card.id;
     let href = format!("/p/{}", card.slug);
     let swatches = card.swatches.clone();
     let more = swatches.len().saturating_sub(5);
     view! {
-        <li class="group flex flex-col">
+        <li class="group relative flex flex-col">
+            {saved.map(|saved| view! {
+                <div class="absolute right-2 top-2 z-10">
+                    <crate::wishlist::components::WishlistButton product_id saved compact=true/>
+                </div>
+            })}
             <a href=href class="block rounded-xl focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-emerald-700">
                 <div class="aspect-[4/5] overflow-hidden rounded-xl bg-stone-100">
                     {card.image_url.clone().map(|src| view! {
@@ -45,11 +52,15 @@ pub fn ProductTile(card: ProductCard) -> impl IntoView {
 /// The grid every product listing uses.
 pub const PRODUCT_GRID: &str = "grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 lg:grid-cols-4 sm:gap-x-6";
 
+/// `saved`: ids in the viewer's wishlist, when the page knows them (cards then get a heart).
 #[component]
-pub fn ProductGrid(cards: Vec<ProductCard>, #[prop(into)] label: String) -> impl IntoView {
+pub fn ProductGrid(cards: Vec<ProductCard>, #[prop(into)] label: String, #[prop(optional)] saved: Option<Vec<uuid::Uuid>>) -> impl IntoView {
     view! {
         <ul class=PRODUCT_GRID aria-label=label>
-            {cards.into_iter().map(|card| view! { <ProductTile card/> }).collect_view()}
+            {cards.into_iter().map(|card| {
+                let is_saved = saved.as_ref().map(|s| s.contains(&card.id));
+                view! { <ProductTile card saved=is_saved/> }
+            }).collect_view()}
         </ul>
     }
 }

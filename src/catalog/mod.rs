@@ -3,6 +3,7 @@
 pub mod api;
 pub mod components;
 pub mod pages;
+pub mod search_box;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod types;

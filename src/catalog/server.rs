@@ -130,3 +130,428 @@ pub async fn featured_collections(db: &PgPool) -> Result<Vec<CollectionTile>, sq
             .collect()
     })
 }
+
+// ---- listings: category, collection and search pages --------------------------------------
+
+use super::types::{FacetValue, Facets, Filters, Listing, Scope, Sort, Suggestion, PAGE_SIZE};
+use crate::error::AppError;
+use sqlx::{Postgres, QueryBuilder};
+
+/// A listing scope resolved to ids.
+enum Resolved {
+    Category(Uuid),
+    Collection(Uuid),
+    Search(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Except {
+    Nothing,
+    Colour,
+    Size,
+    Price,
+    Stock,
+}
+
+/// Appends the WHERE clause for products `p` matching scope and filters, leaving out one
+/// facet (a facet's counts ignore its own selection, so other values stay choosable).
+fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters, except: Except) {
+    qb.push(" where p.is_active and p.deleted_at is null");
+    match scope {
+        Resolved::Category(id) => {
+            qb.push(" and exists (select 1 from product_categories pc where pc.product_id = p.id and pc.category_id = ");
+            qb.push_bind(*id).push(")");
+        }
+        Resolved::Collection(id) => {
+            qb.push(" and exists (select 1 from collection_products cp where cp.product_id = p.id and cp.collection_id = ");
+            qb.push_bind(*id).push(")");
+        }
+        Resolved::Search(q) => {
+            // Full text for whole words, trigram word similarity for typos ("hodie").
+            qb.push(" and (p.search_document @@ websearch_to_tsquery('english', ");
+            qb.push_bind(q.clone()).push(") or ");
+            qb.push_bind(q.clone()).push(" <% p.name)");
+        }
+    }
+    let colours = !f.colours.is_empty() && except != Except::Colour;
+    if colours {
+        qb.push(" and exists (select 1 from product_colours x join colours c on c.id = x.colour_id where x.product_id = p.id and c.slug = any(");
+        qb.push_bind(f.colours.clone()).push("))");
+    }
+    let sizes = !f.sizes.is_empty() && except != Except::Size;
+    let stock = f.in_stock && except != Except::Stock;
+    if sizes || stock {
+        // One variant must satisfy size, stock and (when chosen) colour together.
+        qb.push(
+            " and exists (select 1 from product_colours x join product_sizes ps on ps.product_colour_id = x.id \
+             join sizes z on z.id = ps.size_id where x.product_id = p.id",
+        );
+        if sizes {
+            qb.push(" and z.slug = any(").push_bind(f.sizes.clone()).push(")");
+        }
+        if stock {
+            qb.push(" and ps.stock > ps.reserved");
+        }
+        if colours {
+            qb.push(" and x.colour_id in (select id from colours where slug = any(").push_bind(f.colours.clone()).push("))");
+        }
+        qb.push(")");
+    }
+    if except != Except::Price {
+        if let Some(min) = f.min_price {
+            qb.push(" and p.effective_price_minor >= ").push_bind(min * 100);
+        }
+        if let Some(max) = f.max_price {
+            qb.push(" and p.effective_price_minor <= ").push_bind(max * 100 + 99);
+        }
+    }
+}
+
+fn push_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, sort: Sort) {
+    match (sort, scope) {
+        (Sort::Relevance, Resolved::Search(q)) => {
+            qb.push(" order by ts_rank(p.search_document, websearch_to_tsquery('english', ");
+            qb.push_bind(q.clone()).push(")) + word_similarity(");
+            qb.push_bind(q.clone()).push(", p.name) desc, p.id");
+        }
+        (Sort::PriceAsc, _) => {
+            qb.push(" order by p.effective_price_minor asc, p.id");
+        }
+        (Sort::PriceDesc, _) => {
+            qb.push(" order by p.effective_price_minor desc, p.id desc");
+        }
+        (Sort::BestRated, _) => {
+            qb.push(" order by (p.rating_sum::numeric / nullif(p.rating_count, 0)) desc nulls last, p.rating_count desc, p.id");
+        }
+        (Sort::BestSelling, _) => {
+            qb.push(" order by p.sold_count desc, p.id");
+        }
+        _ => {
+            qb.push(" order by p.created_at desc, p.id desc");
+        }
+    }
+}
+
+async fn resolve(db: &PgPool, scope: &Scope) -> Result<(Resolved, String, String, String), AppError> {
+    match scope {
+        Scope::Category(slug) => {
+            let row: Option<(Uuid, String, String)> =
+                sqlx::query_as("select id, name, description from categories where slug = $1 and is_active")
+                    .bind(slug)
+                    .fetch_optional(db)
+                    .await?;
+            let (id, name, description) = row.ok_or_else(|| AppError::NotFound("This category".into()))?;
+            Ok((Resolved::Category(id), name, description, format!("/c/{slug}")))
+        }
+        Scope::Collection(slug) => {
+            let row: Option<(Uuid, String, String)> =
+                sqlx::query_as("select id, name, description from collections where slug = $1 and is_active")
+                    .bind(slug)
+                    .fetch_optional(db)
+                    .await?;
+            let (id, name, description) = row.ok_or_else(|| AppError::NotFound("This collection".into()))?;
+            Ok((Resolved::Collection(id), name, description, format!("/collections/{slug}")))
+        }
+        Scope::Search(q) => Ok((
+            Resolved::Search(q.clone()),
+            format!("Search results for “{q}”"),
+            format!("Products matching “{q}” at Larkspur."),
+            "/search".to_owned(),
+        )),
+    }
+}
+
+/// A whole listing page: products, total and facet counts, in a fixed number of queries
+/// whatever the catalogue size or page.
+#[tracing::instrument(skip(db, site_url))]
+pub async fn listing(db: &PgPool, site_url: &str, scope: Scope, filters: Filters, default_sort: Sort) -> Result<Listing, AppError> {
+    let (resolved, title, description, path) = resolve(db, &scope).await?;
+    if matches!(resolved, Resolved::Search(ref q) if q.is_empty()) {
+        return Ok(Listing {
+            title: "Search".into(),
+            description,
+            canonical_url: format!("{site_url}{path}"),
+            path,
+            filters,
+            default_sort,
+            total: 0,
+            products: Vec::new(),
+            facets: Facets { colours: Vec::new(), sizes: Vec::new(), in_stock_count: 0, price_bounds: None },
+            saved: None,
+        });
+    }
+    let f = &filters;
+    let r = &resolved;
+
+    let products = async {
+        let mut qb = QueryBuilder::new(CARD_SELECT);
+        push_where(&mut qb, r, f, Except::Nothing);
+        push_order(&mut qb, r, f.sort);
+        qb.push(" limit ").push_bind(PAGE_SIZE).push(" offset ").push_bind(f.offset());
+        let rows: Vec<CardRow> = qb.build_query_as().fetch_all(db).await?;
+        Ok::<_, sqlx::Error>(rows.into_iter().map(ProductCard::from).collect::<Vec<_>>())
+    };
+    let total = async {
+        let mut qb = QueryBuilder::new("select count(*) from products p");
+        push_where(&mut qb, r, f, Except::Nothing);
+        qb.build_query_scalar::<i64>().fetch_one(db).await
+    };
+    let colours = async {
+        let mut qb = QueryBuilder::new(
+            "select c.slug, c.name, c.hex, count(distinct p.id) from products p \
+             join product_colours pcx on pcx.product_id = p.id join colours c on c.id = pcx.colour_id",
+        );
+        push_where(&mut qb, r, f, Except::Colour);
+        qb.push(" group by c.slug, c.name, c.hex, c.sort_order order by c.sort_order");
+        qb.build_query_as::<(String, String, String, i64)>().fetch_all(db).await
+    };
+    let sizes = async {
+        let mut qb = QueryBuilder::new(
+            "select z.slug, z.label, count(distinct p.id) from products p \
+             join product_colours pcx on pcx.product_id = p.id \
+             join product_sizes psx on psx.product_colour_id = pcx.id join sizes z on z.id = psx.size_id",
+        );
+        push_where(&mut qb, r, f, Except::Size);
+        if f.in_stock {
+            qb.push(" and psx.stock > psx.reserved");
+        }
+        qb.push(" group by z.slug, z.label, z.sort_order order by z.sort_order");
+        qb.build_query_as::<(String, String, i64)>().fetch_all(db).await
+    };
+    let in_stock = async {
+        let mut qb = QueryBuilder::new("select count(*) from products p");
+        let mut with_stock = f.clone();
+        with_stock.in_stock = true;
+        push_where(&mut qb, r, &with_stock, Except::Nothing);
+        qb.build_query_scalar::<i64>().fetch_one(db).await
+    };
+    let bounds = async {
+        let mut qb = QueryBuilder::new("select min(p.effective_price_minor), max(p.effective_price_minor) from products p");
+        push_where(&mut qb, r, f, Except::Price);
+        qb.build_query_as::<(Option<i64>, Option<i64>)>().fetch_one(db).await
+    };
+    let (products, total, colours, sizes, in_stock_count, bounds) =
+        tokio::try_join!(products, total, colours, sizes, in_stock, bounds)?;
+
+    let facet = |slug: String, label: String, hex: Option<String>, count: i64, chosen: &[String]| FacetValue {
+        selected: chosen.contains(&slug),
+        slug,
+        label,
+        hex,
+        count,
+    };
+    let facets = Facets {
+        colours: colours.into_iter().map(|(s, l, h, c)| facet(s, l, Some(h), c, &f.colours)).collect(),
+        sizes: sizes.into_iter().map(|(s, l, c)| facet(s, l, None, c, &f.sizes)).collect(),
+        in_stock_count,
+        price_bounds: match bounds {
+            (Some(lo), Some(hi)) => Some((lo / 100, (hi + 99) / 100)),
+            _ => None,
+        },
+    };
+    Ok(Listing { title, description, canonical_url: format!("{site_url}{path}"), path, filters, default_sort, total, products, facets, saved: None })
+}
+
+/// Search-as-you-type: a handful of the most relevant names.
+#[tracing::instrument(skip(db))]
+pub async fn suggestions(db: &PgPool, q: &str) -> Result<Vec<Suggestion>, AppError> {
+    let mut qb = QueryBuilder::new(CARD_SELECT);
+    let scope = Resolved::Search(q.to_owned());
+    push_where(&mut qb, &scope, &Filters::default(), Except::Nothing);
+    push_order(&mut qb, &scope, Sort::Relevance);
+    qb.push(" limit 6");
+    let rows: Vec<CardRow> = qb.build_query_as().fetch_all(db).await?;
+    Ok(rows
+        .into_iter()
+        .map(ProductCard::from)
+        .map(|c| Suggestion { name: c.name, slug: c.slug, price: c.price, image_url: c.image_url })
+        .collect())
+}
+
+#[tracing::instrument(skip(db))]
+pub async fn best_sellers(db: &PgPool, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!("{CARD_SELECT} where p.is_active and p.deleted_at is null order by p.sold_count desc, p.id limit $1");
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(limit).fetch_all(db).await?;
+    Ok(rows.into_iter().map(ProductCard::from).collect())
+}
+
+// ---- product page -------------------------------------------------------------------------
+
+use super::types::{ColourOption, Image, LookbookPage, ProductDetail, SizeOption};
+
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    id: Uuid,
+    slug: String,
+    name: String,
+    description: String,
+    brand: String,
+    currency: String,
+    price_minor: i64,
+    price_override_minor: Option<i64>,
+    rating_count: i32,
+    rating_sum: i32,
+    is_active: bool,
+    deleted: bool,
+}
+
+/// The product page. Soft-deleted products answer 410 Gone, inactive ones 404.
+#[tracing::instrument(skip(db, site_url))]
+pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<ProductDetail, AppError> {
+    let row: Option<DetailRow> = sqlx::query_as(
+        "select id, slug, name, description, brand, currency, price_minor, price_override_minor,
+                rating_count, rating_sum, is_active, deleted_at is not null as deleted
+         from products where slug = $1",
+    )
+    .bind(slug)
+    .fetch_optional(db)
+    .await?;
+    let row = match row {
+        Some(row) if row.deleted => return Err(AppError::Gone("This product".into())),
+        Some(row) if row.is_active => row,
+        _ => return Err(AppError::NotFound("This product".into())),
+    };
+    let category = sqlx::query_as::<_, (String, String)>(
+        "select c.name, c.slug from product_categories pc join categories c on c.id = pc.category_id
+         where pc.product_id = $1 and c.is_active order by c.sort_order limit 1",
+    )
+    .bind(row.id)
+    .fetch_optional(db);
+    let colours = sqlx::query_as::<_, (Uuid, String, String, String)>(
+        "select pc.id, c.slug, c.name, c.hex from product_colours pc join colours c on c.id = pc.colour_id
+         where pc.product_id = $1 order by pc.sort_order",
+    )
+    .bind(row.id)
+    .fetch_all(db);
+    let images = sqlx::query_as::<_, (Uuid, String, String)>(
+        "select i.product_colour_id, i.url, i.alt_text from product_colour_images i
+         join product_colours pc on pc.id = i.product_colour_id
+         where pc.product_id = $1 order by i.is_primary desc, i.sort_order",
+    )
+    .bind(row.id)
+    .fetch_all(db);
+    let sizes = sqlx::query_as::<_, (Uuid, Uuid, String, String, i32)>(
+        "select ps.product_colour_id, ps.id, z.label, ps.sku, ps.stock - ps.reserved
+         from product_sizes ps join sizes z on z.id = ps.size_id
+         join product_colours pc on pc.id = ps.product_colour_id
+         where pc.product_id = $1 order by z.sort_order",
+    )
+    .bind(row.id)
+    .fetch_all(db);
+    let related = related_products(db, row.id);
+    let bought = bought_together(db, row.id);
+    let (category, colours, images, sizes, related, bought_together) =
+        tokio::try_join!(category, colours, images, sizes, related, bought)?;
+
+    let colours = colours
+        .into_iter()
+        .map(|(pc_id, slug, name, hex)| ColourOption {
+            images: images.iter().filter(|i| i.0 == pc_id).map(|i| Image { url: i.1.clone(), alt: i.2.clone() }).collect(),
+            sizes: sizes
+                .iter()
+                .filter(|s| s.0 == pc_id)
+                .map(|s| SizeOption { variant_id: s.1, label: s.2.clone(), sku: s.3.clone(), available: s.4.max(0) })
+                .collect(),
+            slug,
+            name,
+            hex,
+        })
+        .collect();
+    let (price, compare_at) = match row.price_override_minor {
+        Some(sale) => (Money::new(sale, &row.currency), Some(Money::new(row.price_minor, &row.currency))),
+        None => (Money::new(row.price_minor, &row.currency), None),
+    };
+    Ok(ProductDetail {
+        id: row.id,
+        canonical_url: format!("{site_url}/p/{}", row.slug),
+        site_url: site_url.to_owned(),
+        slug: row.slug,
+        name: row.name,
+        description: row.description,
+        brand: row.brand,
+        price,
+        compare_at,
+        rating_avg_x10: rating_avg_x10(row.rating_sum, row.rating_count),
+        rating_count: row.rating_count,
+        category: category.map(|(name, slug)| CategoryLink { name, slug }),
+        colours,
+        related,
+        bought_together,
+    })
+}
+
+/// Products sharing a category or collection with this one.
+async fn related_products(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!(
+        "{CARD_SELECT} where p.is_active and p.deleted_at is null and p.id <> $1 and p.id in (
+             select pc2.product_id from product_categories pc1
+             join product_categories pc2 on pc2.category_id = pc1.category_id where pc1.product_id = $1
+             union
+             select cp2.product_id from collection_products cp1
+             join collection_products cp2 on cp2.collection_id = cp1.collection_id where cp1.product_id = $1)
+         order by p.sold_count desc, p.id limit 4"
+    );
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(product_id).fetch_all(db).await?;
+    Ok(rows.into_iter().map(ProductCard::from).collect())
+}
+
+/// "Bought together": products that most often share an order with this one.
+async fn bought_together(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!(
+        "with together as (
+             select other.product_id, count(*) as n
+             from order_items mine
+             join orders o on o.id = mine.order_id and o.status in ('paid', 'processing', 'shipped', 'delivered')
+             join order_items other on other.order_id = mine.order_id and other.product_id <> mine.product_id
+             where mine.product_id = $1
+             group by other.product_id order by n desc limit 4
+         )
+         {CARD_SELECT} join together t on t.product_id = p.id
+         where p.is_active and p.deleted_at is null order by t.n desc, p.id"
+    );
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(product_id).fetch_all(db).await?;
+    Ok(rows.into_iter().map(ProductCard::from).collect())
+}
+
+pub async fn lookbook(db: &PgPool, site_url: &str, slug: &str) -> Result<LookbookPage, AppError> {
+    let row: Option<(Uuid, String, String, Option<String>)> = sqlx::query_as(
+        "select id, title, description, cover_image_url from lookbooks
+         where slug = $1 and is_active and published_at is not null and published_at <= now()",
+    )
+    .bind(slug)
+    .fetch_optional(db)
+    .await?;
+    let (id, title, description, cover_image_url) = row.ok_or_else(|| AppError::NotFound("This lookbook".into()))?;
+    let sql = format!(
+        "{CARD_SELECT} join lookbook_items li on li.product_id = p.id
+         where li.lookbook_id = $1 and p.is_active and p.deleted_at is null order by li.sort_order"
+    );
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(id).fetch_all(db).await?;
+    Ok(LookbookPage {
+        title,
+        slug: slug.to_owned(),
+        description,
+        cover_image_url,
+        products: rows.into_iter().map(ProductCard::from).collect(),
+        canonical_url: format!("{site_url}/lookbooks/{slug}"),
+    })
+}
+
+/// Which of `products` are in a wishlist (`column` is the owner column).
+pub async fn saved_among(db: &PgPool, column: &'static str, owner: Uuid, products: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(&format!("select product_id from wishlist_items where {column} = $1 and product_id = any($2)"))
+        .bind(owner)
+        .bind(products)
+        .fetch_all(db)
+        .await
+}
+
+/// The cards of a wishlist, newest saved first (`column` is the owner column).
+pub async fn wishlist_cards(db: &PgPool, column: &'static str, owner: Uuid) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!(
+        "{CARD_SELECT} join wishlist_items w on w.product_id = p.id
+         where w.{column} = $1 and p.is_active and p.deleted_at is null order by w.created_at desc limit 200"
+    );
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(owner).fetch_all(db).await?;
+    Ok(rows.into_iter().map(ProductCard::from).collect())
+}

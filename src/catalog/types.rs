@@ -56,6 +56,9 @@ pub struct HomePage {
     pub categories: Vec<CategoryLink>,
     pub collections: Vec<CollectionTile>,
     pub new_arrivals: Vec<ProductCard>,
+    pub best_sellers: Vec<ProductCard>,
+    pub articles: Vec<crate::cms::ArticleCard>,
+    pub canonical_url: String,
 }
 
 /// How many product tiles one "page" of new arrivals holds on the home page.
@@ -82,4 +85,263 @@ mod tests {
         assert_eq!(rating_avg_x10(9, 2), 45);
         assert_eq!(rating_avg_x10(29, 6), 48); // 4.8333…
     }
+}
+
+/// Listing sort orders, as they appear in URLs (`?sort=price-asc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Sort {
+    #[default]
+    Newest,
+    PriceAsc,
+    PriceDesc,
+    BestRated,
+    BestSelling,
+    /// Search results only.
+    Relevance,
+}
+
+impl Sort {
+    pub const LISTING: [Sort; 5] = [Sort::Newest, Sort::PriceAsc, Sort::PriceDesc, Sort::BestRated, Sort::BestSelling];
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Newest => "newest",
+            Self::PriceAsc => "price-asc",
+            Self::PriceDesc => "price-desc",
+            Self::BestRated => "best-rated",
+            Self::BestSelling => "best-selling",
+            Self::Relevance => "relevance",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Newest => "Newest",
+            Self::PriceAsc => "Price: low to high",
+            Self::PriceDesc => "Price: high to low",
+            Self::BestRated => "Best rated",
+            Self::BestSelling => "Best selling",
+            Self::Relevance => "Most relevant",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Newest, Self::PriceAsc, Self::PriceDesc, Self::BestRated, Self::BestSelling, Self::Relevance]
+            .into_iter()
+            .find(|s| s.slug() == value)
+    }
+}
+
+pub const PAGE_SIZE: i64 = 24;
+pub const MAX_PAGE: i64 = 1_000;
+
+/// Filters and paging of a listing, exactly as the URL carries them, so any state can be
+/// shared and renders on the server.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Filters {
+    pub colours: Vec<String>,
+    pub sizes: Vec<String>,
+    /// Whole currency units, as typed in the price boxes.
+    pub min_price: Option<i64>,
+    pub max_price: Option<i64>,
+    pub in_stock: bool,
+    pub sort: Sort,
+    pub page: i64,
+}
+
+impl Filters {
+    /// From `(key, value)` pairs of a query string; unknown or malformed values are ignored
+    /// rather than failing the page.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>, default_sort: Sort) -> Self {
+        let mut filters = Self { sort: default_sort, page: 1, ..Default::default() };
+        let slug_ok = |v: &str| !v.is_empty() && v.len() <= 40 && v.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        for (key, value) in pairs {
+            match key {
+                "colour" if slug_ok(value) && filters.colours.len() < 20 => filters.colours.push(value.to_owned()),
+                "size" if slug_ok(value) && filters.sizes.len() < 30 => filters.sizes.push(value.to_owned()),
+                "min" => filters.min_price = value.parse().ok().filter(|v: &i64| (0..=1_000_000).contains(v)),
+                "max" => filters.max_price = value.parse().ok().filter(|v: &i64| (0..=1_000_000).contains(v)),
+                "stock" => filters.in_stock = value == "1",
+                "sort" => filters.sort = Sort::parse(value).unwrap_or(default_sort),
+                "page" => filters.page = value.parse().ok().filter(|p| (1..=MAX_PAGE).contains(p)).unwrap_or(1),
+                _ => {}
+            }
+        }
+        filters.colours.sort();
+        filters.colours.dedup();
+        filters.sizes.sort();
+        filters.sizes.dedup();
+        filters
+    }
+
+    /// The query string for this state (stable order, defaults left out).
+    pub fn to_query(&self, default_sort: Sort) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        parts.extend(self.colours.iter().map(|c| format!("colour={c}")));
+        parts.extend(self.sizes.iter().map(|s| format!("size={s}")));
+        if let Some(min) = self.min_price {
+            parts.push(format!("min={min}"));
+        }
+        if let Some(max) = self.max_price {
+            parts.push(format!("max={max}"));
+        }
+        if self.in_stock {
+            parts.push("stock=1".into());
+        }
+        if self.sort != default_sort {
+            parts.push(format!("sort={}", self.sort.slug()));
+        }
+        if self.page > 1 {
+            parts.push(format!("page={}", self.page));
+        }
+        parts.join("&")
+    }
+
+    pub fn offset(&self) -> i64 {
+        (self.page.max(1) - 1) * PAGE_SIZE
+    }
+}
+
+/// One value of a facet with how many products it would show.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FacetValue {
+    pub slug: String,
+    pub label: String,
+    /// Colour swatch for colour facets.
+    pub hex: Option<String>,
+    pub count: i64,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Facets {
+    pub colours: Vec<FacetValue>,
+    pub sizes: Vec<FacetValue>,
+    pub in_stock_count: i64,
+    /// Cheapest and dearest matching price, whole units (for the price boxes' hints).
+    pub price_bounds: Option<(i64, i64)>,
+}
+
+/// What a listing is a listing of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    Category(String),
+    Collection(String),
+    Search(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Listing {
+    pub title: String,
+    pub description: String,
+    /// Path of the listing without query (`/c/hoodies`).
+    pub path: String,
+    pub canonical_url: String,
+    pub filters: Filters,
+    pub default_sort: Sort,
+    pub total: i64,
+    pub products: Vec<ProductCard>,
+    pub facets: Facets,
+    /// Which of these products the viewer has saved (`None`: the viewer has no wishlist).
+    pub saved: Option<Vec<Uuid>>,
+}
+
+impl Listing {
+    pub fn pages(&self) -> i64 {
+        ((self.total + PAGE_SIZE - 1) / PAGE_SIZE).clamp(1, MAX_PAGE)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub name: String,
+    pub slug: String,
+    pub price: Money,
+    pub image_url: Option<String>,
+}
+
+#[cfg(test)]
+mod listing_tests {
+    use super::*;
+
+    #[test]
+    fn filters_round_trip_through_the_url() {
+        let f = Filters::from_pairs(
+            [("size", "m"), ("colour", "navy"), ("colour", "black"), ("colour", "navy"), ("min", "20"), ("stock", "1"), ("sort", "price-asc"), ("page", "3")],
+            Sort::Newest,
+        );
+        assert_eq!(f.colours, vec!["black", "navy"]);
+        assert_eq!(f.to_query(Sort::Newest), "colour=black&colour=navy&size=m&min=20&stock=1&sort=price-asc&page=3");
+        assert_eq!(f.offset(), 48);
+    }
+
+    #[test]
+    fn bad_values_fall_back_to_defaults() {
+        let f = Filters::from_pairs([("page", "0"), ("sort", "random"), ("min", "-5"), ("colour", "Robert'); drop"), ("page", "x")], Sort::Newest);
+        assert_eq!((f.page, f.sort, f.min_price), (1, Sort::Newest, None));
+        assert!(f.colours.is_empty());
+        assert_eq!(f.to_query(Sort::Newest), "");
+        let deep = Filters::from_pairs([("page", "5000")], Sort::Relevance);
+        assert_eq!(deep.page, 1, "beyond the last allowed page");
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Image {
+    pub url: String,
+    pub alt: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeOption {
+    /// The colour+size variant (what goes into a cart).
+    pub variant_id: Uuid,
+    pub label: String,
+    pub sku: String,
+    /// Units that can still be bought (stock less reservations).
+    pub available: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColourOption {
+    pub slug: String,
+    pub name: String,
+    pub hex: String,
+    pub images: Vec<Image>,
+    pub sizes: Vec<SizeOption>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductDetail {
+    pub id: Uuid,
+    pub slug: String,
+    pub name: String,
+    pub description: String,
+    pub brand: String,
+    pub price: Money,
+    pub compare_at: Option<Money>,
+    pub rating_avg_x10: i32,
+    pub rating_count: i32,
+    pub category: Option<CategoryLink>,
+    pub colours: Vec<ColourOption>,
+    pub canonical_url: String,
+    pub site_url: String,
+    pub related: Vec<ProductCard>,
+    pub bought_together: Vec<ProductCard>,
+}
+
+impl ProductDetail {
+    pub fn in_stock(&self) -> bool {
+        self.colours.iter().flat_map(|c| &c.sizes).any(|s| s.available > 0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LookbookPage {
+    pub title: String,
+    pub slug: String,
+    pub description: String,
+    pub cover_image_url: Option<String>,
+    pub products: Vec<ProductCard>,
+    pub canonical_url: String,
 }

@@ -97,15 +97,12 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
                 <nav aria-label="Categories" class="hidden flex-1 lg:block">
                     <ul class="flex items-center gap-1">{desktop_nav}</ul>
                 </nav>
-                <form action="/search" method="get" role="search" class="order-last flex w-full min-w-0 items-center sm:order-none sm:ml-auto sm:w-auto sm:flex-1 lg:max-w-xs">
-                    <label for="site-search" class="sr-only">"Search products"</label>
-                    <input id="site-search" name="q" type="search" placeholder="Search products" autocomplete="off"
-                        class="w-full min-w-0 rounded-full border border-stone-300 bg-stone-50 px-4 py-2 text-sm placeholder:text-stone-500 focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700"/>
-                </form>
+                <crate::catalog::search_box::SearchBox/>
                 <nav aria-label="Account" class="ml-auto flex shrink-0 items-center gap-1 sm:ml-0 sm:gap-3">
                     {is_staff.then(|| view! {
                         <a href="/admin" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 sm:block">"Dashboard"</a>
                     })}
+                    <a href="/wishlist" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:block">"Wishlist"</a>
                     <a href=if signed_in { "/account" } else { "/sign-in" }
                         class="rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700">
                         {if signed_in { "Account" } else { "Sign in" }}

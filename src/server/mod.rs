@@ -9,6 +9,7 @@ pub mod ctx;
 pub mod health;
 pub mod mail;
 pub mod seed;
+pub mod seo;
 pub mod session;
 pub mod sms;
 pub mod startup;

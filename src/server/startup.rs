@@ -96,6 +96,10 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/media", media)
+        .route("/robots.txt", get(super::seo::robots))
+        .route("/sitemap.xml", get(super::seo::sitemap_index))
+        .route("/sitemaps/{file}", get(super::seo::sitemap_file))
+        .route("/b/{id}", get(super::seo::banner_click))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
         .leptos_routes(&state, routes, {
@@ -105,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), super::activity::track))
         .layer(sessions)
+        .layer(axum::middleware::map_response(cache_static))
         .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_default(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
@@ -137,6 +142,20 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let mailer = Arc::new(Mailer::from_config(&config)?);
     let sms: Arc<dyn SmsProvider> = Arc::from(sms::from_config(&config, http.clone())?);
     Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http })
+}
+
+/// Built assets are revalidated hourly (they keep their names between builds); pages carry
+/// per-visitor content (cart count, sign-in state) and are never shared by caches.
+async fn cache_static(request_path: axum::extract::OriginalUri, mut response: axum::response::Response) -> axum::response::Response {
+    let value = if request_path.path().starts_with("/pkg/") {
+        "public, max-age=3600, must-revalidate"
+    } else if request_path.path().starts_with("/media/") || request_path.path().starts_with("/sitemap") || request_path.path() == "/robots.txt" {
+        return response;
+    } else {
+        "private, no-cache"
+    };
+    response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(value));
+    response
 }
 
 pub struct Application {

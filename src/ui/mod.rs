@@ -64,6 +64,7 @@ pub fn StatusPage(status: u16) -> impl IntoView {
         401 => ("Please sign in", "You need to sign in to see this page."),
         403 => ("Access denied", "Your account doesn't have permission to open this page."),
         404 => ("Page not found", "We couldn't find the page you were looking for. It may have moved or no longer exists."),
+        410 => ("No longer available", "This item has been removed from the shop. Have a look at what's new instead."),
         503 => ("We'll be right back", "Part of the store is temporarily unavailable. Please try again in a moment."),
         _ => ("Something went wrong", "An unexpected error happened on our side. Please try again."),
     };
@@ -76,7 +77,7 @@ pub fn StatusPage(status: u16) -> impl IntoView {
             <p class="mt-4 text-stone-600">{message}</p>
             <div class="mt-8 flex gap-3">
                 <a href="/" class="rounded-full bg-stone-900 px-5 py-2.5 text-sm font-semibold text-white hover:bg-stone-700 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700">"Back to the shop"</a>
-                {(status == 404).then(|| view! {
+                {(status == 404 || status == 410).then(|| view! {
                     <a href="/search" class="rounded-full border border-stone-300 px-5 py-2.5 text-sm font-semibold text-stone-900 hover:border-stone-900">"Search products"</a>
                 })}
             </div>
@@ -187,4 +188,46 @@ pub fn url_encode(value: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+/// Structured data for search engines. `<` is escaped so the JSON can never close the
+/// script element early.
+#[component]
+pub fn JsonLd(value: serde_json::Value) -> impl IntoView {
+    let json = value.to_string().replace('<', "\\u003c");
+    view! { <script type="application/ld+json" inner_html=json></script> }
+}
+
+#[derive(Clone)]
+pub struct Crumb {
+    pub name: String,
+    pub path: String,
+}
+
+/// Visible breadcrumbs plus their BreadcrumbList JSON-LD.
+#[component]
+pub fn Breadcrumbs(crumbs: Vec<Crumb>, #[prop(into)] site_url: String) -> impl IntoView {
+    let items: Vec<serde_json::Value> = crumbs
+        .iter()
+        .enumerate()
+        .map(|(i, c)| serde_json::json!({ "@type": "ListItem", "position": i + 1, "name": c.name, "item": format!("{site_url}{}", c.path) }))
+        .collect();
+    let last = crumbs.len().saturating_sub(1);
+    view! {
+        <nav aria-label="Breadcrumb" class="text-sm text-stone-500">
+            <ol class="flex flex-wrap items-center gap-1">
+                {crumbs.into_iter().enumerate().map(|(i, c)| view! {
+                    <li class="flex items-center gap-1">
+                        {(i > 0).then(|| view! { <span aria-hidden="true">"/"</span> })}
+                        {if i == last {
+                            view! { <span aria-current="page" class="text-stone-800">{c.name}</span> }.into_any()
+                        } else {
+                            view! { <a href=c.path class="hover:text-emerald-800 hover:underline">{c.name}</a> }.into_any()
+                        }}
+                    </li>
+                }).collect_view()}
+            </ol>
+        </nav>
+        <JsonLd value=serde_json::json!({ "@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items })/>
+    }
 }

@@ -7,7 +7,7 @@ use crate::{
     ui::{ErrorNotice, SectionHeading},
 };
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::{Link, Meta, Title};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
@@ -26,9 +26,12 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn HomeSections(data: HomeData) -> impl IntoView {
-    let HomeData { banners, categories, collections, new_arrivals } = data;
+    let HomeData { banners, categories, collections, new_arrivals, best_sellers, articles, canonical_url } = data;
     let first_page_full = new_arrivals.len() as i64 == NEW_ARRIVALS_PAGE;
     view! {
+        <Link rel="canonical" href=canonical_url/>
+        <Meta property="og:title" content="Larkspur"/>
+        <Meta property="og:type" content="website"/>
         {banners.into_iter().next().map(|banner| view! { <Hero banner/> })}
         <section class="mx-auto max-w-7xl px-4 py-10 sm:px-6 lg:px-8" aria-labelledby="shop-by-category">
             <SectionHeading id="shop-by-category" title="Shop by category"/>
@@ -51,6 +54,21 @@ fn HomeSections(data: HomeData) -> impl IntoView {
             </div>
         </section>
         {(!collections.is_empty()).then(|| view! { <Collections collections/> })}
+        {(!best_sellers.is_empty()).then(|| view! {
+            <section class="mx-auto max-w-7xl px-4 py-12 sm:px-6 lg:px-8" aria-labelledby="best-sellers">
+                <SectionHeading id="best-sellers" title="Best sellers"/>
+                <div class="mt-6"><ProductGrid cards=best_sellers label="Best sellers"/></div>
+            </section>
+        })}
+        {(!articles.is_empty()).then(|| view! {
+            <section class="mx-auto max-w-7xl px-4 pb-12 sm:px-6 lg:px-8" aria-labelledby="journal">
+                <div class="flex items-baseline justify-between">
+                    <SectionHeading id="journal" title="From the journal"/>
+                    <a href="/journal" class=crate::ui::LINK>"All articles"</a>
+                </div>
+                <div class="mt-6"><crate::cms::ArticleCards articles/></div>
+            </section>
+        })}
     }
 }
 
@@ -63,7 +81,7 @@ fn Hero(banner: Banner) -> impl IntoView {
                 <h1 class="max-w-xl text-4xl font-semibold tracking-tight text-white sm:text-5xl">{banner.title}</h1>
                 <p class="mt-4 max-w-lg text-lg text-stone-100">{banner.subtitle}</p>
                 {(!banner.button_text.is_empty()).then(|| view! {
-                    <a href=banner.button_link
+                    <a href=format!("/b/{}", banner.id)
                         class="mt-8 inline-flex rounded-full bg-white px-6 py-3 text-sm font-semibold text-stone-900 shadow hover:bg-emerald-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-white">
                         {banner.button_text}
                     </a>
@@ -121,7 +139,7 @@ fn MoreNewArrivals(start: i64) -> impl IntoView {
     view! {
         <ul class=format!("{PRODUCT_GRID} mt-8 empty:hidden") aria-label="More new arrivals" aria-live="polite">
             <For each=move || cards.get() key=|card| card.id let:card>
-                <ProductTile card/>
+                <ProductTile card saved=None/>
             </For>
         </ul>
         <div class="mt-10 flex flex-col items-center gap-2">

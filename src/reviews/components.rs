@@ -1,0 +1,142 @@
+use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews};
+use crate::ui::{Field, FormError, Notice, Rating, BUTTON_SECONDARY, LINK};
+use leptos::prelude::*;
+use uuid::Uuid;
+
+#[component]
+pub fn ReviewsSection(product_id: Uuid) -> impl IntoView {
+    let reviews = Resource::new(move || (), move |_| get_reviews(product_id));
+    view! {
+        <section class="mt-16 border-t border-stone-200 pt-10" aria-labelledby="reviews">
+            <h2 id="reviews" class="text-2xl font-semibold tracking-tight text-stone-900">"Reviews"</h2>
+            <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading reviews…"</p> }>
+                {move || reviews.get().map(|r| match r {
+                    Ok(r) => view! { <ReviewsBody reviews=r product_id/> }.into_any(),
+                    Err(e) => view! { <p class="mt-4 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn ReviewsBody(reviews: Reviews, product_id: Uuid) -> impl IntoView {
+    let Reviews { average_x10, count, distribution, reviews, eligibility } = reviews;
+    view! {
+        <div class="mt-6 grid gap-10 lg:grid-cols-[18rem_1fr]">
+            <div>
+                {if count > 0 {
+                    view! {
+                        <p class="text-4xl font-semibold text-stone-900">{format!("{}.{}", average_x10 / 10, average_x10 % 10)}<span class="text-base text-stone-500">" / 5"</span></p>
+                        <Rating avg_x10=average_x10 count=count as i32/>
+                        <ul class="mt-4 space-y-1 text-sm" aria-label="Ratings breakdown">
+                            {(1..=5).rev().map(|stars| {
+                                let n = distribution[stars - 1];
+                                let pct = if count > 0 { n * 100 / count } else { 0 };
+                                view! {
+                                    <li class="flex items-center gap-2">
+                                        <span class="w-12 text-stone-600">{format!("{stars} star")}</span>
+                                        <span class="h-2 flex-1 overflow-hidden rounded-full bg-stone-100" aria-hidden="true">
+                                            <span class="block h-full bg-amber-400" style=format!("width:{pct}%")></span>
+                                        </span>
+                                        <span class="w-8 text-right text-stone-500">{n}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                    }.into_any()
+                } else {
+                    view! { <p class="text-stone-600">"No reviews yet."</p> }.into_any()
+                }}
+                <div class="mt-6">
+                    {match eligibility {
+                        Eligibility::SignInToReview => view! {
+                            <p class="text-sm text-stone-600"><a href="/sign-in" class=LINK>"Sign in"</a>" to review a product you bought."</p>
+                        }.into_any(),
+                        Eligibility::NotPurchased => view! {
+                            <p class="text-sm text-stone-600">"Reviews come from customers who bought this product."</p>
+                        }.into_any(),
+                        Eligibility::CanReview(mine) => view! { <ReviewForm product_id mine/> }.into_any(),
+                    }}
+                </div>
+            </div>
+            <ul class="space-y-8" data-testid="review-list">
+                {reviews.into_iter().map(|r| view! {
+                    <li class="border-b border-stone-100 pb-6">
+                        <Rating avg_x10=i32::from(r.rating) * 10 count=1/>
+                        {(!r.title.is_empty()).then(|| view! { <h3 class="mt-1 font-semibold text-stone-900">{r.title.clone()}</h3> })}
+                        <p class="mt-2 text-stone-700">{r.comment}</p>
+                        <p class="mt-2 text-xs text-stone-500">{format!("{} · verified purchase · {}", r.author, r.created_at.format("%-d %B %Y"))}</p>
+                        <HelpfulButton review_id=r.id count=r.helpful_count/>
+                    </li>
+                }).collect_view()}
+            </ul>
+        </div>
+    }
+}
+
+#[island]
+fn HelpfulButton(review_id: Uuid, count: i32) -> impl IntoView {
+    let vote = Action::new(move |_: &()| vote_helpful(review_id));
+    let shown = move || vote.value().get().and_then(Result::ok).unwrap_or(count);
+    let error = move || vote.value().get().and_then(Result::err).map(|e| e.to_string());
+    view! {
+        <div class="mt-2 flex items-center gap-3 text-sm">
+            <button type="button" class="text-stone-600 underline hover:text-stone-900" disabled=move || vote.pending().get()
+                on:click=move |_| { vote.dispatch(()); }>{move || format!("Helpful ({})", shown())}</button>
+            {move || error().map(|m| view! { <span role="alert" class="text-red-700">{m}</span> })}
+        </div>
+    }
+}
+
+fn star_class(lit: bool) -> &'static str {
+    if lit { "text-amber-500 peer-focus-visible:outline-2" } else { "text-stone-300 peer-focus-visible:outline-2" }
+}
+
+#[island]
+fn ReviewForm(product_id: Uuid, mine: Option<MyReview>) -> impl IntoView {
+    let editing = mine.is_some();
+    let rating = RwSignal::new(mine.as_ref().map(|m| m.rating).unwrap_or(0));
+    let title = RwSignal::new(mine.as_ref().map(|m| m.title.clone()).unwrap_or_default());
+    let comment = RwSignal::new(mine.as_ref().map(|m| m.comment.clone()).unwrap_or_default());
+    let status = mine.map(|m| m.status);
+    let submit = Action::new(move |(r, t, c): &(i16, String, String)| submit_review(product_id, *r, t.clone(), c.clone()));
+    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let saved = Signal::derive(move || {
+        submit.value().get().and_then(Result::ok).map(|_| "Thanks! Your review will appear once our team has checked it.".to_string())
+    });
+    let rating_error = move || error.get().and_then(|e| e.field_error("rating"));
+    view! {
+        <form class="space-y-4" on:submit=move |ev| {
+            ev.prevent_default();
+            submit.dispatch((rating.get_untracked(), title.get_untracked(), comment.get_untracked()));
+        }>
+            <h3 class="font-semibold text-stone-900">{if editing { "Edit your review" } else { "Write a review" }}</h3>
+            {status.filter(|s| s == "pending").map(|_| view! { <p class="text-sm text-stone-500">"Your review is waiting for approval."</p> })}
+            <fieldset>
+                <legend class="text-sm font-medium text-stone-800">"Rating"</legend>
+                <div class="mt-1 flex gap-1">
+                    {(1..=5i16).map(|n| view! {
+                        <label class="cursor-pointer text-2xl">
+                            <input type="radio" name="rating" class="peer sr-only" value=n.to_string()
+                                prop:checked=move || rating.get() == n on:change=move |_| rating.set(n)/>
+                            <span class=move || star_class(rating.get() >= n) aria-hidden="true">"★"</span>
+                            <span class="sr-only">{format!("{n} star{}", if n == 1 { "" } else { "s" })}</span>
+                        </label>
+                    }).collect_view()}
+                </div>
+                {move || rating_error().map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
+            </fieldset>
+            <Field label="Title (optional)" name="title" value=title error/>
+            <div class="space-y-1">
+                <label for="field-comment" class="block text-sm font-medium text-stone-800">"Your review"</label>
+                <textarea id="field-comment" name="comment" rows="4" class="block w-full rounded-lg border border-stone-300 px-3 py-2"
+                    prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                {move || error.get().and_then(|e| e.field_error("comment")).map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
+            </div>
+            <FormError error/>
+            <Notice message=saved/>
+            <button type="submit" class=BUTTON_SECONDARY disabled=move || submit.pending().get()>"Submit review"</button>
+        </form>
+    }
+}

@@ -1,0 +1,63 @@
+use super::{get_wishlist, toggle_wishlist};
+use crate::{
+    catalog::components::ProductGrid,
+    error::AppError,
+    ui::{ErrorNotice, LINK},
+};
+use leptos::prelude::*;
+use leptos_meta::{Meta, Title};
+use uuid::Uuid;
+
+/// Heart toggle on product pages and cards.
+#[island]
+pub fn WishlistButton(product_id: Uuid, saved: bool, compact: bool) -> impl IntoView {
+    let (is_saved, set_saved) = signal(saved);
+    let toggle = Action::new(move |_: &()| toggle_wishlist(product_id));
+    Effect::new(move || {
+        if let Some(Ok(now)) = toggle.value().get() {
+            set_saved.set(now);
+        }
+    });
+    let error = move || toggle.value().get().and_then(Result::err).map(|e: AppError| e.to_string());
+    let class = if compact {
+        "rounded-full bg-white/90 p-2 text-lg leading-none shadow hover:bg-white focus-visible:outline-2 focus-visible:outline-emerald-700"
+    } else {
+        "inline-flex items-center gap-2 rounded-full border border-stone-300 px-5 py-2.5 text-sm font-semibold text-stone-900 hover:border-stone-900 focus-visible:outline-2 focus-visible:outline-emerald-700"
+    };
+    view! {
+        <div>
+            <button type="button" class=class aria-pressed=move || is_saved.get().to_string()
+                disabled=move || toggle.pending().get()
+                on:click=move |_| { toggle.dispatch(()); }>
+                <span aria-hidden="true" class="text-red-600">{move || if is_saved.get() { "♥" } else { "♡" }}</span>
+                {(!compact).then(|| view! { <span>{move || if is_saved.get() { "Saved to wishlist" } else { "Add to wishlist" }}</span> })}
+                {compact.then(|| view! { <span class="sr-only">{move || if is_saved.get() { "Remove from wishlist" } else { "Add to wishlist" }}</span> })}
+            </button>
+            {move || error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-700">{m}</p> })}
+        </div>
+    }
+}
+
+#[component]
+pub fn WishlistPage() -> impl IntoView {
+    let items = Resource::new(|| (), |_| get_wishlist());
+    view! {
+        <Title text="Your wishlist — Larkspur"/>
+        <Meta name="robots" content="noindex"/>
+        <section class="mx-auto max-w-7xl px-4 py-10 sm:px-6 lg:px-8">
+            <h1 class="text-3xl font-semibold tracking-tight text-stone-900">"Your wishlist"</h1>
+            <Suspense fallback=|| view! { <p class="mt-6 text-stone-500">"Loading…"</p> }>
+                {move || items.get().map(|result| match result {
+                    Ok(cards) if cards.is_empty() => view! {
+                        <p class="mt-6 text-stone-600">"Nothing saved yet. Tap the heart on any product to keep it here."</p>
+                    }.into_any(),
+                    Ok(cards) => view! { <div class="mt-8"><ProductGrid cards label="Saved products"/></div> }.into_any(),
+                    Err(AppError::Rejected(message)) => view! {
+                        <p class="mt-6 text-stone-600">{message}" "<a href="/sign-in?next=/wishlist" class=LINK>"Sign in"</a>" or "<a href="/privacy/cookies" class=LINK>"change cookie settings"</a>"."</p>
+                    }.into_any(),
+                    Err(err) => view! { <ErrorNotice error=err/> }.into_any(),
+                })}
+            </Suspense>
+        </section>
+    }
+}
