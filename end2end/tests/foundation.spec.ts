@@ -20,7 +20,7 @@ test('home page HTML already lists products before any script runs', async ({ br
 
 test('the hydrated "Show more" island loads more products through a server function', async ({ page }) => {
   await page.goto('/', { waitUntil: 'networkidle' });
-  const cards = page.getByTestId('product-name');
+  const cards = page.locator('section[aria-labelledby="new-arrivals"]').getByTestId('product-name');
   await expect(cards).toHaveCount(8);
   const serverCall = page.waitForResponse((res) => res.url().includes('/api/catalog/new-arrivals') && res.ok());
   await page.getByRole('button', { name: 'Show more' }).click();

@@ -233,7 +233,7 @@ fn ProductPurchase(
                     <div>
                         <label for="quantity" class="block text-sm font-medium text-stone-800">"Quantity"</label>
                         <input id="quantity" type="number" min="1" max=crate::cart::MAX_LINE_QUANTITY.to_string() inputmode="numeric"
-                            class="mt-1 w-20 rounded-lg border border-stone-300 px-3 py-2"
+                            class="mt-1 w-20 rounded-lg border border-stone-300 px-3 py-2" value="1"
                             prop:value=move || quantity.get().to_string()
                             on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))/>
                     </div>
