@@ -17,7 +17,7 @@ const SITE: &str = "http://shop.test";
 async fn list(db: &PgPool, scope: Scope, pairs: &[(&str, &str)]) -> Listing {
     let default_sort = if matches!(scope, Scope::Search(_)) { Sort::Relevance } else { Sort::Newest };
     let filters = Filters::from_pairs(pairs.iter().copied(), default_sort);
-    listing(db, SITE, scope, filters, default_sort).await.expect("listing")
+    listing(db, None, SITE, scope, filters, default_sort).await.expect("listing")
 }
 
 fn hoodies() -> Scope {

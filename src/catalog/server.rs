@@ -141,7 +141,8 @@ use sqlx::{Postgres, QueryBuilder};
 enum Resolved {
     Category(Uuid),
     Collection(Uuid),
-    Search(String),
+    /// `fuzzy`: no whole-word match exists, so match by trigram similarity (typos).
+    Search { q: String, fuzzy: bool },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -166,11 +167,11 @@ fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters
             qb.push(" and exists (select 1 from collection_products cp where cp.product_id = p.id and cp.collection_id = ");
             qb.push_bind(*id).push(")");
         }
-        Resolved::Search(q) => {
-            // Full text for whole words, trigram word similarity for typos ("hodie").
-            qb.push(" and (p.search_document @@ websearch_to_tsquery('english', ");
-            qb.push_bind(q.clone()).push(") or ");
-            qb.push_bind(q.clone()).push(" <% p.name)");
+        Resolved::Search { q, fuzzy: false } => {
+            qb.push(" and p.search_document @@ websearch_to_tsquery('english', ").push_bind(q.clone()).push(")");
+        }
+        Resolved::Search { q, fuzzy: true } => {
+            qb.push(" and ").push_bind(q.clone()).push(" <% p.name");
         }
     }
     let colours = !f.colours.is_empty() && except != Except::Colour;
@@ -209,10 +210,13 @@ fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters
 
 fn push_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, sort: Sort) {
     match (sort, scope) {
-        (Sort::Relevance, Resolved::Search(q)) => {
+        (Sort::Relevance, Resolved::Search { q, fuzzy: false }) => {
+            // Name matches (weight A) outrank brand (B) and description (C).
             qb.push(" order by ts_rank(p.search_document, websearch_to_tsquery('english', ");
-            qb.push_bind(q.clone()).push(")) + word_similarity(");
-            qb.push_bind(q.clone()).push(", p.name) desc, p.id");
+            qb.push_bind(q.clone()).push(")) desc, p.id");
+        }
+        (Sort::Relevance, Resolved::Search { q, fuzzy: true }) => {
+            qb.push(" order by word_similarity(").push_bind(q.clone()).push(", p.name) desc, p.id");
         }
         (Sort::PriceAsc, _) => {
             qb.push(" order by p.effective_price_minor asc, p.id");
@@ -232,28 +236,41 @@ fn push_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, sort: Sort)
     }
 }
 
+/// Whole-word full-text search when anything matches that way (fast, on the GIN index);
+/// otherwise trigram similarity, which forgives typos such as "hodie".
+async fn search_mode(db: &PgPool, q: &str) -> Result<Resolved, sqlx::Error> {
+    let whole_words: bool = sqlx::query_scalar(
+        "select exists(select 1 from products where search_document @@ websearch_to_tsquery('english', $1)
+                       and is_active and deleted_at is null)",
+    )
+    .bind(q)
+    .fetch_one(db)
+    .await?;
+    Ok(Resolved::Search { q: q.to_owned(), fuzzy: !whole_words })
+}
+
+/// An active category or collection by slug: id, name, description.
+async fn named(db: &PgPool, table: &'static str, what: &str, slug: &str) -> Result<(Uuid, String, String), AppError> {
+    let row: Option<(Uuid, String, String)> =
+        sqlx::query_as(&format!("select id, name, description from {table} where slug = $1 and is_active"))
+            .bind(slug)
+            .fetch_optional(db)
+            .await?;
+    row.ok_or_else(|| AppError::NotFound(format!("This {what}")))
+}
+
 async fn resolve(db: &PgPool, scope: &Scope) -> Result<(Resolved, String, String, String), AppError> {
     match scope {
         Scope::Category(slug) => {
-            let row: Option<(Uuid, String, String)> =
-                sqlx::query_as("select id, name, description from categories where slug = $1 and is_active")
-                    .bind(slug)
-                    .fetch_optional(db)
-                    .await?;
-            let (id, name, description) = row.ok_or_else(|| AppError::NotFound("This category".into()))?;
+            let (id, name, description) = named(db, "categories", "category", slug).await?;
             Ok((Resolved::Category(id), name, description, format!("/c/{slug}")))
         }
         Scope::Collection(slug) => {
-            let row: Option<(Uuid, String, String)> =
-                sqlx::query_as("select id, name, description from collections where slug = $1 and is_active")
-                    .bind(slug)
-                    .fetch_optional(db)
-                    .await?;
-            let (id, name, description) = row.ok_or_else(|| AppError::NotFound("This collection".into()))?;
+            let (id, name, description) = named(db, "collections", "collection", slug).await?;
             Ok((Resolved::Collection(id), name, description, format!("/collections/{slug}")))
         }
         Scope::Search(q) => Ok((
-            Resolved::Search(q.clone()),
+            search_mode(db, q).await?,
             format!("Search results for “{q}”"),
             format!("Products matching “{q}” at Larkspur."),
             "/search".to_owned(),
@@ -264,9 +281,19 @@ async fn resolve(db: &PgPool, scope: &Scope) -> Result<(Resolved, String, String
 /// A whole listing page: products, total and facet counts, in a fixed number of queries
 /// whatever the catalogue size or page.
 #[tracing::instrument(skip(db, site_url))]
-pub async fn listing(db: &PgPool, site_url: &str, scope: Scope, filters: Filters, default_sort: Sort) -> Result<Listing, AppError> {
+/// `cache`: where to keep facet counts and totals for a minute (they do not depend on the
+/// page or the sort, so paging and re-sorting reuse them). Any Redis failure just means the
+/// counts are computed again.
+pub async fn listing(
+    db: &PgPool,
+    cache: Option<&fred::prelude::Pool>,
+    site_url: &str,
+    scope: Scope,
+    filters: Filters,
+    default_sort: Sort,
+) -> Result<Listing, AppError> {
     let (resolved, title, description, path) = resolve(db, &scope).await?;
-    if matches!(resolved, Resolved::Search(ref q) if q.is_empty()) {
+    if matches!(resolved, Resolved::Search { ref q, .. } if q.is_empty()) {
         return Ok(Listing {
             title: "Search".into(),
             description,
@@ -291,6 +318,49 @@ pub async fn listing(db: &PgPool, site_url: &str, scope: Scope, filters: Filters
         let rows: Vec<CardRow> = qb.build_query_as().fetch_all(db).await?;
         Ok::<_, sqlx::Error>(rows.into_iter().map(ProductCard::from).collect::<Vec<_>>())
     };
+    let summary = async {
+        let key = summary_key(&scope, f);
+        if let Some(hit) = cached_summary(cache, &key).await {
+            return Ok(hit);
+        }
+        let summary = facet_summary(db, r, f).await?;
+        store_summary(cache, &key, &summary).await;
+        Ok::<_, sqlx::Error>(summary)
+    };
+    let (products, (total, facets)) = tokio::try_join!(products, summary)?;
+    Ok(Listing { title, description, canonical_url: format!("{site_url}{path}"), path, filters, default_sort, total, products, facets, saved: None })
+}
+
+const SUMMARY_TTL_SECS: i64 = 60;
+
+fn summary_key(scope: &Scope, f: &Filters) -> String {
+    let mut base = f.clone();
+    base.page = 1;
+    base.sort = Sort::Newest;
+    let scope = match scope {
+        Scope::Category(s) => format!("c:{s}"),
+        Scope::Collection(s) => format!("k:{s}"),
+        Scope::Search(q) => format!("q:{}", q.to_lowercase()),
+    };
+    format!("listing-summary:v1:{scope}:{}", base.to_query(Sort::Newest))
+}
+
+async fn cached_summary(cache: Option<&fred::prelude::Pool>, key: &str) -> Option<(i64, Facets)> {
+    use fred::prelude::KeysInterface;
+    let raw: Option<String> = cache?.get(key).await.ok()?;
+    serde_json::from_str(&raw?).ok()
+}
+
+async fn store_summary(cache: Option<&fred::prelude::Pool>, key: &str, summary: &(i64, Facets)) {
+    use fred::prelude::{Expiration, KeysInterface};
+    let (Some(cache), Ok(json)) = (cache, serde_json::to_string(summary)) else { return };
+    if let Err(err) = cache.set::<(), _, _>(key, json, Some(Expiration::EX(SUMMARY_TTL_SECS)), None, false).await {
+        tracing::debug!(error = %err, "listing summary not cached");
+    }
+}
+
+/// Total and facet counts: each facet counts with every filter except its own.
+async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, Facets), sqlx::Error> {
     let total = async {
         let mut qb = QueryBuilder::new("select count(*) from products p");
         push_where(&mut qb, r, f, Except::Nothing);
@@ -330,8 +400,7 @@ pub async fn listing(db: &PgPool, site_url: &str, scope: Scope, filters: Filters
         push_where(&mut qb, r, f, Except::Price);
         qb.build_query_as::<(Option<i64>, Option<i64>)>().fetch_one(db).await
     };
-    let (products, total, colours, sizes, in_stock_count, bounds) =
-        tokio::try_join!(products, total, colours, sizes, in_stock, bounds)?;
+    let (total, colours, sizes, in_stock_count, bounds) = tokio::try_join!(total, colours, sizes, in_stock, bounds)?;
 
     let facet = |slug: String, label: String, hex: Option<String>, count: i64, chosen: &[String]| FacetValue {
         selected: chosen.contains(&slug),
@@ -349,14 +418,14 @@ pub async fn listing(db: &PgPool, site_url: &str, scope: Scope, filters: Filters
             _ => None,
         },
     };
-    Ok(Listing { title, description, canonical_url: format!("{site_url}{path}"), path, filters, default_sort, total, products, facets, saved: None })
+    Ok((total, facets))
 }
 
 /// Search-as-you-type: a handful of the most relevant names.
 #[tracing::instrument(skip(db))]
 pub async fn suggestions(db: &PgPool, q: &str) -> Result<Vec<Suggestion>, AppError> {
     let mut qb = QueryBuilder::new(CARD_SELECT);
-    let scope = Resolved::Search(q.to_owned());
+    let scope = search_mode(db, q).await?;
     push_where(&mut qb, &scope, &Filters::default(), Except::Nothing);
     push_order(&mut qb, &scope, Sort::Relevance);
     qb.push(" limit 6");
