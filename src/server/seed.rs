@@ -522,7 +522,8 @@ pub async fn bulk_products(db: &PgPool, total: u32) -> anyhow::Result<u64> {
         missing -= batch;
     }
     if added > 0 {
-        sqlx::query("analyze").execute(db).await?;
+        // Fresh statistics for the planner, and visibility maps so index-only scans work.
+        sqlx::query("vacuum analyze").execute(db).await?;
     }
     Ok(added)
 }
