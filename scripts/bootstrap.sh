@@ -68,7 +68,10 @@ fi
 # --- Node tools (Tailwind, Playwright, binaryen, test stand-ins) --------------------------
 if ! command -v node >/dev/null; then log "installing Node.js"; apt_install nodejs npm; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  log "installing npm packages"; npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` with the committed lock (it leaves the lock unchanged): `npm ci` refuses
+  # this lock because the registry here has no entries for Tailwind's other-platform
+  # optional binaries, which npm then leaves out of the lock.
+  log "installing npm packages"; npm install --no-audit --no-fund --loglevel=error
 fi
 
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/larkspur}"
