@@ -43,10 +43,17 @@ test('readiness reports PostgreSQL and Redis', async ({ request }) => {
   expect(await res.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
 });
 
-test('the layout works at phone width', async ({ page }) => {
+test('pages fit a 360 px wide phone without sideways scrolling', async ({ page }) => {
   await page.setViewportSize({ width: 360, height: 740 });
-  await page.goto('/');
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  expect(overflow).toBeLessThanOrEqual(0);
-  await expect(page.getByRole('search')).toBeVisible();
+  for (const path of ['/sign-in', '/journal', '/search?q=hoodie', '/', '/c/hoodies']) {
+    await page.goto(path, { waitUntil: 'networkidle' });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    expect(overflow, path).toBeLessThanOrEqual(0);
+  }
+  const product = await page.locator('a[href^="/p/"]').first().getAttribute('href');
+  await page.goto(product!, { waitUntil: 'networkidle' });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+  // The search box spans the width under the logo.
+  const box = await page.getByRole('combobox', { name: 'Search products' }).boundingBox();
+  expect(box!.width).toBeGreaterThan(300);
 });
