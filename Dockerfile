@@ -9,7 +9,7 @@ RUN rustup target add wasm32-unknown-unknown \
  && cargo install wasm-bindgen-cli --locked --version 0.2.130
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+RUN npm install --no-audit --no-fund
 ENV PATH="/app/node_modules/.bin:${PATH}"
 COPY . .
 RUN cargo leptos build --release && test -s target/site/pkg/larkspur.css
