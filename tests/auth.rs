@@ -482,3 +482,20 @@ async fn changing_the_password_needs_the_current_one_and_ends_other_sessions(db:
     assert_eq!(laptop.call("account/get", &[]).await.status, StatusCode::OK);
     assert_eq!(sign_in(&Client::new(&app), "ada@example.com", "another fine phrase").await.status, StatusCode::OK);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_weak_password_does_not_use_up_the_reset_link(db: PgPool) {
+    let app = spawn(db).await;
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    let browser = Client::new(&app);
+    assert_eq!(browser.call("auth/reset/send", &[("email", "ada@example.com")]).await.status, StatusCode::OK);
+    let token = latest_email_token(&app, "ada@example.com");
+    let weak = browser.call("auth/reset/complete", &[("email", ""), ("code", ""), ("token", &token), ("password", "short")]).await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(weak.body.contains("at least 10"));
+    let ok = browser.call("auth/reset/complete", &[("email", ""), ("code", ""), ("token", &token), ("password", "a brand new phrase")]).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    let reused = Client::new(&app).call("auth/reset/complete", &[("email", ""), ("code", ""), ("token", &token), ("password", "another new phrase")]).await;
+    assert_eq!(reused.status, StatusCode::BAD_REQUEST);
+    assert!(reused.body.contains("reset link is not valid any more"));
+}

@@ -136,12 +136,7 @@ pub async fn sign_in_with_code(
         let method = if channel == Channel::Email { Method::EmailCode } else { Method::PhoneCode };
         let existing = super::server::signin::user_for_destination(&caller.state, &destination).await?;
         let purpose = if existing.is_some() { codes::Purpose::SignIn } else { codes::Purpose::SignUp };
-        let secret = caller.state.config.auth_secret.expose().to_owned();
-        let verified = codes::verify_code(&caller.state.db, &secret, caller.now, purpose, &destination, code.as_str()).await?;
-        if let Err(problem) = verified {
-            let err = AppError::field("code", problem.message());
-            return Err(caller.failed(existing.map(|u| u.id), method, problem.reason(), err).await);
-        }
+        caller.check_code(purpose, &destination, &code, existing.as_ref().map(|u| u.id), method).await?;
         let (user, event) = match existing {
             Some(user) => (user, "sign_in"),
             None => {
@@ -192,18 +187,7 @@ pub async fn sign_in_with_link(token: String, next: String) -> Result<String, Ap
     crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
-        let secret = caller.state.config.auth_secret.expose().to_owned();
-        let verified = codes::verify_link(&caller.state.db, &secret, caller.now, codes::Purpose::SignIn, &token).await?;
-        let verified = match verified {
-            Ok(v) => v,
-            Err(problem) => {
-                let message = match problem {
-                    codes::CodeError::Expired => "This sign-in link has expired. Ask for a new one.",
-                    _ => "This sign-in link is not valid any more. Links work once; ask for a new one.",
-                };
-                return Err(caller.failed(None, Method::MagicLink, problem.reason(), AppError::Rejected(message.into())).await);
-            }
-        };
+        let verified = caller.check_link(codes::Purpose::SignIn, &token, Method::MagicLink, "sign-in link").await?;
         let user = users::by_email(&caller.state.db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
         if user.email_verified_at.is_none() {
             sqlx::query("update users set email_verified_at = $2 where id = $1").bind(user.id).bind(caller.now).execute(&caller.state.db).await?;
@@ -244,27 +228,17 @@ pub async fn reset_password(email: String, code: String, token: String, password
     crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
-        let secret = caller.state.config.auth_secret.expose().to_owned();
         let db = &caller.state.db;
-        let (verified, email_for_rule) = if !token.is_empty() {
-            (codes::verify_link(db, &secret, caller.now, codes::Purpose::PasswordReset, &token).await?, None)
-        } else {
+        // Every check on what was typed happens before the code or link is spent.
+        let (verified, password) = if token.is_empty() {
             let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
             let code = OneTimeCode::parse(&code).map_err(|m| AppError::field("code", m))?;
-            NewPassword::parse(&password, Some(email.as_str())).map_err(|m| AppError::field("password", m))?;
-            (codes::verify_code(db, &secret, caller.now, codes::Purpose::PasswordReset, email.as_str(), code.as_str()).await?, Some(email))
+            let password = NewPassword::parse(&password, Some(email.as_str())).map_err(|m| AppError::field("password", m))?;
+            (caller.check_code(codes::Purpose::PasswordReset, email.as_str(), &code, None, Method::EmailCode).await?, password)
+        } else {
+            let password = NewPassword::parse(&password, None).map_err(|m| AppError::field("password", m))?;
+            (caller.check_link(codes::Purpose::PasswordReset, &token, Method::EmailCode, "reset link").await?, password)
         };
-        let verified = match verified {
-            Ok(v) => v,
-            Err(problem) => {
-                let err = if token.is_empty() { AppError::field("code", problem.message()) } else {
-                    AppError::Rejected("This reset link is not valid any more. Ask for a new one.".into())
-                };
-                return Err(caller.failed(None, Method::EmailCode, problem.reason(), err).await);
-            }
-        };
-        let rule_email = email_for_rule.map(|e| e.as_str().to_owned()).unwrap_or_else(|| verified.destination.clone());
-        let password = NewPassword::parse(&password, Some(&rule_email)).map_err(|m| AppError::field("password", m))?;
         let user = users::by_email(db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
         users::set_password(db, user.id, &hash_blocking(password.expose().to_owned()).await?).await?;
         sessions::revoke(db, &caller.state.redis, user.id, None, None, "password_reset", caller.now).await?;
@@ -388,12 +362,7 @@ pub async fn confirm_contact_change(channel: Channel, destination: String, code:
             Channel::Email => (codes::Purpose::VerifyEmail, Method::EmailCode),
             Channel::Sms => (codes::Purpose::VerifyPhone, Method::PhoneCode),
         };
-        let secret = caller.state.config.auth_secret.expose().to_owned();
-        let verified = codes::verify_code(&caller.state.db, &secret, caller.now, purpose, &destination, code.as_str()).await?;
-        if let Err(problem) = verified {
-            let err = AppError::field("code", problem.message());
-            return Err(caller.failed(Some(user_id), method, problem.reason(), err).await);
-        }
+        caller.check_code(purpose, &destination, &code, Some(user_id), method).await?;
         let sql = match channel {
             Channel::Email => "update users set email = $2, email_verified_at = $3 where id = $1",
             Channel::Sms => "update users set phone = $2, phone_verified_at = $3 where id = $1",

@@ -21,7 +21,7 @@ pub async fn add_to_cart(variant_id: Uuid, quantity: i32) -> Result<i64, AppErro
         }
         let state = ctx::state()?;
         let session = ctx::session().await?;
-        let cart = server::cart_for(&state.db, &session, true).await?.expect("created on demand");
+        let cart = server::cart_for(&state.db, &session).await?;
         server::add(&state.db, cart, variant_id, quantity).await?;
         server::item_count(&state.db, &session.data().await?).await.map_err(Into::into)
     })

@@ -23,9 +23,9 @@ pub async fn item_count(db: &PgPool, session: &SessionData) -> Result<i64, sqlx:
     .await
 }
 
-/// The visitor's cart id, created when `create` is set. A visitor who declined tracking
-/// gets a cart held only by their (strictly necessary) session.
-pub async fn cart_for(db: &PgPool, session: &AppSession, create: bool) -> Result<Option<Uuid>, AppError> {
+/// The visitor's cart id, created on first use. A visitor who declined tracking gets a cart
+/// held only by their (strictly necessary) session.
+pub async fn cart_for(db: &PgPool, session: &AppSession) -> Result<Uuid, AppError> {
     let data = session.data().await?;
     let (column, owner) = match (data.user_id, data.anonymous_user_id) {
         (Some(user), _) => ("user_id", user),
@@ -34,30 +34,20 @@ pub async fn cart_for(db: &PgPool, session: &AppSession, create: bool) -> Result
             if let Some(id) = data.cart_id {
                 let exists: bool = sqlx::query_scalar("select exists(select 1 from carts where id = $1)").bind(id).fetch_one(db).await?;
                 if exists {
-                    return Ok(Some(id));
+                    return Ok(id);
                 }
-            }
-            if !create {
-                return Ok(None);
             }
             let id: Uuid = sqlx::query_scalar("insert into carts default values returning id").fetch_one(db).await?;
             session.update(|d| d.cart_id = Some(id)).await?;
-            return Ok(Some(id));
+            return Ok(id);
         }
     };
-    let id: Option<Uuid> = if create {
-        Some(
-            sqlx::query_scalar(&format!(
-                "insert into carts ({column}) values ($1) on conflict ({column}) do update set updated_at = now() returning id"
-            ))
-            .bind(owner)
-            .fetch_one(db)
-            .await?,
-        )
-    } else {
-        sqlx::query_scalar(&format!("select id from carts where {column} = $1")).bind(owner).fetch_optional(db).await?
-    };
-    Ok(id)
+    Ok(sqlx::query_scalar(&format!(
+        "insert into carts ({column}) values ($1) on conflict ({column}) do update set updated_at = now() returning id"
+    ))
+    .bind(owner)
+    .fetch_one(db)
+    .await?)
 }
 
 /// Adds to a line, refusing more than is available or than a line may hold.

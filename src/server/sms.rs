@@ -35,7 +35,7 @@ impl SmsProvider for TwilioSms {
             let params = [("To", to), ("From", self.config.from.as_str()), ("Body", body)];
             let encoded = params
                 .iter()
-                .map(|(k, v)| format!("{k}={}", urlencode(v)))
+                .map(|(k, v)| format!("{k}={}", crate::ui::url_encode(v)))
                 .collect::<Vec<_>>()
                 .join("&");
             let response = self
@@ -54,17 +54,6 @@ impl SmsProvider for TwilioSms {
     }
 }
 
-fn urlencode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => out.push(byte as char),
-            _ => out.push_str(&format!("%{byte:02X}")),
-        }
-    }
-    out
-}
-
 pub struct OutboxSms {
     dir: PathBuf,
 }
@@ -78,11 +67,3 @@ impl SmsProvider for OutboxSms {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn form_values_are_percent_encoded() {
-        assert_eq!(super::urlencode("+15555550100"), "%2B15555550100");
-        assert_eq!(super::urlencode("Your code: 123 456"), "Your%20code%3A%20123%20456");
-    }
-}

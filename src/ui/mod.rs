@@ -179,12 +179,12 @@ pub fn go_to(path: &str) {
     let _ = path;
 }
 
-/// Percent-encodes a value for a query string.
+/// Percent-encodes a value for a query string or form body (RFC 3986 unreserved kept).
 pub fn url_encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -229,5 +229,15 @@ pub fn Breadcrumbs(crumbs: Vec<Crumb>, #[prop(into)] site_url: String) -> impl I
             </ol>
         </nav>
         <JsonLd value=serde_json::json!({ "@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": items })/>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn values_are_percent_encoded() {
+        assert_eq!(super::url_encode("+15555550100"), "%2B15555550100");
+        assert_eq!(super::url_encode("Your code: 123 456"), "Your%20code%3A%20123%20456");
+        assert_eq!(super::url_encode("/p/x?y=1"), "%2Fp%2Fx%3Fy%3D1");
     }
 }

@@ -57,9 +57,8 @@ pub async fn send_code(
     match channel {
         Channel::Email => {
             let body = format!(
-                "<p>Use this code {why}:</p><p style=\"font-size:32px;font-weight:700;letter-spacing:6px\">{code}</p>\
-                 <p>It expires in 10 minutes. If you didn't ask for it, you can ignore this email.</p>",
-                code = issued.code
+                "<p>Use this code {why}:</p>{}<p>It expires in 10 minutes. If you didn't ask for it, you can ignore this email.</p>",
+                code_html(&issued.code)
             );
             caller
                 .state
@@ -81,24 +80,29 @@ pub async fn send_code(
     Ok(sent(channel, destination))
 }
 
+/// A code plus a link token for an email address.
+async fn issue_link(caller: &Caller, purpose: Purpose, email: &Email, user_id: Option<uuid::Uuid>) -> Result<codes::Issued, AppError> {
+    let request = NewRequest {
+        purpose,
+        channel: Channel::Email,
+        destination: email.as_str(),
+        user_id,
+        device_id: caller.data.device_id,
+        with_link: true,
+    };
+    codes::issue(&caller.state.db, caller.state.config.auth_secret.expose(), caller.now, request).await
+}
+
+/// The big, spaced-out code in an email.
+fn code_html(code: &str) -> String {
+    format!("<p style=\"font-size:32px;font-weight:700;letter-spacing:6px\">{code}</p>")
+}
+
 pub async fn send_magic_link(caller: &Caller, email: &Email, next: &str) -> Result<CodeSent, AppError> {
     let state = &caller.state;
     let user = users::by_email(&state.db, email.as_str()).await?;
     let message = if user.is_some() {
-        let issued = codes::issue(
-            &state.db,
-            state.config.auth_secret.expose(),
-            caller.now,
-            NewRequest {
-                purpose: Purpose::SignIn,
-                channel: Channel::Email,
-                destination: email.as_str(),
-                user_id: user.as_ref().map(|u| u.id),
-                device_id: caller.data.device_id,
-                with_link: true,
-            },
-        )
-        .await?;
+        let issued = issue_link(caller, Purpose::SignIn, email, user.as_ref().map(|u| u.id)).await?;
         let link = format!(
             "{}/auth/magic?token={}&next={}",
             state.config.site_url,
@@ -131,20 +135,7 @@ pub async fn send_password_reset(caller: &Caller, email: &Email) -> Result<CodeS
     let user = users::by_email(&state.db, email.as_str()).await?;
     let message = match user {
         Some(user) => {
-            let issued = codes::issue(
-                &state.db,
-                state.config.auth_secret.expose(),
-                caller.now,
-                NewRequest {
-                    purpose: Purpose::PasswordReset,
-                    channel: Channel::Email,
-                    destination: email.as_str(),
-                    user_id: Some(user.id),
-                    device_id: caller.data.device_id,
-                    with_link: true,
-                },
-            )
-            .await?;
+            let issued = issue_link(caller, Purpose::PasswordReset, email, Some(user.id)).await?;
             let link = format!("{}/reset-password?token={}", state.config.site_url, issued.token.unwrap_or_default());
             Message {
                 to: email.to_string(),
@@ -153,9 +144,9 @@ pub async fn send_password_reset(caller: &Caller, email: &Email) -> Result<CodeS
                 html: layout(
                     "Reset your password",
                     &format!(
-                        "<p>Enter this code on the reset page:</p><p style=\"font-size:32px;font-weight:700;letter-spacing:6px\">{}</p>\
+                        "<p>Enter this code on the reset page:</p>{}\
                          <p>Or <a href=\"{}\">choose a new password with this link</a>. Both expire in 15 minutes.</p>",
-                        issued.code,
+                        code_html(&issued.code),
                         escape_html(&link)
                     ),
                 ),

@@ -1,9 +1,9 @@
 //! The steps every sign-in method shares: the device lock check before, and after a
 //! verified identity the merge, session rotation, session record, events and metrics.
 
-use super::{events, merge, sessions, throttle, users::UserRow};
+use super::{codes, events, merge, sessions, throttle, users::UserRow};
 use crate::{
-    auth::types::Method,
+    auth::types::{Method, OneTimeCode},
     error::AppError,
     server::{
         client::ClientInfo,
@@ -78,6 +78,39 @@ impl Caller {
             }
             Ok(None) => error,
             Err(e) => e,
+        }
+    }
+
+    /// Checks a typed code for `destination`. A wrong, expired or used-up code counts
+    /// against the device and comes back as a message beside the `code` field.
+    pub async fn check_code(
+        &self,
+        purpose: codes::Purpose,
+        destination: &str,
+        code: &OneTimeCode,
+        user_id: Option<Uuid>,
+        method: Method,
+    ) -> Result<codes::Verified, AppError> {
+        let secret = self.state.config.auth_secret.expose();
+        match codes::verify_code(&self.state.db, secret, self.now, purpose, destination, code.as_str()).await? {
+            Ok(verified) => Ok(verified),
+            Err(problem) => Err(self.failed(user_id, method, problem.reason(), AppError::field("code", problem.message())).await),
+        }
+    }
+
+    /// Consumes an emailed link. A bad or expired one counts against the device; `what`
+    /// names the link in the message ("sign-in link", "reset link").
+    pub async fn check_link(&self, purpose: codes::Purpose, token: &str, method: Method, what: &str) -> Result<codes::Verified, AppError> {
+        let secret = self.state.config.auth_secret.expose();
+        match codes::verify_link(&self.state.db, secret, self.now, purpose, token).await? {
+            Ok(verified) => Ok(verified),
+            Err(problem) => {
+                let message = match problem {
+                    codes::CodeError::Expired => format!("This {what} has expired. Ask for a new one."),
+                    _ => format!("This {what} is not valid any more. Links work once; ask for a new one."),
+                };
+                Err(self.failed(None, method, problem.reason(), AppError::Rejected(message)).await)
+            }
         }
     }
 
