@@ -95,6 +95,14 @@ impl AppError {
         }
     }
 
+    /// Seconds until a refused request may be repeated (the `Retry-After` header).
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs } | Self::DeviceLocked { retry_after_secs } => Some(*retry_after_secs),
+            _ => None,
+        }
+    }
+
     /// The messages of one field, when this is a validation error.
     pub fn field_error(&self, field: &str) -> Option<String> {
         match self {
@@ -170,7 +178,11 @@ mod ssr {
         fn into_response(self) -> axum::response::Response {
             let status = axum::http::StatusCode::from_u16(self.status())
                 .unwrap_or(axum::http::StatusCode::INTERNAL_SERVER_ERROR);
-            (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response()
+            let mut response = (status, axum::Json(serde_json::json!({ "error": self.to_string() }))).into_response();
+            if let Some(secs) = self.retry_after_secs() {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            response
         }
     }
 }

@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod cms;
 pub mod consent;
 pub mod error;
+pub mod forms;
 pub mod layouts;
 pub mod money;
 pub mod reviews;

@@ -407,13 +407,16 @@ async fn oauth_links_by_email_only_when_verified(db: PgPool) {
     let now = chrono::Utc::now();
     let profile = |sub: &str, verified: bool| Profile { subject: sub.into(), email: Some("ada@example.com".into()), email_verified: verified, name: "Ada".into() };
 
-    assert!(find_or_create(&state, "facebook", &profile("fb-1", false), now).await.unwrap().is_none(), "unverified email does not link");
-    let (user, event) = find_or_create(&state, "google", &profile("g-1", true), now).await.unwrap().unwrap();
+    let (stranger, event) = find_or_create(&state, "facebook", &profile("fb-1", false), now).await.unwrap();
+    assert_eq!(event, "sign_up");
+    assert_ne!(stranger.id, existing, "an unverified email never reaches the account that has it");
+    assert_eq!(stranger.email, None, "and is not copied while another account holds it");
+    let (user, event) = find_or_create(&state, "google", &profile("g-1", true), now).await.unwrap();
     assert_eq!((user.id, event), (existing, "sign_in"), "verified email links to the account");
-    let (again, _) = find_or_create(&state, "google", &profile("g-1", true), now).await.unwrap().unwrap();
+    let (again, _) = find_or_create(&state, "google", &profile("g-1", true), now).await.unwrap();
     assert_eq!(again.id, existing, "the linked identity is found directly");
     let fresh = Profile { subject: "g-2".into(), email: Some("new@example.com".into()), email_verified: true, name: "New".into() };
-    let (created, event) = find_or_create(&state, "google", &fresh, now).await.unwrap().unwrap();
+    let (created, event) = find_or_create(&state, "google", &fresh, now).await.unwrap();
     assert_eq!(event, "sign_up");
     assert_ne!(created.id, existing);
 }

@@ -20,7 +20,7 @@ export async function latestCode(to: string): Promise<string> {
       const mails: Mail[] = await (await fetch(`${maildev}/api/email`)).json();
       const mine = mails.filter((m) => m.to.some((t) => t.address === to));
       const newest = mine.sort((a, b) => Date.parse(b.date) - Date.parse(a.date))[0];
-      code = newest?.subject.match(/code is (\d{6})/)?.[1] ?? '';
+      code = (newest?.subject.match(/code is (\d{6})/) ?? newest?.text?.match(/code is (\d{6})/))?.[1] ?? '';
       return code;
     }, { timeout: 15_000 })
     .toMatch(/^\d{6}$/);

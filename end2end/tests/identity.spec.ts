@@ -45,10 +45,10 @@ test('sign up with a code read from the email', async ({ page }) => {
   await loaded(page, '/sign-up');
   await page.getByLabel('Your name').fill('Nia Okafor');
   await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password (optional)').fill('a long walk home');
   await page.getByRole('button', { name: 'Send code' }).click();
   await expect(page.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
   await page.getByLabel('Code').fill(await latestCode(email));
+  await page.getByLabel('Password (optional)').fill('a long walk home');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('heading', { name: 'Hello, Nia Okafor' })).toBeVisible();

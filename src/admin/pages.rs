@@ -1,13 +1,12 @@
 use super::api::get_overview;
-use crate::ui::ErrorNotice;
+use crate::ui::{ErrorNotice, PageTitle};
 use leptos::prelude::*;
-use leptos_meta::Title;
 
 #[component]
 pub fn AdminOverview() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_overview());
     view! {
-        <Title text="Overview — Larkspur staff"/>
+        <PageTitle text="Overview — Larkspur staff"/>
         <h1 class="text-2xl font-semibold text-stone-900">"Overview"</h1>
         <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading…"</p> }>
             {move || overview.get().map(|result| match result {

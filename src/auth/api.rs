@@ -64,7 +64,9 @@ pub async fn sign_in_with_password(email: String, password: String, next: String
         server::{password::verify_blocking, signin::{safe_next, Caller}, users},
         types::{Email, Method},
     };
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = email.clone();
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
@@ -72,6 +74,7 @@ pub async fn sign_in_with_password(email: String, password: String, next: String
             return Err(AppError::field("password", "Enter your password."));
         }
         let user = users::by_email(&caller.state.db, email.as_str()).await?;
+        caller.ensure_account_open(email.as_str(), user.as_ref().map(|u| u.id)).await?;
         let ok = verify_blocking(password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
         match user {
             Some(user) if ok => {
@@ -81,19 +84,23 @@ pub async fn sign_in_with_password(email: String, password: String, next: String
             user => {
                 let reason = if user.is_some() { "wrong_password" } else { "unknown_email" };
                 let wrong = AppError::Rejected("The email or password is incorrect.".into());
-                Err(caller.failed(user.map(|u| u.id), Method::Password, reason, wrong).await)
+                Err(caller.failed(user.map(|u| u.id), Some(email.as_str()), Method::Password, reason, wrong).await)
             }
         }
     })
-    .await
+    .await;
+    finish("password", &[("email", &typed)], None, result, |path| Then::Redirect(path.clone())).await
 }
 
 /// Sends a six-digit code by email or SMS. Works for new and existing accounts alike
 /// (verifying the code signs in, or creates the account).
+/// `name` is only kept for the next step of a sign-up form posted without JavaScript.
 #[server(endpoint = "auth/code/send")]
-pub async fn send_sign_in_code(channel: Channel, destination: String) -> Result<CodeSent, AppError> {
+pub async fn send_sign_in_code(channel: Channel, destination: String, name: Option<String>) -> Result<CodeSent, AppError> {
     use super::server::{codes, delivery, signin::Caller};
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = [destination.clone(), name.unwrap_or_default()];
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let destination = delivery::parse_destination(channel, &destination)?;
@@ -101,7 +108,23 @@ pub async fn send_sign_in_code(channel: Channel, destination: String) -> Result<
         let purpose = if existing.is_some() { codes::Purpose::SignIn } else { codes::Purpose::SignUp };
         delivery::send_code(&caller, channel, &destination, purpose, existing.map(|u| u.id)).await
     })
-    .await
+    .await;
+    let values = [("destination", typed[0].as_str()), ("name", typed[1].as_str())];
+    finish(code_form(channel), &values, None, result, |sent| Then::Stay { step: Some("verify"), notice: Some(sent.message()) }).await
+}
+
+/// The id of the code form for a channel (the same on the sign-in and sign-up pages).
+pub fn code_form(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "code-email",
+        Channel::Sms => "code-sms",
+    }
+}
+
+impl CodeSent {
+    pub fn message(&self) -> String {
+        format!("We sent a 6-digit code to {}. It expires in 10 minutes.", self.sent_to)
+    }
 }
 
 /// Checks the code; signs in the account it belongs to, or creates one (with the optional
@@ -119,7 +142,9 @@ pub async fn sign_in_with_code(
         server::{codes, delivery, password::hash_blocking, signin::{safe_next, Caller}, users},
         types::{Method, NewPassword, OneTimeCode},
     };
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = [destination.clone(), name.clone().unwrap_or_default()];
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let destination = delivery::parse_destination(channel, &destination)?;
@@ -145,8 +170,9 @@ pub async fn sign_in_with_code(
                     None => None,
                 };
                 let is_email = channel == Channel::Email;
+                let mut tx = caller.state.db.begin().await?;
                 let user = users::create(
-                    &caller.state.db,
+                    &mut tx,
                     users::NewUser {
                         email: is_email.then_some(destination.as_str()),
                         email_verified: is_email,
@@ -158,13 +184,16 @@ pub async fn sign_in_with_code(
                     caller.now,
                 )
                 .await?;
+                tx.commit().await?;
                 (user, "sign_up")
             }
         };
         caller.complete(&user, method, event).await?;
         Ok(safe_next(&next))
     })
-    .await
+    .await;
+    let values = [("destination", typed[0].as_str()), ("name", typed[1].as_str())];
+    finish(code_form(channel), &values, Some("verify"), result, |path| Then::Redirect(path.clone())).await
 }
 
 /// Emails a one-time sign-in link. Unknown addresses get an email that says so, and the
@@ -172,30 +201,38 @@ pub async fn sign_in_with_code(
 #[server(endpoint = "auth/link/send")]
 pub async fn send_magic_link(email: String, next: String) -> Result<CodeSent, AppError> {
     use super::{server::{delivery, signin::Caller}, types::Email};
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = email.clone();
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
         delivery::send_magic_link(&caller, &email, &next).await
     })
-    .await
+    .await;
+    finish("link", &[("email", &typed)], None, result, |sent| Then::Stay { step: None, notice: Some(sent.link_message()) }).await
+}
+
+impl CodeSent {
+    pub fn link_message(&self) -> String {
+        format!("Check {} for a sign-in link. It works once, for 15 minutes.", self.sent_to)
+    }
 }
 
 #[server(endpoint = "auth/link/use")]
 pub async fn sign_in_with_link(token: String, next: String) -> Result<String, AppError> {
     use super::{server::{codes, signin::{safe_next, Caller}, users}, types::Method};
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let verified = caller.check_link(codes::Purpose::SignIn, &token, Method::MagicLink, "sign-in link").await?;
-        let user = users::by_email(&caller.state.db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
-        if user.email_verified_at.is_none() {
-            sqlx::query("update users set email_verified_at = $2 where id = $1").bind(user.id).bind(caller.now).execute(&caller.state.db).await?;
-        }
+        let user = users::by_verified_email(&caller.state.db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
         caller.complete(&user, Method::MagicLink, "sign_in").await?;
         Ok(safe_next(&next))
     })
-    .await
+    .await;
+    finish("magic", &[], None, result, |path| Then::Redirect(path.clone())).await
 }
 
 #[server(endpoint = "auth/sign-out")]
@@ -208,13 +245,16 @@ pub async fn sign_out() -> Result<(), AppError> {
 #[server(endpoint = "auth/reset/send")]
 pub async fn request_password_reset(email: String) -> Result<CodeSent, AppError> {
     use super::{server::{delivery, signin::Caller}, types::Email};
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = email.clone();
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let email = Email::parse(&email).map_err(|m| AppError::field("email", m))?;
         delivery::send_password_reset(&caller, &email).await
     })
-    .await
+    .await;
+    finish("reset", &[("email", &typed)], None, result, |_| Then::Stay { step: Some("verify"), notice: None }).await
 }
 
 /// Sets a new password with the emailed code (or, with `token`, the emailed link), then
@@ -225,7 +265,9 @@ pub async fn reset_password(email: String, code: String, token: String, password
         server::{codes, password::hash_blocking, sessions, signin::Caller, users},
         types::{Email, Method, NewPassword, OneTimeCode},
     };
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = email.clone();
+    let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
         let db = &caller.state.db;
@@ -239,13 +281,14 @@ pub async fn reset_password(email: String, code: String, token: String, password
             let password = NewPassword::parse(&password, None).map_err(|m| AppError::field("password", m))?;
             (caller.check_link(codes::Purpose::PasswordReset, &token, Method::EmailCode, "reset link").await?, password)
         };
-        let user = users::by_email(db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
+        let user = users::by_verified_email(db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
         users::set_password(db, user.id, &hash_blocking(password.expose().to_owned()).await?).await?;
         sessions::revoke(db, &caller.state.redis, user.id, None, None, "password_reset", caller.now).await?;
         caller.complete(&user, Method::EmailCode, "password_reset").await?;
         Ok("/account".to_owned())
     })
-    .await
+    .await;
+    finish("reset", &[("email", &typed)], Some("verify"), result, |path| Then::Redirect(path.clone())).await
 }
 
 #[server(endpoint = "account/get")]
@@ -308,7 +351,8 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         server::{password::{hash_blocking, verify_blocking}, require_user, sessions, signin::Caller, users},
         types::{Method, NewPassword},
     };
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
@@ -318,15 +362,18 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         if let Some(hash) = user.password_hash.clone() {
             if !verify_blocking(current, Some(hash)).await? {
                 let err = AppError::field("current", "Your current password is incorrect.");
-                return Err(caller.failed(Some(user_id), Method::Password, "wrong_password", err).await);
+                return Err(caller.failed(Some(user_id), None, Method::Password, "wrong_password", err).await);
             }
         }
         users::set_password(db, user_id, &hash_blocking(new_password.expose().to_owned()).await?).await?;
         sessions::revoke(db, &caller.state.redis, user_id, None, caller.data.login_session_id, "password_changed", caller.now).await?;
         Ok(())
     })
-    .await
+    .await;
+    finish("password-change", &[], None, result, |_| Then::Stay { step: None, notice: Some(PASSWORD_SAVED.to_owned()) }).await
 }
+
+pub const PASSWORD_SAVED: &str = "Password saved. Other sessions were signed out.";
 
 /// Sends a code to a new email address or mobile number before it replaces the current one.
 #[server(endpoint = "account/contact/send")]
@@ -367,13 +414,21 @@ pub async fn confirm_contact_change(channel: Channel, destination: String, code:
             Channel::Email => "update users set email = $2, email_verified_at = $3 where id = $1",
             Channel::Sms => "update users set phone = $2, phone_verified_at = $3 where id = $1",
         };
+        // Proving the address takes it off any account that only claimed it.
+        let mut tx = caller.state.db.begin().await?;
+        let (email, phone) = match channel {
+            Channel::Email => (Some(destination.as_str()), None),
+            Channel::Sms => (None, Some(destination.as_str())),
+        };
+        users::release_unverified(&mut tx, email, phone, Some(user_id)).await?;
         sqlx::query(sql)
             .bind(user_id)
             .bind(&destination)
             .bind(caller.now)
-            .execute(&caller.state.db)
+            .execute(&mut *tx)
             .await
             .map_err(users::unique_to_field)?;
+        tx.commit().await?;
         Ok(destination)
     })
     .await

@@ -1,10 +1,10 @@
 //! Published content: the journal (articles). Editing arrives with the CMS; this module
 //! serves what is published.
 
-use crate::{error::AppError, ui::{ErrorPage, LINK}};
+use crate::{error::AppError, ui::{PageTitle, ErrorPage, LINK}};
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
+use leptos_meta::{Link, Meta};
 use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
@@ -110,7 +110,7 @@ pub fn ArticleCards(articles: Vec<ArticleCard>) -> impl IntoView {
 pub fn JournalPage() -> impl IntoView {
     let articles = Resource::new(|| (), |_| get_articles());
     view! {
-        <Title text="Journal — Larkspur"/>
+        <PageTitle text="Journal — Larkspur"/>
         <Meta name="description" content="Care guides, style notes and stories from the Larkspur team."/>
         <section class="mx-auto max-w-7xl px-4 py-10 sm:px-6 lg:px-8">
             <h1 class="text-3xl font-semibold tracking-tight text-stone-900">"Journal"</h1>
@@ -132,7 +132,7 @@ pub fn ArticlePage() -> impl IntoView {
         <Suspense fallback=|| ()>
             {move || article.get().map(|r| match r {
                 Ok(a) => view! {
-                    <Title text=format!("{} — Larkspur Journal", a.card.title)/>
+                    <PageTitle text=format!("{} — Larkspur Journal", a.card.title)/>
                     <Meta name="description" content=a.card.excerpt.clone()/>
                     <Link rel="canonical" href=a.canonical_url.clone()/>
                     <Meta property="og:type" content="article"/>

@@ -97,7 +97,7 @@ pub fn CookiePreferences(current: Option<ConsentChoice>) -> impl IntoView {
 pub fn CookieSettingsPage() -> impl IntoView {
     let current = Resource::new(|| (), |_| super::api::get_consent());
     view! {
-        <leptos_meta::Title text="Cookie settings — Larkspur"/>
+        <crate::ui::PageTitle text="Cookie settings — Larkspur"/>
         <section class="mx-auto max-w-2xl px-4 py-12 sm:px-6">
             <h1 class="text-3xl font-semibold tracking-tight text-stone-900">"Cookie settings"</h1>
             <p class="mt-3 text-stone-600">

@@ -25,18 +25,20 @@ pub async fn get_header() -> Result<HeaderData, AppError> {
         let db = ctx::state()?.db;
         let categories = catalog::server::nav_categories(&db).await?;
         // The header must render even while Redis is away: fall back to an anonymous view.
-        let session = match ctx::session().await?.data().await {
+        let store = ctx::session().await?;
+        let session = match store.data().await {
             Ok(data) => data,
             Err(err) => {
                 tracing::warn!(error = %err, "rendering header without session");
                 Default::default()
             }
         };
+        let user = crate::auth::server::current_user(&store, &session, &db).await.unwrap_or_default();
         let cart_count = cart::server::item_count(&db, &session).await?;
         let consent = leptos::prelude::use_context::<axum::http::request::Parts>()
             .as_ref()
             .and_then(crate::consent::server::choice_from_parts);
-        Ok(HeaderData { categories, viewer: Viewer { user_id: session.user_id, role: session.role }, cart_count, consent })
+        Ok(HeaderData { categories, viewer: Viewer { user_id: user.map(|u| u.0), role: user.map(|u| u.1) }, cart_count, consent })
     })
     .await
 }

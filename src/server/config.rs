@@ -91,6 +91,22 @@ pub struct Config {
     pub google: Option<OAuthProvider>,
     pub facebook: Option<OAuthProvider>,
     pub log_format: LogFormat,
+    /// Prepended to every key the store writes in Redis besides sessions (several stores
+    /// or test runs may share one Redis).
+    pub redis_prefix: String,
+    pub auth_limits: AuthLimits,
+}
+
+/// Ceilings on sign-in traffic that the device lock alone cannot stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthLimits {
+    /// Failed attempts on one account (or unknown address) in 15 minutes before devices that
+    /// never signed into it are refused.
+    pub failures_per_account: u32,
+    /// Failed attempts from one client address in 15 minutes, across all accounts.
+    pub failures_per_client: u32,
+    /// Codes and links sent at the request of one client address in 10 minutes.
+    pub sends_per_client: u32,
 }
 
 impl Config {
@@ -134,12 +150,27 @@ impl Config {
                 Some("json") => LogFormat::Json,
                 Some(_) => return Err(vars.error("LOG_FORMAT", "must be `pretty` or `json`")),
             },
+            redis_prefix: vars.optional("REDIS_KEY_PREFIX").unwrap_or_else(|| "larkspur:".into()),
+            auth_limits: AuthLimits {
+                failures_per_account: vars.parse_positive("AUTH_FAILURES_PER_ACCOUNT", 10)? as u32,
+                failures_per_client: vars.parse_positive("AUTH_FAILURES_PER_CLIENT", 30)? as u32,
+                sends_per_client: vars.parse_positive("AUTH_SENDS_PER_CLIENT", 10)? as u32,
+            },
             site_url,
         })
     }
 
     pub fn site_is_https(&self) -> bool {
         self.site_url.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]` of `site_url`, as browsers send it in `Origin`.
+    pub fn site_origin(&self) -> &str {
+        let after_scheme = self.site_url.find("://").map(|i| i + 3).unwrap_or(0);
+        match self.site_url[after_scheme..].find('/') {
+            Some(i) => &self.site_url[..after_scheme + i],
+            None => &self.site_url,
+        }
     }
 }
 

@@ -22,8 +22,17 @@ pub async fn session() -> Result<AppSession, AppError> {
 /// (server functions would otherwise answer every error with 500).
 pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Result<T, AppError> {
     let result = body.await;
+    // A plain form post is answered with a redirect back to its page (see `forms`), which
+    // an error status would turn into a dead end.
     if let Err(err) = &result {
-        set_status(err.status());
+        if !crate::forms::server::is_plain_post() {
+            set_status(err.status());
+            if let Some(secs) = err.retry_after_secs() {
+                if let Some(options) = use_context::<ResponseOptions>() {
+                    options.insert_header(axum::http::header::RETRY_AFTER, secs.into());
+                }
+            }
+        }
     }
     result
 }

@@ -66,9 +66,7 @@ impl Mailer {
 }
 
 /// Escapes text for the HTML part of a message.
-pub fn escape_html(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+pub use crate::ui::escape_html;
 
 /// A simple, consistent frame for every store email.
 pub fn layout(heading: &str, body_html: &str) -> String {

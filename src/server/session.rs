@@ -1,7 +1,7 @@
 //! A typed view of the Redis-backed session. Everything the store keeps per visitor lives
 //! under one key, so a read is one round trip and the shape is checked by serde.
 
-use crate::{auth::Role, error::AppError};
+use crate::error::AppError;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 use uuid::Uuid;
@@ -10,8 +10,9 @@ const KEY: &str = "larkspur";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionData {
+    /// The signed-in user. Their role and active flag are read from the database on every
+    /// request, so a demotion or deactivation takes effect at once.
     pub user_id: Option<Uuid>,
-    pub role: Option<Role>,
     pub device_id: Option<Uuid>,
     pub anonymous_user_id: Option<Uuid>,
     /// A cart kept for a visitor who declined tracking (strictly necessary).

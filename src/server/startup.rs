@@ -102,27 +102,31 @@ pub fn router(state: AppState) -> Router {
         .route("/b/{id}", get(super::seo::banner_click))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
-        .leptos_routes(&state, routes, {
+        .leptos_routes_with_context(&state, routes, use_csp_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
         })
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(use_csp_nonce, shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), super::activity::track))
         .layer(sessions)
         .layer(axum::middleware::map_response(cache_static))
         .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_default(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))
         .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
-        .layer(header_default(header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), super::guard::guard))
         .layer(tower::util::option_layer(hsts))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
-// Inline scripts are Leptos' hydration bootstrap; 'wasm-unsafe-eval' lets the bundle load.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; \
-    style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; \
-    connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+/// Leptos puts a nonce on every inline script it writes; make it the one the request guard
+/// put in this response's Content-Security-Policy.
+fn use_csp_nonce() {
+    let nonce = use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<super::guard::CspNonce>().cloned());
+    if let Some(nonce) = nonce {
+        provide_context(leptos::nonce::Nonce::from_value(nonce.0));
+    }
+}
 
 fn header_default(name: header::HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))

@@ -4,6 +4,30 @@ use crate::{error::AppError, money::Money};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
+/// The page's `<title>`, the one way a title reaches a page. leptos_meta writes title text
+/// into the head without escaping it during server rendering, so a search query or a
+/// product name could close the element and inject markup; it is escaped here.
+#[component]
+pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
+    view! { <Title text=escape_html(&text)/> }
+}
+
+/// `&`, `<`, `>`, `"` and `'` as character references.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[component]
 pub fn Price(price: Money, compare_at: Option<Money>) -> impl IntoView {
     let on_sale = compare_at.is_some();
@@ -69,7 +93,7 @@ pub fn StatusPage(status: u16) -> impl IntoView {
         _ => ("Something went wrong", "An unexpected error happened on our side. Please try again."),
     };
     view! {
-        <Title text=format!("{title} — Larkspur")/>
+        <PageTitle text=format!("{title} — Larkspur")/>
         <Meta name="robots" content="noindex"/>
         <section class="mx-auto flex max-w-2xl flex-col items-center px-4 py-24 text-center" data-status=status>
             <p class="text-sm font-semibold uppercase tracking-widest text-emerald-800">{format!("Error {status}")}</p>
@@ -108,6 +132,9 @@ pub fn Field(
     #[prop(into, optional)] hint: Option<String>,
     #[prop(optional)] required: bool,
     #[prop(into, optional)] inputmode: Option<String>,
+    /// The submitted name when it differs from `name`, the key of the field's messages.
+    #[prop(into, optional)]
+    input_name: Option<String>,
 ) -> impl IntoView {
     let id = format!("field-{name}");
     let message_id = format!("{id}-error");
@@ -133,7 +160,7 @@ pub fn Field(
             {hint.map(|h| view! { <p id=hint_id.clone() class="text-xs text-stone-500">{h}</p> })}
             <input
                 id=id
-                name=name
+                name=input_name.unwrap_or_else(|| name.clone())
                 type=input_type
                 autocomplete=autocomplete
                 inputmode=inputmode
@@ -194,7 +221,7 @@ pub fn url_encode(value: &str) -> String {
 /// script element early.
 #[component]
 pub fn JsonLd(value: serde_json::Value) -> impl IntoView {
-    let json = value.to_string().replace('<', "\\u003c");
+    let json = value.to_string().replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
     view! { <script type="application/ld+json" inner_html=json></script> }
 }
 

@@ -2,10 +2,10 @@ use super::{get_wishlist, toggle_wishlist};
 use crate::{
     catalog::components::ProductGrid,
     error::AppError,
-    ui::{ErrorNotice, LINK},
+    ui::{PageTitle, ErrorNotice, LINK},
 };
 use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos_meta::Meta;
 use uuid::Uuid;
 
 /// Heart toggle on product pages and cards.
@@ -42,7 +42,7 @@ pub fn WishlistButton(product_id: Uuid, saved: bool, compact: bool) -> impl Into
 pub fn WishlistPage() -> impl IntoView {
     let items = Resource::new(|| (), |_| get_wishlist());
     view! {
-        <Title text="Your wishlist — Larkspur"/>
+        <PageTitle text="Your wishlist — Larkspur"/>
         <Meta name="robots" content="noindex"/>
         <section class="mx-auto max-w-7xl px-4 py-10 sm:px-6 lg:px-8">
             <h1 class="text-3xl font-semibold tracking-tight text-stone-900">"Your wishlist"</h1>

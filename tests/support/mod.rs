@@ -36,10 +36,16 @@ pub async fn spawn(db: PgPool) -> TestApp {
 }
 
 pub async fn spawn_with(db: PgPool, redis_url: &str) -> TestApp {
+    spawn_configured(db, redis_url, &[]).await
+}
+
+/// The app with extra configuration (e.g. OAuth providers pointed at a local server).
+pub async fn spawn_configured(db: PgPool, redis_url: &str, extra: &[(&str, &str)]) -> TestApp {
     larkspur::server::telemetry::init(larkspur::server::config::LogFormat::Pretty);
     let scratch = std::env::temp_dir().join(format!("larkspur-test-{}", uuid::Uuid::now_v7()));
     let media = std::env::temp_dir().join("larkspur-test-media");
     let outbox = scratch.join("outbox");
+    let prefix = format!("test-{}:", uuid::Uuid::now_v7());
     let (media_s, outbox_s) = (media.to_string_lossy().into_owned(), outbox.to_string_lossy().into_owned());
     let vars = HashMap::from([
         ("DATABASE_URL", "postgres://unused-by-these-tests/db"),
@@ -49,7 +55,11 @@ pub async fn spawn_with(db: PgPool, redis_url: &str) -> TestApp {
         ("AUTH_SECRET", "test-secret-test-secret-test-secret!"),
         ("GOOGLE_CLIENT_ID", "larkspur-test"),
         ("GOOGLE_CLIENT_SECRET", "not-a-real-secret"),
+        // Tests run side by side on one Redis: each keeps its counters to itself.
+        ("REDIS_KEY_PREFIX", prefix.as_str()),
     ]);
+    let mut vars = vars;
+    vars.extend(extra.iter().copied());
     let config = Config::from_map(&vars).expect("test config");
     seed::demo_store(&db, &config.media_dir).await.expect("seeding the demo store");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()));
@@ -66,6 +76,7 @@ impl TestApp {
 
 pub struct Response {
     pub status: StatusCode,
+    pub headers: axum::http::HeaderMap,
     pub body: String,
     pub set_cookies: Vec<String>,
     pub headers_location: Option<String>,
@@ -105,6 +116,7 @@ impl Client {
         }
         let response = self.router.clone().oneshot(builder.body(body).unwrap()).await.expect("router is infallible");
         let status = response.status();
+        let headers = response.headers().clone();
         let headers_location = response.headers().get(header::LOCATION).map(|v| v.to_str().unwrap().to_owned());
         let set_cookies: Vec<String> = response
             .headers()
@@ -125,7 +137,7 @@ impl Client {
             }
         }
         let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("body");
-        Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies, headers_location }
+        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies, headers_location }
     }
 
     pub async fn get(&self, uri: &str) -> Response {
@@ -142,6 +154,26 @@ impl Client {
         let builder = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json");
+        self.send(builder, Body::from(body)).await
+    }
+
+    /// Any request, with extra headers (cross-site checks, odd bodies).
+    pub async fn request(&self, builder: axum::http::request::Builder, body: Body) -> Response {
+        self.send(builder, body).await
+    }
+
+    /// Posts a form the way a browser without JavaScript does (it wants a page back).
+    pub async fn post_form(&self, endpoint: &str, args: &[(&str, &str)], referer: &str) -> Response {
+        let body = args
+            .iter()
+            .map(|(k, v)| format!("{k}={}", larkspur::ui::url_encode(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let builder = Request::post(format!("/api/{endpoint}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "text/html,application/xhtml+xml")
+            .header(header::REFERER, referer)
+            .header(header::ORIGIN, "http://127.0.0.1:3000");
         self.send(builder, Body::from(body)).await
     }
 

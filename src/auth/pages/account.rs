@@ -2,19 +2,21 @@ use crate::{
     auth::{
         api::{
             change_password, confirm_contact_change, end_sessions, get_account, list_sessions, sign_out,
-            start_contact_change, update_name, Account, ActiveSession,
+            start_contact_change, update_name, Account, ActiveSession, ChangePassword, PASSWORD_SAVED,
         },
         types::Channel,
     },
-    ui::{go_to, ErrorNotice, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    forms::{take_form_outcome, FormFlash},
+    ui::{PageTitle, go_to, ErrorNotice, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
-use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Meta;
 use leptos_router::hooks::use_query_map;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
+    let password_outcome = Resource::new(|| (), |_| take_form_outcome("password-change".into()));
     let notice = use_query_map().with_untracked(|q| {
         if q.get("linked").is_some() {
             Some("Your sign-in provider is connected.")
@@ -23,12 +25,15 @@ pub fn AccountPage() -> impl IntoView {
         }
     });
     view! {
-        <Title text="Your account — Larkspur"/>
+        <PageTitle text="Your account — Larkspur"/>
         <Meta name="robots" content="noindex"/>
         <section class="mx-auto max-w-3xl px-4 py-10 sm:px-6">
             <Suspense fallback=|| view! { <p class="text-stone-500">"Loading your account…"</p> }>
                 {move || account.get().map(|result| match result {
-                    Ok(account) => view! { <AccountSections account notice/> }.into_any(),
+                    Ok(account) => {
+                        let flash = password_outcome.get().and_then(|r| r.ok()).flatten();
+                        view! { <AccountSections account notice flash/> }.into_any()
+                    }
                     Err(crate::error::AppError::Unauthorized) => {
                         #[cfg(feature = "ssr")]
                         leptos_axum::redirect("/sign-in?next=/account");
@@ -53,7 +58,7 @@ fn Panel(#[prop(into)] title: String, #[prop(into)] id: String, children: Childr
 }
 
 #[component]
-fn AccountSections(account: Account, notice: Option<&'static str>) -> impl IntoView {
+fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option<FormFlash>) -> impl IntoView {
     let greeting = if account.name.is_empty() { "Your account".to_owned() } else { format!("Hello, {}", account.name) };
     let methods = sign_in_methods(&account);
     let connectable: Vec<String> =
@@ -72,7 +77,7 @@ fn AccountSections(account: Account, notice: Option<&'static str>) -> impl IntoV
             <Panel title="Mobile number" id="mobile-number">
                 <ContactForm channel=Channel::Sms current=account.phone.clone() verified=account.phone_verified/>
             </Panel>
-            <Panel title="Password" id="password"><PasswordChange has_password=account.has_password/></Panel>
+            <Panel title="Password" id="password"><PasswordChange has_password=account.has_password flash/></Panel>
             <Panel title="Ways to sign in" id="sign-in-methods">
                 <ul class="divide-y divide-stone-100" data-testid="sign-in-methods">
                     {methods.into_iter().map(|(label, on)| view! {
@@ -191,17 +196,24 @@ fn ContactForm(channel: Channel, current: Option<String>, verified: bool) -> imp
 }
 
 #[island]
-fn PasswordChange(has_password: bool) -> impl IntoView {
+fn PasswordChange(has_password: bool, flash: Option<FormFlash>) -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let save = Action::new(move |(c, n): &(String, String)| change_password(c.clone(), n.clone()));
-    let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let saved = Signal::derive(move || {
-        save.value().get().and_then(Result::ok).map(|_| "Password saved. Other sessions were signed out.".to_string())
+    let (flashed_error, flashed_notice) = flash.map(|f| (f.error, f.notice)).unwrap_or_default();
+    let error = Signal::derive(move || save.value().get().map(Result::err).unwrap_or_else(|| flashed_error.clone()));
+    let saved = Signal::derive(move || match save.value().get() {
+        Some(result) => result.ok().map(|_| PASSWORD_SAVED.to_string()),
+        None => flashed_notice.clone(),
     });
     view! {
-        <form class="space-y-4" on:submit=move |ev| { ev.prevent_default(); save.dispatch((current.get_untracked(), new_password.get_untracked())); }>
-            {has_password.then(|| view! { <Field label="Current password" name="current" value=current error input_type="password" autocomplete="current-password" required=true/> })}
+        <form method="post" action=ChangePassword::url() class="space-y-4"
+            on:submit=move |ev| { ev.prevent_default(); save.dispatch((current.get_untracked(), new_password.get_untracked())); }>
+            {if has_password {
+                view! { <Field label="Current password" name="current" value=current error input_type="password" autocomplete="current-password" required=true/> }.into_any()
+            } else {
+                view! { <input type="hidden" name="current" value=""/> }.into_any()
+            }}
             <Field label=if has_password { "New password" } else { "Choose a password" } name="new_password" value=new_password error
                 input_type="password" autocomplete="new-password" hint="At least 10 characters." required=true/>
             <FormError error/>

@@ -1,26 +1,52 @@
 use crate::{
     auth::{
         api::{
-            get_sign_in_options, request_password_reset, reset_password, send_magic_link, send_sign_in_code,
-            sign_in_with_code, sign_in_with_link, sign_in_with_password, CodeSent,
+            code_form, get_sign_in_options, request_password_reset, reset_password, send_magic_link, send_sign_in_code,
+            sign_in_with_code, sign_in_with_link, sign_in_with_password, RequestPasswordReset, ResetPassword, SendMagicLink,
+            SendSignInCode, SignInWithCode, SignInWithLink, SignInWithPassword,
         },
         types::Channel,
     },
     error::AppError,
-    ui::{go_to, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    forms::{take_form_outcome, FormFlash},
+    ui::{go_to, url_encode, Field, FormError, Notice, PageTitle, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
-use leptos::prelude::*;
-use leptos_meta::{Meta, Title};
+use leptos::{prelude::*, server_fn::ServerFn};
+use leptos_meta::Meta;
 use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
 
 fn query(name: &'static str) -> String {
     use_query_map().with_untracked(|q| q.get(name).unwrap_or_default())
 }
 
+/// The outcome a plain (no-JavaScript) post of `form` left, for the form to show.
+fn form_outcome(form: &'static str) -> Resource<Result<Option<FormFlash>, AppError>> {
+    Resource::new(|| (), move |_| take_form_outcome(form.to_owned()))
+}
+
+/// The latest error: of the island's own calls once it made any, else the one a plain
+/// post left.
+fn latest_error(
+    calls: impl Fn() -> Option<Option<AppError>> + Send + Sync + 'static,
+    flash: &Option<FormFlash>,
+) -> Signal<Option<AppError>> {
+    let initial = flash.as_ref().and_then(|f| f.error.clone());
+    Signal::derive(move || calls().unwrap_or_else(|| initial.clone()))
+}
+
+fn flashed(flash: &Option<FormFlash>, field: &str) -> RwSignal<String> {
+    RwSignal::new(flash.as_ref().map(|f| f.value(field)).unwrap_or_default())
+}
+
+fn at_step(flash: &Option<FormFlash>, step: &str) -> bool {
+    flash.as_ref().is_some_and(|f| f.step.as_deref() == Some(step))
+}
+
 #[component]
 fn AuthFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
     view! {
-        <Title text=format!("{title} — Larkspur")/>
+        <PageTitle text=format!("{title} — Larkspur")/>
         <Meta name="robots" content="noindex"/>
         <section class="mx-auto w-full max-w-md px-4 py-12 sm:py-16">
             <h1 class="text-3xl font-semibold tracking-tight text-stone-900">{title}</h1>
@@ -32,13 +58,20 @@ fn AuthFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let next = query("next");
+    let tab = Tab::from_slug(&query("tab"));
     let error = super::oauth_error_message(&query("error")).map(str::to_owned);
     let options = Resource::new(|| (), |_| get_sign_in_options());
+    let outcome = form_outcome(tab.form());
     view! {
         <AuthFrame title="Sign in">
             <p class="mt-2 text-sm text-stone-600">"New to Larkspur? "<a href="/sign-up" class=LINK>"Create an account"</a></p>
             {error.map(|e| view! { <p role="alert" class="mt-6 rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
-            <SignInPanel next=next.clone()/>
+            <Suspense fallback=|| ()>
+                {
+                    let next = next.clone();
+                    move || outcome.get().map(|flash| view! { <SignInPanel next=next.clone() tab flash=flash.ok().flatten()/> })
+                }
+            </Suspense>
             <Suspense fallback=|| ()>
                 {move || options.get().and_then(Result::ok).map(|o| view! { <SocialButtons google=o.google facebook=o.facebook next=next.clone()/> })}
             </Suspense>
@@ -60,7 +93,7 @@ fn SocialButtons(google: bool, facebook: bool, next: String) -> impl IntoView {
     })
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 enum Tab {
     Password,
     EmailCode,
@@ -68,31 +101,80 @@ enum Tab {
     Link,
 }
 
+impl Tab {
+    const ALL: [Tab; 4] = [Tab::Password, Tab::EmailCode, Tab::PhoneCode, Tab::Link];
+
+    fn from_slug(slug: &str) -> Self {
+        Self::ALL.into_iter().find(|t| t.slug() == slug).unwrap_or(Tab::Password)
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::EmailCode => "email-code",
+            Self::PhoneCode => "text-message",
+            Self::Link => "email-link",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Self::Password => "Password",
+            Self::EmailCode => "Email code",
+            Self::PhoneCode => "Text message",
+            Self::Link => "Email link",
+        }
+    }
+
+    /// The id of the form this tab shows (for outcomes of plain posts).
+    fn form(self) -> &'static str {
+        match self {
+            Self::Password => "password",
+            Self::EmailCode => code_form(Channel::Email),
+            Self::PhoneCode => code_form(Channel::Sms),
+            Self::Link => "link",
+        }
+    }
+}
+
+/// The tabs are links, so each way of signing in is reachable without JavaScript; once
+/// the island is alive they switch in place.
 #[island]
-fn SignInPanel(next: String) -> impl IntoView {
-    let (tab, set_tab) = signal(Tab::Password);
+fn SignInPanel(next: String, tab: Tab, flash: Option<FormFlash>) -> impl IntoView {
+    let initial = tab;
+    let (tab, set_tab) = signal(tab);
     let next = StoredValue::new(next);
-    let tab_button = move |t: Tab, label: &'static str| {
+    let flash = StoredValue::new(flash);
+    // Only the tab the page opened on shows what a plain post left.
+    let flash_for = move |t: Tab| if t == initial { flash.get_value() } else { None };
+    let tab_link = move |t: Tab| {
+        let href = format!("/sign-in?tab={}&next={}", t.slug(), url_encode(&next.get_value()));
         view! {
-            <button type="button" role="tab" aria-selected=move || (tab.get() == t).to_string()
-                class="rounded-full px-3 py-1.5 text-sm font-medium text-stone-700 aria-selected:bg-stone-900 aria-selected:text-white focus-visible:outline-2 focus-visible:outline-emerald-700"
-                on:click=move |_| set_tab.set(t)>{label}</button>
+            <a href=href role="tab" id=format!("tab-{}", t.slug()) aria-controls="sign-in-panel"
+                aria-selected=move || (tab.get() == t).to_string()
+                class="rounded-full px-3 py-1.5 text-center text-sm font-medium text-stone-700 aria-selected:bg-stone-900 aria-selected:text-white focus-visible:outline-2 focus-visible:outline-emerald-700"
+                on:click=move |ev| {
+                    ev.prevent_default();
+                    set_tab.set(t);
+                }>{t.label()}</a>
         }
     };
     view! {
         <div class="mt-8">
             <div role="tablist" aria-label="Ways to sign in" class="grid grid-cols-2 gap-1 rounded-2xl bg-stone-100 p-1 sm:grid-cols-4">
-                {tab_button(Tab::Password, "Password")}
-                {tab_button(Tab::EmailCode, "Email code")}
-                {tab_button(Tab::PhoneCode, "Text message")}
-                {tab_button(Tab::Link, "Email link")}
+                {Tab::ALL.into_iter().map(tab_link).collect_view()}
             </div>
-            <div role="tabpanel" class="mt-6">
-                {move || match tab.get() {
-                    Tab::Password => view! { <PasswordForm next=next.get_value()/> }.into_any(),
-                    Tab::EmailCode => view! { <CodeForm channel=Channel::Email next=next.get_value() sign_up=false/> }.into_any(),
-                    Tab::PhoneCode => view! { <CodeForm channel=Channel::Sms next=next.get_value() sign_up=false/> }.into_any(),
-                    Tab::Link => view! { <LinkForm next=next.get_value()/> }.into_any(),
+            <div role="tabpanel" id="sign-in-panel" class="mt-6">
+                {move || {
+                    let t = tab.get();
+                    let flash = flash_for(t);
+                    let next = next.get_value();
+                    match t {
+                        Tab::Password => view! { <PasswordForm next flash/> }.into_any(),
+                        Tab::EmailCode => view! { <CodeForm channel=Channel::Email next sign_up=false flash/> }.into_any(),
+                        Tab::PhoneCode => view! { <CodeForm channel=Channel::Sms next sign_up=false flash/> }.into_any(),
+                        Tab::Link => view! { <LinkForm next flash/> }.into_any(),
+                    }
                 }}
             </div>
         </div>
@@ -100,8 +182,8 @@ fn SignInPanel(next: String) -> impl IntoView {
 }
 
 #[component]
-fn PasswordForm(next: String) -> impl IntoView {
-    let email = RwSignal::new(String::new());
+fn PasswordForm(next: String, flash: Option<FormFlash>) -> impl IntoView {
+    let email = flashed(&flash, "email");
     let password = RwSignal::new(String::new());
     let submit = Action::new(move |(e, p, n): &(String, String, String)| sign_in_with_password(e.clone(), p.clone(), n.clone()));
     Effect::new(move || {
@@ -109,12 +191,14 @@ fn PasswordForm(next: String) -> impl IntoView {
             go_to(&path);
         }
     });
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let error = latest_error(move || submit.value().get().map(Result::err), &flash);
+    let next_value = next.clone();
     view! {
-        <form class="space-y-4" on:submit=move |ev| {
+        <form method="post" action=SignInWithPassword::url() class="space-y-4" on:submit=move |ev| {
             ev.prevent_default();
             submit.dispatch((email.get_untracked(), password.get_untracked(), next.clone()));
         }>
+            <input type="hidden" name="next" value=next_value/>
             <Field label="Email" name="email" value=email error input_type="email" autocomplete="email" required=true/>
             <Field label="Password" name="password" value=password error input_type="password" autocomplete="current-password" required=true/>
             <FormError error/>
@@ -127,14 +211,14 @@ fn PasswordForm(next: String) -> impl IntoView {
 }
 
 /// Step one sends a code by email or text; step two checks it. For sign-up it also takes
-/// a name and an optional password.
+/// a name, and an optional password beside the code.
 #[component]
-fn CodeForm(channel: Channel, next: String, sign_up: bool) -> impl IntoView {
-    let destination = RwSignal::new(String::new());
-    let name = RwSignal::new(String::new());
+fn CodeForm(channel: Channel, next: String, sign_up: bool, flash: Option<FormFlash>) -> impl IntoView {
+    let destination = flashed(&flash, "destination");
+    let name = flashed(&flash, "name");
     let password = RwSignal::new(String::new());
     let code = RwSignal::new(String::new());
-    let send = Action::new(move |d: &String| send_sign_in_code(channel, d.clone()));
+    let send = Action::new(move |(d, n): &(String, String)| send_sign_in_code(channel, d.clone(), Some(n.clone())));
     type VerifyArgs = (String, String, Option<String>, Option<String>, String);
     let verify = Action::new(move |(d, c, n, p, next): &VerifyArgs| {
         sign_in_with_code(channel, d.clone(), c.clone(), n.clone(), p.clone(), next.clone())
@@ -144,35 +228,52 @@ fn CodeForm(channel: Channel, next: String, sign_up: bool) -> impl IntoView {
             go_to(&path);
         }
     });
-    let sent = Signal::derive(move || send.value().get().and_then(Result::ok));
-    let error = Signal::derive(move || verify.value().get().and_then(Result::err).or_else(|| send.value().get().and_then(Result::err)));
+    // The confirmation once a code went out: from this island's call or a plain post.
+    let sent = RwSignal::new(at_step(&flash, "verify").then(|| {
+        flash.as_ref().and_then(|f| f.notice.clone()).unwrap_or_else(|| "Enter the 6-digit code we sent you.".into())
+    }));
+    Effect::new(move || {
+        if let Some(Ok(s)) = send.value().get() {
+            sent.set(Some(s.message()));
+        }
+    });
+    let error = latest_error(
+        move || match (verify.value().get(), send.value().get()) {
+            (Some(v), _) => Some(v.err()),
+            (None, Some(s)) => Some(s.err()),
+            (None, None) => None,
+        },
+        &flash,
+    );
     let (field, label, input_type, autocomplete) = match channel {
         Channel::Email => ("email", "Email", "email", "email"),
         Channel::Sms => ("phone", "Mobile number", "tel", "tel"),
     };
     let hint = (channel == Channel::Sms).then(|| "Include your country code, for example +1 555 010 0100.".to_string());
     let next = StoredValue::new(next);
+    let action = move || if sent.get().is_some() { SignInWithCode::url() } else { SendSignInCode::url() };
     view! {
-        <form class="space-y-4" on:submit=move |ev| {
+        <form method="post" action=action class="space-y-4" on:submit=move |ev| {
             ev.prevent_default();
             if sent.get_untracked().is_none() {
-                send.dispatch(destination.get_untracked());
+                send.dispatch((destination.get_untracked(), name.get_untracked()));
             } else {
                 let optional = |s: RwSignal<String>| Some(s.get_untracked()).filter(|v| !v.is_empty());
                 verify.dispatch((destination.get_untracked(), code.get_untracked(), optional(name), optional(password), next.get_value()));
             }
         }>
+            <input type="hidden" name="channel" value=channel.as_str()/>
+            <input type="hidden" name="next" value=next.get_value()/>
             {sign_up.then(|| view! { <Field label="Your name" name="name" value=name error autocomplete="name"/> })}
-            <Field label=label name=field value=destination error input_type=input_type autocomplete=autocomplete hint=hint.unwrap_or_default() required=true/>
-            {sign_up.then(|| view! {
-                <Field label="Password (optional)" name="password" value=password error input_type="password" autocomplete="new-password"
-                    hint="At least 10 characters. Without one, you sign in with a code each time."/>
-            })}
+            <Field label=label name=field input_name="destination" value=destination error input_type=input_type autocomplete=autocomplete
+                hint=hint.unwrap_or_default() required=true/>
             <Show when=move || sent.get().is_some()>
-                <p role="status" class="text-sm text-stone-700">
-                    {move || sent.get().map(|s: CodeSent| format!("We sent a 6-digit code to {}. It expires in 10 minutes.", s.sent_to))}
-                </p>
+                <p role="status" class="text-sm text-stone-700">{move || sent.get()}</p>
                 <Field label="Code" name="code" value=code error autocomplete="one-time-code" inputmode="numeric" required=true/>
+                {sign_up.then(|| view! {
+                    <Field label="Password (optional)" name="password" value=password error input_type="password" autocomplete="new-password"
+                        hint="At least 10 characters. Without one, you sign in with a code each time."/>
+                })}
             </Show>
             <FormError error/>
             <div class="flex flex-wrap items-center gap-3">
@@ -184,7 +285,10 @@ fn CodeForm(channel: Channel, next: String, sign_up: bool) -> impl IntoView {
                     }}
                 </button>
                 <Show when=move || sent.get().is_some()>
-                    <button type="button" class=BUTTON_SECONDARY on:click=move |_| { send.dispatch(destination.get_untracked()); }>"Send a new code"</button>
+                    <button type="submit" formaction=SendSignInCode::url() formnovalidate=true class=BUTTON_SECONDARY on:click=move |ev| {
+                        ev.prevent_default();
+                        send.dispatch((destination.get_untracked(), name.get_untracked()));
+                    }>"Send a new code"</button>
                 </Show>
             </div>
         </form>
@@ -192,18 +296,22 @@ fn CodeForm(channel: Channel, next: String, sign_up: bool) -> impl IntoView {
 }
 
 #[component]
-fn LinkForm(next: String) -> impl IntoView {
-    let email = RwSignal::new(String::new());
+fn LinkForm(next: String, flash: Option<FormFlash>) -> impl IntoView {
+    let email = flashed(&flash, "email");
     let send = Action::new(move |(e, n): &(String, String)| send_magic_link(e.clone(), n.clone()));
-    let error = Signal::derive(move || send.value().get().and_then(Result::err));
-    let sent = Signal::derive(move || {
-        send.value().get().and_then(Result::ok).map(|s| format!("Check {} for a sign-in link. It works once, for 15 minutes.", s.sent_to))
+    let error = latest_error(move || send.value().get().map(Result::err), &flash);
+    let flashed_notice = flash.as_ref().and_then(|f| f.notice.clone());
+    let sent = Signal::derive(move || match send.value().get() {
+        Some(result) => result.ok().map(|s| s.link_message()),
+        None => flashed_notice.clone(),
     });
+    let next_value = next.clone();
     view! {
-        <form class="space-y-4" on:submit=move |ev| {
+        <form method="post" action=SendMagicLink::url() class="space-y-4" on:submit=move |ev| {
             ev.prevent_default();
             send.dispatch((email.get_untracked(), next.clone()));
         }>
+            <input type="hidden" name="next" value=next_value/>
             <Field label="Email" name="email" value=email error input_type="email" autocomplete="email" required=true/>
             <FormError error/>
             <Notice message=sent/>
@@ -215,27 +323,33 @@ fn LinkForm(next: String) -> impl IntoView {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let next = query("next");
+    let outcome = form_outcome(code_form(Channel::Email));
     view! {
         <AuthFrame title="Create your account">
             <p class="mt-2 text-sm text-stone-600">"Already have one? "<a href="/sign-in" class=LINK>"Sign in"</a></p>
-            <SignUpPanel next/>
+            <Suspense fallback=|| ()>
+                {move || outcome.get().map(|flash| view! { <SignUpPanel next=next.clone() flash=flash.ok().flatten()/> })}
+            </Suspense>
         </AuthFrame>
     }
 }
 
 #[island]
-fn SignUpPanel(next: String) -> impl IntoView {
-    view! { <div class="mt-8"><CodeForm channel=Channel::Email next sign_up=true/></div> }
+fn SignUpPanel(next: String, flash: Option<FormFlash>) -> impl IntoView {
+    view! { <div class="mt-8"><CodeForm channel=Channel::Email next sign_up=true flash/></div> }
 }
 
 #[component]
 pub fn MagicLinkPage() -> impl IntoView {
     let token = query("token");
     let next = query("next");
+    let outcome = form_outcome("magic");
     view! {
         <AuthFrame title="Sign in with your link">
             <p class="mt-2 text-sm text-stone-600">"Continue to sign in to Larkspur on this device."</p>
-            <MagicLinkConfirm token next/>
+            <Suspense fallback=|| ()>
+                {move || outcome.get().map(|flash| view! { <MagicLinkConfirm token=token.clone() next=next.clone() flash=flash.ok().flatten()/> })}
+            </Suspense>
         </AuthFrame>
     }
 }
@@ -243,37 +357,45 @@ pub fn MagicLinkPage() -> impl IntoView {
 /// Links are used by a deliberate click, not by opening the page, so mail scanners that
 /// prefetch links cannot use them up.
 #[island]
-fn MagicLinkConfirm(token: String, next: String) -> impl IntoView {
+fn MagicLinkConfirm(token: String, next: String, flash: Option<FormFlash>) -> impl IntoView {
     let submit = Action::new(move |(t, n): &(String, String)| sign_in_with_link(t.clone(), n.clone()));
     Effect::new(move || {
         if let Some(Ok(path)) = submit.value().get() {
             go_to(&path);
         }
     });
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
+    let error = latest_error(move || submit.value().get().map(Result::err), &flash);
+    let (token_value, next_value) = (token.clone(), next.clone());
     view! {
-        <div class="mt-6 space-y-4">
+        <form method="post" action=SignInWithLink::url() class="mt-6 space-y-4" on:submit=move |ev| {
+            ev.prevent_default();
+            submit.dispatch((token.clone(), next.clone()));
+        }>
+            <input type="hidden" name="token" value=token_value/>
+            <input type="hidden" name="next" value=next_value/>
             <FormError error/>
-            <button type="button" class=BUTTON_PRIMARY disabled=move || submit.pending().get()
-                on:click=move |_| { submit.dispatch((token.clone(), next.clone())); }>"Continue"</button>
-        </div>
+            <button type="submit" class=BUTTON_PRIMARY disabled=move || submit.pending().get()>"Continue"</button>
+        </form>
     }
 }
 
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let token = query("token");
+    let outcome = form_outcome("reset");
     view! {
         <AuthFrame title="Reset your password">
-            <ResetPanel token/>
+            <Suspense fallback=|| ()>
+                {move || outcome.get().map(|flash| view! { <ResetPanel token=token.clone() flash=flash.ok().flatten()/> })}
+            </Suspense>
         </AuthFrame>
     }
 }
 
 #[island]
-fn ResetPanel(token: String) -> impl IntoView {
+fn ResetPanel(token: String, flash: Option<FormFlash>) -> impl IntoView {
     let with_link = !token.is_empty();
-    let email = RwSignal::new(String::new());
+    let email = flashed(&flash, "email");
     let code = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let send = Action::new(move |e: &String| request_password_reset(e.clone()));
@@ -283,21 +405,38 @@ fn ResetPanel(token: String) -> impl IntoView {
             go_to(&path);
         }
     });
-    let sent = Signal::derive(move || send.value().get().and_then(Result::ok));
-    let error: Signal<Option<AppError>> =
-        Signal::derive(move || reset.value().get().and_then(Result::err).or_else(|| send.value().get().and_then(Result::err)));
+    let flashed_sent = at_step(&flash, "verify");
+    let sent = Signal::derive(move || flashed_sent || send.value().get().is_some_and(|r| r.is_ok()));
+    let error = latest_error(
+        move || match (reset.value().get(), send.value().get()) {
+            (Some(r), _) => Some(r.err()),
+            (None, Some(s)) => Some(s.err()),
+            (None, None) => None,
+        },
+        &flash,
+    );
     let token = StoredValue::new(token);
+    let resetting = move || with_link || sent.get();
     view! {
-        <form class="mt-8 space-y-4" on:submit=move |ev| {
+        <form method="post" action=move || if resetting() { ResetPassword::url() } else { RequestPasswordReset::url() }
+            class="mt-8 space-y-4" on:submit=move |ev| {
             ev.prevent_default();
-            if with_link || sent.get_untracked().is_some() {
+            if with_link || sent.get_untracked() {
                 reset.dispatch((email.get_untracked(), code.get_untracked(), token.get_value(), password.get_untracked()));
             } else {
                 send.dispatch(email.get_untracked());
             }
         }>
-            {(!with_link).then(|| view! { <Field label="Email" name="email" value=email error input_type="email" autocomplete="email" required=true/> })}
-            <Show when=move || with_link || sent.get().is_some()>
+            {if with_link {
+                view! {
+                    <input type="hidden" name="email" value=""/>
+                    <input type="hidden" name="code" value=""/>
+                }.into_any()
+            } else {
+                view! { <Field label="Email" name="email" value=email error input_type="email" autocomplete="email" required=true/> }.into_any()
+            }}
+            <input type="hidden" name="token" value=token.get_value()/>
+            <Show when=resetting>
                 {(!with_link).then(|| view! {
                     <p role="status" class="text-sm text-stone-700">"If an account uses this address, we sent it a code and a link."</p>
                     <Field label="Code" name="code" value=code error autocomplete="one-time-code" inputmode="numeric" required=true/>
@@ -307,7 +446,7 @@ fn ResetPanel(token: String) -> impl IntoView {
             </Show>
             <FormError error/>
             <button type="submit" class=BUTTON_PRIMARY disabled=move || send.pending().get() || reset.pending().get()>
-                {move || if with_link || sent.get().is_some() { "Set new password" } else { "Send reset code" }}
+                {move || if resetting() { "Set new password" } else { "Send reset code" }}
             </button>
         </form>
     }

@@ -40,6 +40,7 @@ pub async fn send_code(
     purpose: Purpose,
     user_id: Option<uuid::Uuid>,
 ) -> Result<CodeSent, AppError> {
+    caller.allow_send("code", destination).await?;
     let secret = caller.state.config.auth_secret.expose().to_owned();
     let issued = codes::issue(
         &caller.state.db,
@@ -99,8 +100,9 @@ fn code_html(code: &str) -> String {
 }
 
 pub async fn send_magic_link(caller: &Caller, email: &Email, next: &str) -> Result<CodeSent, AppError> {
+    caller.allow_send("link", email.as_str()).await?;
     let state = &caller.state;
-    let user = users::by_email(&state.db, email.as_str()).await?;
+    let user = users::by_verified_email(&state.db, email.as_str()).await?;
     let message = if user.is_some() {
         let issued = issue_link(caller, Purpose::SignIn, email, user.as_ref().map(|u| u.id)).await?;
         let link = format!(
@@ -131,8 +133,9 @@ pub async fn send_magic_link(caller: &Caller, email: &Email, next: &str) -> Resu
 }
 
 pub async fn send_password_reset(caller: &Caller, email: &Email) -> Result<CodeSent, AppError> {
+    caller.allow_send("reset", email.as_str()).await?;
     let state = &caller.state;
-    let user = users::by_email(&state.db, email.as_str()).await?;
+    let user = users::by_verified_email(&state.db, email.as_str()).await?;
     let message = match user {
         Some(user) => {
             let issued = issue_link(caller, Purpose::PasswordReset, email, Some(user.id)).await?;

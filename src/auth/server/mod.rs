@@ -14,18 +14,51 @@ pub mod throttle;
 pub mod users;
 
 use super::Role;
-use crate::{error::AppError, server::ctx};
+use crate::{
+    error::AppError,
+    server::{
+        ctx,
+        session::{AppSession, SessionData},
+    },
+};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 pub use password::{hash_password, verify_password};
 
+/// The signed-in user and their role as the database has them now: a demotion or a
+/// deactivation takes effect on the user's next request, not at their next sign-in. A
+/// session whose user was deactivated or deleted is signed out on the spot.
+pub async fn current_user(session: &AppSession, data: &SessionData, db: &PgPool) -> Result<Option<(Uuid, Role)>, AppError> {
+    let Some(user_id) = data.user_id else { return Ok(None) };
+    let row: Option<(String, bool)> = sqlx::query_as("select role, is_active from users where id = $1 and deleted_at is null")
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?;
+    match row {
+        Some((role, true)) => Ok(Some((user_id, Role::parse(&role).unwrap_or(Role::Customer)))),
+        _ => {
+            session
+                .update(|d| {
+                    d.user_id = None;
+                    d.login_session_id = None;
+                })
+                .await?;
+            Ok(None)
+        }
+    }
+}
+
+async fn caller_user() -> Result<Option<(Uuid, Role)>, AppError> {
+    let session = ctx::session().await?;
+    let data = session.data().await?;
+    current_user(&session, &data, &ctx::state()?.db).await
+}
+
 /// The signed-in user's id and role, or `Unauthorized`; `Forbidden` when the role is not
 /// one of `allowed`. Every staff server function starts with this.
 pub async fn require_role(allowed: &[Role]) -> Result<(Uuid, Role), AppError> {
-    let data = ctx::session().await?.data().await?;
-    let (Some(user_id), Some(role)) = (data.user_id, data.role) else {
-        return Err(AppError::Unauthorized);
-    };
+    let (user_id, role) = caller_user().await?.ok_or(AppError::Unauthorized)?;
     if allowed.contains(&role) {
         Ok((user_id, role))
     } else {
@@ -35,5 +68,5 @@ pub async fn require_role(allowed: &[Role]) -> Result<(Uuid, Role), AppError> {
 
 /// The signed-in user's id, or `Unauthorized`.
 pub async fn require_user() -> Result<Uuid, AppError> {
-    ctx::session().await?.data().await?.user_id.ok_or(AppError::Unauthorized)
+    caller_user().await?.map(|(id, _)| id).ok_or(AppError::Unauthorized)
 }

@@ -115,6 +115,8 @@ pub async fn start(
     Ok(Redirect::to(url.as_str()))
 }
 
+/// Every way this can end lands on a page: the destination, the account page, or the
+/// sign-in page with a message; never a raw error.
 #[tracing::instrument(skip_all, fields(provider = %name))]
 pub async fn callback(
     State(state): State<AppState>,
@@ -126,19 +128,32 @@ pub async fn callback(
     let Some((config, method)) = provider(&state, &name) else {
         return Err(AppError::NotFound("This sign-in provider".into()));
     };
-    let caller = Caller::new(state.clone(), AppSession::new(session), &parts).await?;
-    caller.ensure_unlocked().await?;
-    let pending: Option<Pending> = caller.session.take(PENDING_KEY).await?;
+    let caller = match Caller::new(state.clone(), AppSession::new(session), &parts).await {
+        Ok(caller) => caller,
+        Err(err) => return Ok(to_sign_in(error_code(&err))),
+    };
+    if let Err(err) = caller.ensure_unlocked().await {
+        return Ok(to_sign_in(error_code(&err)));
+    }
+    let pending: Option<Pending> = match caller.session.take(PENDING_KEY).await {
+        Ok(pending) => pending,
+        Err(err) => return Ok(to_sign_in(error_code(&err))),
+    };
     if query.error.is_some() {
         return Ok(to_sign_in("oauth_cancelled"));
     }
+    let failed = |reason: &'static str, code: &'static str| {
+        let caller = &caller;
+        async move {
+            let err = caller.failed(None, None, method, reason, AppError::Rejected("oauth".into())).await;
+            to_sign_in(if matches!(err, AppError::DeviceLocked { .. }) { "locked" } else { code })
+        }
+    };
     let (Some(pending), Some(code), Some(returned_state)) = (pending, query.code, query.state) else {
-        let err = caller.failed(None, method, "oauth_missing_state", AppError::Rejected("oauth".into())).await;
-        return Ok(to_sign_in(if matches!(err, AppError::DeviceLocked { .. }) { "locked" } else { "oauth_state" }));
+        return Ok(failed("oauth_missing_state", "oauth_state").await);
     };
     if pending.provider != name || pending.state != returned_state {
-        let err = caller.failed(None, method, "oauth_state_mismatch", AppError::Rejected("oauth".into())).await;
-        return Ok(to_sign_in(if matches!(err, AppError::DeviceLocked { .. }) { "locked" } else { "oauth_state" }));
+        return Ok(failed("oauth_state_mismatch", "oauth_state").await);
     }
     let token = client(&state, &name, config)?
         .exchange_code(AuthorizationCode::new(code))
@@ -149,27 +164,47 @@ pub async fn callback(
         Ok(token) => token,
         Err(err) => {
             tracing::warn!(error = %err, "OAuth code exchange failed");
-            let _ = caller.failed(None, method, "oauth_exchange_failed", AppError::Rejected("oauth".into())).await;
-            return Ok(to_sign_in("oauth_failed"));
+            return Ok(failed("oauth_exchange_failed", "oauth_failed").await);
         }
     };
-    let profile = fetch_profile(&state, &name, config, token.access_token().secret()).await?;
+    let profile = match fetch_profile(&state, &name, config, token.access_token().secret()).await {
+        Ok(profile) => profile,
+        Err(problem) => {
+            tracing::warn!(problem, "OAuth profile unusable");
+            return Ok(failed("oauth_profile_failed", "oauth_failed").await);
+        }
+    };
 
     if let Some(user_id) = pending.link_to {
-        return Ok(match link(&state, user_id, &name, &profile).await? {
-            true => Redirect::to("/account?linked=1"),
-            false => Redirect::to("/account?error=oauth_taken"),
+        return Ok(match link(&state, user_id, &name, &profile).await {
+            Ok(true) => Redirect::to("/account?linked=1"),
+            Ok(false) => Redirect::to("/account?error=oauth_taken"),
+            Err(err) => Redirect::to(&format!("/account?error={}", error_code(&err))),
         });
     }
-    let (user, event) = match find_or_create(&state, &name, &profile, caller.now).await? {
-        Some(found) => found,
-        None => return Ok(to_sign_in("oauth_unverified_email")),
+    let signed_in = async {
+        let (user, event) = find_or_create(&state, &name, &profile, caller.now).await?;
+        caller.complete(&user, method, event).await
     };
-    caller.complete(&user, method, event).await?;
-    Ok(Redirect::to(&pending.next))
+    match signed_in.await {
+        Ok(()) => Ok(Redirect::to(&pending.next)),
+        Err(err) => Ok(to_sign_in(error_code(&err))),
+    }
 }
 
-async fn fetch_profile(state: &AppState, name: &str, config: &OAuthProvider, access_token: &str) -> Result<Profile, AppError> {
+/// The `?error=` code the sign-in page explains.
+fn error_code(err: &AppError) -> &'static str {
+    match err {
+        AppError::DeviceLocked { .. } => "locked",
+        AppError::RateLimited { .. } => "rate_limited",
+        AppError::Forbidden => "account_disabled",
+        AppError::Unavailable => "unavailable",
+        _ => "oauth_failed",
+    }
+}
+
+/// The person as the provider describes them; `Err` names what was wrong (for the log).
+async fn fetch_profile(state: &AppState, name: &str, config: &OAuthProvider, access_token: &str) -> Result<Profile, &'static str> {
     #[derive(Deserialize)]
     struct Claims {
         sub: Option<String>,
@@ -178,72 +213,75 @@ async fn fetch_profile(state: &AppState, name: &str, config: &OAuthProvider, acc
         email_verified: Option<bool>,
         name: Option<String>,
     }
-    let claims: Claims = state
+    let response = state
         .http
         .get(&config.userinfo_url)
         .bearer_auth(access_token)
         .send()
         .await
         .and_then(|r| r.error_for_status())
-        .map_err(AppError::internal)?
-        .json()
-        .await
-        .map_err(AppError::internal)?;
-    let subject = claims.sub.or(claims.id).ok_or_else(|| AppError::internal(anyhow::anyhow!("{name} profile has no subject")))?;
+        .map_err(|_| "userinfo request failed")?;
+    let claims: Claims = response.json().await.map_err(|_| "userinfo is not the expected JSON")?;
+    let subject = claims.sub.or(claims.id).filter(|s| !s.trim().is_empty()).ok_or("profile has no subject")?;
+    // An address that is not one (phone-only accounts report none, some send junk) is
+    // treated as absent: the identity alone signs in.
+    let email = claims.email.and_then(|e| crate::auth::types::Email::parse(&e).ok()).map(|e| e.as_str().to_owned());
     Ok(Profile {
         subject,
-        email: claims.email.map(|e| e.trim().to_lowercase()),
         // Facebook does not report verification, so its emails never link accounts.
-        email_verified: name == "google" && claims.email_verified.unwrap_or(false),
-        name: claims.name.unwrap_or_default(),
+        email_verified: email.is_some() && name == "google" && claims.email_verified.unwrap_or(false),
+        email,
+        name: claims.name.unwrap_or_default().chars().take(100).collect(),
     })
 }
 
-/// The account for this identity: already linked; or the account with the same email when
-/// the provider verified that email (then linked); or a new account. `None` when the
-/// email belongs to an account but the provider did not verify it.
+/// The account for this identity: the one already linked; or, when the provider verified
+/// the email, the account that has proven the same email (then linked); otherwise a new
+/// account. A new account holds the provider's email only as verified (taking it off any
+/// account that merely claimed it) or, unverified, when nobody else holds it: an email a
+/// provider did not verify never reaches an existing account, and never blocks sign-in
+/// (so the answer says nothing about which addresses have accounts).
 pub async fn find_or_create(
     state: &AppState,
     provider: &str,
     profile: &Profile,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<Option<(users::UserRow, &'static str)>, AppError> {
+) -> Result<(users::UserRow, &'static str), AppError> {
     let linked: Option<Uuid> = sqlx::query_scalar("select user_id from user_identities where provider = $1 and provider_subject = $2")
         .bind(provider)
         .bind(&profile.subject)
         .fetch_optional(&state.db)
         .await?;
     if let Some(user_id) = linked {
-        return Ok(users::by_id(&state.db, user_id).await?.map(|u| (u, "sign_in")));
+        return users::by_id(&state.db, user_id).await?.map(|u| (u, "sign_in")).ok_or(AppError::Forbidden);
     }
-    let existing = match &profile.email {
-        Some(email) => users::by_email(&state.db, email).await?,
-        None => None,
-    };
     let mut tx = state.db.begin().await?;
-    let (user, event) = match existing {
-        Some(user) if profile.email_verified => (user, "sign_in"),
-        Some(_) => return Ok(None),
+    let proven = match &profile.email {
+        Some(email) if profile.email_verified => users::by_verified_email(&mut *tx, email).await?,
+        _ => None,
+    };
+    let (user, event) = match proven {
+        Some(user) => (user, "sign_in"),
         None => {
-            let user = users::create(
-                &mut *tx,
-                users::NewUser {
-                    email: profile.email.as_deref(),
-                    email_verified: profile.email_verified,
-                    phone: None,
-                    phone_verified: false,
-                    name: &profile.name,
-                    password_hash: None,
-                },
-                now,
-            )
-            .await?;
-            (user, "sign_up")
+            let email = match &profile.email {
+                Some(email) if profile.email_verified => Some(email.as_str()),
+                Some(email) if users::by_email(&mut *tx, email).await?.is_none() => Some(email.as_str()),
+                _ => None,
+            };
+            let new_user = users::NewUser {
+                email,
+                email_verified: profile.email_verified,
+                phone: None,
+                phone_verified: false,
+                name: &profile.name,
+                password_hash: None,
+            };
+            (users::create(&mut tx, new_user, now).await?, "sign_up")
         }
     };
     insert_identity(&mut *tx, user.id, provider, profile).await?;
     tx.commit().await?;
-    Ok(Some((user, event)))
+    Ok((user, event))
 }
 
 async fn insert_identity(db: impl sqlx::PgExecutor<'_>, user_id: Uuid, provider: &str, profile: &Profile) -> Result<bool, AppError> {

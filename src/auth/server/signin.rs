@@ -9,6 +9,7 @@ use crate::{
         client::ClientInfo,
         ctx,
         session::{AppSession, SessionData},
+        limits::{self, Window},
         state::AppState,
     },
 };
@@ -46,17 +47,69 @@ impl Caller {
         throttle::subject(self.data.device_id, self.client.ip)
     }
 
-    /// Refuses while the device is locked.
-    pub async fn ensure_unlocked(&self) -> Result<(), AppError> {
-        throttle::ensure_unlocked(&self.state.db, &self.throttle_subject(), self.now).await
+    fn client_failures(&self) -> (String, Window) {
+        let limit = self.state.config.auth_limits.failures_per_client;
+        (throttle::client_key("auth-fail", self.client.ip), Window { limit, period: throttle::FAILURE_WINDOW })
     }
 
-    /// Records an invalid attempt and returns the error to show: `error`, or the lock
-    /// message when this attempt was the fifth in a row.
-    pub async fn failed(&self, user_id: Option<Uuid>, method: Method, reason: &str, error: AppError) -> AppError {
+    fn account_failures(&self, account: &str) -> (String, Window) {
+        let limit = self.state.config.auth_limits.failures_per_account;
+        (throttle::account_key(account), Window { limit, period: throttle::FAILURE_WINDOW })
+    }
+
+    /// Refuses while the device is locked, or while this client address has failed too
+    /// often across all accounts.
+    pub async fn ensure_unlocked(&self) -> Result<(), AppError> {
+        throttle::ensure_unlocked(&self.state.db, &self.throttle_subject(), self.now).await?;
+        let (key, window) = self.client_failures();
+        limits::check(&self.state, &key, window, self.now).await
+    }
+
+    /// Refuses to check a secret for `account` (an email or phone) once it has failed too
+    /// often lately, unless this device has signed into the account before (`user_id`).
+    pub async fn ensure_account_open(&self, account: &str, user_id: Option<Uuid>) -> Result<(), AppError> {
+        let (key, window) = self.account_failures(account);
+        let Err(refused) = limits::check(&self.state, &key, window, self.now).await else {
+            return Ok(());
+        };
+        let trusted = match (user_id, self.data.device_id) {
+            (Some(user_id), Some(device_id)) => throttle::device_has_signed_in(&self.state.db, device_id, user_id).await?,
+            _ => false,
+        };
+        if trusted {
+            Ok(())
+        } else {
+            Err(refused)
+        }
+    }
+
+    /// Spends one send of a code or link to `destination`: the same cool-down whether or
+    /// not an account uses it (so the answer reveals nothing), and a ceiling per client
+    /// address across destinations (mail bombing, SMS pumping).
+    pub async fn allow_send(&self, kind: &str, destination: &str) -> Result<(), AppError> {
+        let cooldown = Window { limit: 1, period: codes::RESEND_COOLDOWN };
+        limits::take(&self.state, &format!("send:{kind}:{}", destination.to_lowercase()), cooldown, self.now).await?;
+        let burst = Window { limit: self.state.config.auth_limits.sends_per_client, period: throttle::SEND_WINDOW };
+        limits::take(&self.state, &throttle::client_key("send", self.client.ip), burst, self.now).await
+    }
+
+    /// Records an invalid attempt (against the device, the client address and, when known,
+    /// the account aimed at) and returns the error to show: `error`, or the lock message
+    /// when this attempt was the fifth in a row.
+    pub async fn failed(&self, user_id: Option<Uuid>, account: Option<&str>, method: Method, reason: &str, error: AppError) -> AppError {
         let db = &self.state.db;
         if let Err(e) = events::record_failure(db, user_id, self.data.device_id, method, reason, &self.client, self.now).await {
             return e;
+        }
+        let (client_key, client_window) = self.client_failures();
+        if let Err(e) = limits::record(&self.state, &client_key, client_window, self.now).await {
+            return e;
+        }
+        if let Some(account) = account {
+            let (key, window) = self.account_failures(account);
+            if let Err(e) = limits::record(&self.state, &key, window, self.now).await {
+                return e;
+            }
         }
         match throttle::record_failure(db, &self.throttle_subject(), self.now).await {
             Ok(Some(locked)) => {
@@ -91,10 +144,14 @@ impl Caller {
         user_id: Option<Uuid>,
         method: Method,
     ) -> Result<codes::Verified, AppError> {
+        self.ensure_account_open(destination, user_id).await?;
         let secret = self.state.config.auth_secret.expose();
         match codes::verify_code(&self.state.db, secret, self.now, purpose, destination, code.as_str()).await? {
             Ok(verified) => Ok(verified),
-            Err(problem) => Err(self.failed(user_id, method, problem.reason(), AppError::field("code", problem.message())).await),
+            Err(problem) => {
+                let error = AppError::field("code", problem.message());
+                Err(self.failed(user_id, Some(destination), method, problem.reason(), error).await)
+            }
         }
     }
 
@@ -109,7 +166,7 @@ impl Caller {
                     codes::CodeError::Expired => format!("This {what} has expired. Ask for a new one."),
                     _ => format!("This {what} is not valid any more. Links work once; ask for a new one."),
                 };
-                Err(self.failed(None, method, problem.reason(), AppError::Rejected(message)).await)
+                Err(self.failed(None, None, method, problem.reason(), AppError::Rejected(message)).await)
             }
         }
     }
@@ -141,7 +198,6 @@ impl Caller {
         let login_session_id = Uuid::now_v7();
         let data = SessionData {
             user_id: Some(user.id),
-            role: Some(user.role()),
             device_id: self.data.device_id,
             anonymous_user_id: None,
             cart_id: None,
@@ -192,32 +248,103 @@ impl Caller {
     }
 }
 
-/// Looks up the user for a verified email or phone destination.
+/// The account that has proven this email or phone destination, if any.
 pub async fn user_for_destination(state: &AppState, destination: &str) -> Result<Option<UserRow>, AppError> {
     if destination.starts_with('+') {
-        super::users::by_phone(&state.db, destination).await
+        super::users::by_verified_phone(&state.db, destination).await
     } else {
-        super::users::by_email(&state.db, destination).await
+        super::users::by_verified_email(&state.db, destination).await
     }
 }
 
-/// The path to go to after signing in: only same-site paths (no open redirects).
+/// Where to send the browser after signing in: `next` resolved against the site as a
+/// browser would, kept only when it stays on this site; otherwise the account page. Any
+/// control character, whitespace or backslash is refused outright, because browsers strip
+/// or reinterpret them (`/\t/evil.example` becomes `//evil.example`).
 pub fn safe_next(next: &str) -> String {
-    if next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\") && !next.contains("://") {
-        next.to_owned()
+    const FALLBACK: &str = "/account";
+    // Only the origin's identity matters for the check, so any fixed origin will do.
+    const BASE: &str = "https://store.invalid/";
+    let suspicious = |c: char| c.is_control() || c.is_whitespace() || c == '\\';
+    if !next.starts_with('/') || next.chars().any(suspicious) {
+        return FALLBACK.to_owned();
+    }
+    let Ok(resolved) = url::Url::parse(BASE).and_then(|base| base.join(next)) else {
+        return FALLBACK.to_owned();
+    };
+    let same_origin = resolved.scheme() == "https"
+        && resolved.host_str() == Some("store.invalid")
+        && resolved.port().is_none()
+        && resolved.username().is_empty()
+        && resolved.password().is_none();
+    let local = &resolved[url::Position::BeforePath..];
+    // A path that starts with `//` would be read as another host if sent as it is.
+    if same_origin && local.starts_with('/') && !local.starts_with("//") {
+        local.to_owned()
     } else {
-        "/account".to_owned()
+        FALLBACK.to_owned()
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::safe_next;
+
     #[test]
-    fn only_same_site_paths_are_followed() {
-        assert_eq!(super::safe_next("/cart"), "/cart");
-        assert_eq!(super::safe_next("https://evil.example"), "/account");
-        assert_eq!(super::safe_next("//evil.example"), "/account");
-        assert_eq!(super::safe_next("/\\evil.example"), "/account");
-        assert_eq!(super::safe_next(""), "/account");
+    fn same_site_paths_are_kept() {
+        for path in ["/cart", "/p/hoodie?colour=sage#reviews", "/checkout", "/@mentions", "/search?q=a%2Fb"] {
+            assert_eq!(safe_next(path), path);
+        }
+        assert_eq!(safe_next("/a/../cart"), "/cart", "normalised as the browser would");
+    }
+
+    #[test]
+    fn known_bypass_forms_fall_back_to_the_account() {
+        let attacks = [
+            "",
+            "https://evil.example",
+            "http:evil.example",
+            "https:/evil.example",
+            "//evil.example",
+            "///evil.example",
+            "////evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "/\\/evil.example",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " //evil.example",
+            " /cart",
+            "/ /evil.example",
+            "/\u{0}/evil.example",
+            "/\u{3000}/evil.example",
+            "/\u{2028}/evil.example",
+            "javascript:alert(1)",
+            "JaVaScRiPt:alert(document.domain)",
+            "/javascript:alert(1)/../..//evil.example",
+            "data:text/html,<script>alert(1)</script>",
+            "//user:pass@evil.example",
+            "https://store.invalid@evil.example",
+            "/.//evil.example",
+            "%2F%2Fevil.example",
+            "evil.example",
+            "?next=//evil.example",
+        ];
+        assert!(attacks.len() >= 20);
+        for attack in attacks {
+            assert_eq!(safe_next(attack), "/account", "{attack:?} must not be followed");
+        }
+    }
+
+    #[test]
+    fn encoded_slashes_stay_on_this_site() {
+        // The browser does not decode %2F or %09 in a path: these are odd local paths.
+        for path in ["/%2F%2Fevil.example", "/%09/evil.example", "/%5Cevil.example"] {
+            let kept = safe_next(path);
+            assert!(kept.starts_with('/') && !kept.starts_with("//"), "{path:?} → {kept:?}");
+        }
     }
 }

@@ -82,3 +82,33 @@ pub async fn unlock_device(db: &PgPool, device_id: Uuid) -> Result<bool, AppErro
         .await?;
     Ok(result.rows_affected() > 0)
 }
+
+/// Failed sign-in attempts per account and per client address, counted in Redis so every
+/// app instance shares them. A fresh device id costs an attacker nothing, so these are
+/// keyed on what the attacker cannot renew: the account they aim at and their address.
+pub const FAILURE_WINDOW: Duration = Duration::minutes(15);
+/// Codes and links sent at one client's request.
+pub const SEND_WINDOW: Duration = Duration::minutes(10);
+
+/// The account an attempt aims at: the email or phone as typed, normalised, whether or not
+/// an account uses it (unknown addresses are counted exactly like known ones).
+pub fn account_key(account: &str) -> String {
+    format!("auth-fail:account:{}", account.trim().to_lowercase())
+}
+
+pub fn client_key(kind: &str, ip: Option<IpAddr>) -> String {
+    match ip {
+        Some(ip) => format!("{kind}:client:{ip}"),
+        None => format!("{kind}:client:unknown"),
+    }
+}
+
+/// The OWASP "device cookie" rule: a device that has signed into this account before may
+/// keep trying while strangers are refused.
+pub async fn device_has_signed_in(db: &PgPool, device_id: Uuid, user_id: Uuid) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("select exists (select 1 from user_sessions where user_id = $1 and device_id = $2)")
+        .bind(user_id)
+        .bind(device_id)
+        .fetch_one(db)
+        .await?)
+}

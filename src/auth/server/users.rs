@@ -2,7 +2,7 @@
 
 use crate::{auth::Role, error::AppError};
 use chrono::{DateTime, Utc};
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -47,6 +47,52 @@ pub async fn by_phone(db: impl PgExecutor<'_>, phone: &str) -> Result<Option<Use
         .await?)
 }
 
+/// The account that has *proven* this email: the only one a code, link or provider with
+/// verified emails may sign into. An account holding the address unverified is nobody's
+/// proof of it (pre-hijacking), so it is ignored here.
+pub async fn by_verified_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from users where email = $1 and email_verified_at is not null and deleted_at is null"
+    ))
+    .bind(email)
+    .fetch_optional(db)
+    .await?)
+}
+
+pub async fn by_verified_phone(db: impl PgExecutor<'_>, phone: &str) -> Result<Option<UserRow>, AppError> {
+    Ok(sqlx::query_as(&format!(
+        "select {COLUMNS} from users where phone = $1 and phone_verified_at is not null and deleted_at is null"
+    ))
+    .bind(phone)
+    .fetch_optional(db)
+    .await?)
+}
+
+/// Someone just proved `email` and/or `phone`: any other account holding them unverified
+/// loses them (the prover gets the address; the other account keeps everything else).
+pub async fn release_unverified(
+    conn: &mut PgConnection,
+    email: Option<&str>,
+    phone: Option<&str>,
+    except: Option<Uuid>,
+) -> Result<(), AppError> {
+    if let Some(email) = email {
+        sqlx::query("update users set email = null where email = $1 and email_verified_at is null and id is distinct from $2")
+            .bind(email)
+            .bind(except)
+            .execute(&mut *conn)
+            .await?;
+    }
+    if let Some(phone) = phone {
+        sqlx::query("update users set phone = null where phone = $1 and phone_verified_at is null and id is distinct from $2")
+            .bind(phone)
+            .bind(except)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 pub struct NewUser<'a> {
     pub email: Option<&'a str>,
     pub email_verified: bool,
@@ -56,8 +102,10 @@ pub struct NewUser<'a> {
     pub password_hash: Option<&'a str>,
 }
 
-/// Creates a customer. A unique violation on email or phone becomes a field error.
-pub async fn create(db: impl PgExecutor<'_>, user: NewUser<'_>, now: DateTime<Utc>) -> Result<UserRow, AppError> {
+/// Creates a customer. A verified email or phone is taken off any account that holds it
+/// unverified; a unique violation becomes a field error. Run it inside a transaction.
+pub async fn create(conn: &mut PgConnection, user: NewUser<'_>, now: DateTime<Utc>) -> Result<UserRow, AppError> {
+    release_unverified(conn, user.email.filter(|_| user.email_verified), user.phone.filter(|_| user.phone_verified), None).await?;
     sqlx::query_as(&format!(
         "insert into users (email, email_verified_at, phone, phone_verified_at, name, password_hash, created_at)
          values ($1, case when $2 then $7::timestamptz end, $3, case when $4 then $7::timestamptz end, $5, $6, $7)
@@ -70,7 +118,7 @@ pub async fn create(db: impl PgExecutor<'_>, user: NewUser<'_>, now: DateTime<Ut
     .bind(user.name)
     .bind(user.password_hash)
     .bind(now)
-    .fetch_one(db)
+    .fetch_one(conn)
     .await
     .map_err(unique_to_field)
 }

@@ -4,16 +4,16 @@ use crate::{
         components::{ProductGrid, ProductTile, PRODUCT_GRID},
         types::{Banner, CollectionTile, HomePage as HomeData, ProductCard, NEW_ARRIVALS_PAGE},
     },
-    ui::{ErrorNotice, SectionHeading},
+    ui::{PageTitle, ErrorNotice, SectionHeading},
 };
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
+use leptos_meta::{Link, Meta};
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_home_page());
     view! {
-        <Title text="Larkspur — considered clothing and everyday tech"/>
+        <PageTitle text="Larkspur — considered clothing and everyday tech"/>
         <Meta name="description" content="Shop hoodies, jackets, sneakers, bags and audio gear from Larkspur. Free shipping over $75 and 30-day returns."/>
         <Suspense fallback=|| view! { <p class="p-8 text-stone-500">"Loading…"</p> }>
             {move || page.get().map(|result| match result {

@@ -7,10 +7,10 @@ use crate::{
         components::ProductGrid,
         types::{FacetValue, Listing, Scope, Sort},
     },
-    ui::{Breadcrumbs, Crumb, ErrorPage, BUTTON_PRIMARY, LINK},
+    ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, BUTTON_PRIMARY, LINK},
 };
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
+use leptos_meta::{Link, Meta};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 const QUERY_KEYS: [&str; 7] = ["colour", "size", "min", "max", "stock", "sort", "page"];
@@ -82,7 +82,7 @@ fn ListingView(listing: Listing) -> impl IntoView {
     let pages = listing.pages();
     let page = filters.page;
     view! {
-        <Title text=title/>
+        <PageTitle text=title/>
         <Meta name="description" content=listing.description.clone()/>
         {canonical.map(|href| view! { <Link rel="canonical" href=href/> })}
         {noindex.then(|| view! { <Meta name="robots" content="noindex, follow"/> })}

@@ -1,9 +1,9 @@
 use crate::{
     catalog::{api::get_lookbook, components::ProductGrid},
-    ui::{Breadcrumbs, Crumb, ErrorPage},
+    ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage},
 };
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
+use leptos_meta::{Link, Meta};
 use leptos_router::hooks::use_params_map;
 
 #[component]
@@ -17,7 +17,7 @@ pub fn LookbookPage() -> impl IntoView {
                     let site = book.canonical_url.trim_end_matches(&format!("/lookbooks/{}", book.slug)).to_owned();
                     let crumbs = vec![Crumb { name: "Home".into(), path: "/".into() }, Crumb { name: book.title.clone(), path: format!("/lookbooks/{}", book.slug) }];
                     view! {
-                        <Title text=format!("{} — Lookbook — Larkspur", book.title)/>
+                        <PageTitle text=format!("{} — Lookbook — Larkspur", book.title)/>
                         <Meta name="description" content=book.description.clone()/>
                         <Link rel="canonical" href=book.canonical_url.clone()/>
                         <Meta property="og:title" content=book.title.clone()/>

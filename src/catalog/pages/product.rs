@@ -8,11 +8,11 @@ use crate::{
     error::AppError,
     money::Money,
     reviews::components::ReviewsSection,
-    ui::{Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, LINK},
+    ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, LINK},
     wishlist::{components::WishlistButton, wishlist_contains},
 };
 use leptos::prelude::*;
-use leptos_meta::{Link, Meta, Title};
+use leptos_meta::{Link, Meta};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 #[component]
@@ -77,7 +77,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
     crumbs.push(Crumb { name: product.name.clone(), path: format!("/p/{}", product.slug) });
     let product_id = product.id;
     view! {
-        <Title text=format!("{} — Larkspur", product.name)/>
+        <PageTitle text=format!("{} — Larkspur", product.name)/>
         <Meta name="description" content=description.clone()/>
         <Link rel="canonical" href=product.canonical_url.clone()/>
         <Meta property="og:type" content="product"/>

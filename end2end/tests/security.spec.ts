@@ -1,0 +1,126 @@
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { latestCode, loaded, sql, uniqueEmail } from './helpers';
+
+test.describe.configure({ mode: 'serial' });
+
+test('a script in the search query never runs', async ({ page }) => {
+  let dialogs = 0;
+  page.on('dialog', async (dialog) => {
+    dialogs += 1;
+    await dialog.dismiss();
+  });
+  const payload = '</title><script>alert(document.domain)</script>';
+  await loaded(page, `/search?q=${encodeURIComponent(payload)}`);
+  await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+  expect(await page.title()).toContain('</title><script>');
+  expect(dialogs).toBe(0);
+});
+
+test('every page kind forbids inline scripts and still hydrates', async ({ page }) => {
+  const product = sql("select slug from products where is_active and deleted_at is null order by slug limit 1");
+  const kinds = ['/', '/c/hoodies', `/p/${product}`, '/search?q=hoodie', '/sign-in', '/journal', '/wishlist', '/no-such-page'];
+  const violations: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) violations.push(message.text());
+  });
+  for (const path of kinds) {
+    const response = await page.goto(path, { waitUntil: 'networkidle' });
+    const policy = response?.headers()['content-security-policy'] ?? '';
+    const scripts = policy.split(';').find((d) => d.trim().startsWith('script-src')) ?? '';
+    expect(scripts, path).toContain("'nonce-");
+    expect(scripts, path).not.toContain('unsafe-inline');
+  }
+  expect(violations).toEqual([]);
+  // Hydrated: the sign-in tabs switch in place instead of loading a page.
+  await loaded(page, '/sign-in');
+  await page.getByRole('tab', { name: 'Email code' }).click();
+  await expect(page).toHaveURL(/\/sign-in$/);
+  await expect(page.getByRole('button', { name: 'Send code' })).toBeVisible();
+});
+
+/** A browser with JavaScript off that records every URL it requests. */
+async function withoutJavaScript(browser: Browser) {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const urls: string[] = [];
+  page.on('request', (request) => urls.push(request.url()));
+  return { context, page, urls };
+}
+
+function expectNoSecretIn(urls: string[], secret: string) {
+  for (const url of urls) {
+    expect(url).not.toContain(encodeURIComponent(secret));
+    expect(url).not.toContain(secret.replace(/ /g, '+'));
+  }
+}
+
+async function signedInAs(page: Page, name: string) {
+  await expect(page).toHaveURL(/\/account$/);
+  await expect(page.getByRole('heading', { name: `Hello, ${name}` })).toBeVisible();
+}
+
+test('sign-up, sign-in and reset work with JavaScript off, secrets never in a URL', async ({ browser }) => {
+  const email = uniqueEmail('nojs');
+  const password = 'plain forms still work';
+
+  // Sign up by emailed code.
+  const signUp = await withoutJavaScript(browser);
+  await signUp.page.goto('/sign-up');
+  await signUp.page.getByLabel('Your name').fill('Noa Script');
+  await signUp.page.getByLabel('Email').fill(email);
+  await signUp.page.getByRole('button', { name: 'Send code' }).click();
+  await expect(signUp.page.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
+  await signUp.page.getByLabel('Code').fill(await latestCode(email));
+  await signUp.page.getByLabel('Password (optional)').fill(password);
+  await signUp.page.getByRole('button', { name: 'Create account' }).click();
+  await signedInAs(signUp.page, 'Noa Script');
+  expectNoSecretIn(signUp.urls, password);
+  await signUp.context.close();
+
+  // Sign in with the password; a wrong one is explained and the email stays.
+  const signIn = await withoutJavaScript(browser);
+  await signIn.page.goto('/sign-in');
+  await signIn.page.getByLabel('Email').fill(email);
+  await signIn.page.getByLabel('Password', { exact: true }).fill('not my password');
+  await signIn.page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(signIn.page.getByTestId('form-error')).toHaveText('The email or password is incorrect.');
+  await expect(signIn.page.getByLabel('Email')).toHaveValue(email);
+  await signIn.page.getByLabel('Password', { exact: true }).fill(password);
+  await signIn.page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(signIn.page).toHaveURL(/\/account$/);
+  expectNoSecretIn(signIn.urls, password);
+  expectNoSecretIn(signIn.urls, 'not my password');
+  await signIn.context.close();
+
+  // Reset the password with the emailed code.
+  const newPassword = 'a brand new passphrase';
+  const reset = await withoutJavaScript(browser);
+  await reset.page.goto('/reset-password');
+  await reset.page.getByLabel('Email').fill(email);
+  await reset.page.getByRole('button', { name: 'Send reset code' }).click();
+  await expect(reset.page.getByLabel('Code')).toBeVisible();
+  await reset.page.getByLabel('Code').fill(await latestCode(email));
+  await reset.page.getByLabel('New password').fill(newPassword);
+  await reset.page.getByRole('button', { name: 'Set new password' }).click();
+  await signedInAs(reset.page, 'Noa Script');
+  expectNoSecretIn(reset.urls, newPassword);
+  await reset.context.close();
+});
+
+test('another site cannot post to the store', async ({ page }) => {
+  await loaded(page, '/');
+  const status = await page.evaluate(async () => {
+    const response = await fetch('/api/account/name', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'name=x',
+    });
+    return response.status;
+  });
+  expect(status, 'same-origin posts reach the handler (here: not signed in)').toBe(401);
+  const crossSite = await page.request.post('/api/account/name', {
+    headers: { Origin: 'https://evil.example', 'Content-Type': 'text/plain' },
+    data: 'name=x',
+  });
+  expect(crossSite.status()).toBe(403);
+});

@@ -1,0 +1,101 @@
+//! Sliding-window counters in Redis, shared by every app instance. Each window is a sorted
+//! set of event times scored by the store's clock (so tests can move time), trimmed and
+//! counted atomically by one Lua script.
+
+use super::state::AppState;
+use crate::error::AppError;
+use chrono::{DateTime, Duration, Utc};
+use fred::prelude::LuaInterface;
+
+/// How many events a window allows, and over how long.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub limit: u32,
+    pub period: Duration,
+}
+
+/// Trims events older than the period, then: `check` counts; `record` adds one event;
+/// `take` adds one only while under the limit. Returns the count before any addition and
+/// the oldest event time still inside the window.
+const SCRIPT: &str = r"
+local now = tonumber(ARGV[1])
+local period = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - period)
+local n = redis.call('ZCARD', KEYS[1])
+local mode = ARGV[4]
+if mode == 'record' or (mode == 'take' and n < tonumber(ARGV[3])) then
+  redis.call('ZADD', KEYS[1], now, ARGV[5])
+  redis.call('PEXPIRE', KEYS[1], period)
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {n, tonumber(oldest[2] or now)}
+";
+
+#[derive(Clone, Copy)]
+enum Mode {
+    Check,
+    Record,
+    Take,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Check => "check",
+            Self::Record => "record",
+            Self::Take => "take",
+        }
+    }
+}
+
+async fn run(state: &AppState, key: &str, window: Window, now: DateTime<Utc>, mode: Mode) -> Result<(u32, i64), AppError> {
+    let now_ms = now.timestamp_millis();
+    let member = format!("{now_ms}:{}", uuid::Uuid::now_v7());
+    let args = vec![
+        now_ms.to_string(),
+        window.period.num_milliseconds().to_string(),
+        window.limit.to_string(),
+        mode.as_str().to_owned(),
+        member,
+    ];
+    let (count, oldest): (i64, i64) = state
+        .redis
+        .eval(SCRIPT, format!("{}limit:{key}", state.config.redis_prefix), args)
+        .await
+        .map_err(|err| {
+            tracing::error!(error = %err, "rate-limit store unavailable");
+            AppError::Unavailable
+        })?;
+    Ok((count.max(0) as u32, oldest))
+}
+
+fn refusal(window: Window, oldest_ms: i64, now: DateTime<Utc>) -> AppError {
+    let free_at = oldest_ms + window.period.num_milliseconds();
+    let wait_ms = (free_at - now.timestamp_millis()).max(1000);
+    AppError::RateLimited { retry_after_secs: ((wait_ms + 999) / 1000) as u64 }
+}
+
+/// `Err(RateLimited)` when the window is full; records nothing.
+pub async fn check(state: &AppState, key: &str, window: Window, now: DateTime<Utc>) -> Result<(), AppError> {
+    let (count, oldest) = run(state, key, window, now, Mode::Check).await?;
+    if count >= window.limit {
+        Err(refusal(window, oldest, now))
+    } else {
+        Ok(())
+    }
+}
+
+/// Counts one event.
+pub async fn record(state: &AppState, key: &str, window: Window, now: DateTime<Utc>) -> Result<(), AppError> {
+    run(state, key, window, now, Mode::Record).await.map(|_| ())
+}
+
+/// Counts one event if the window has room, otherwise `Err(RateLimited)`.
+pub async fn take(state: &AppState, key: &str, window: Window, now: DateTime<Utc>) -> Result<(), AppError> {
+    let (count, oldest) = run(state, key, window, now, Mode::Take).await?;
+    if count >= window.limit {
+        Err(refusal(window, oldest, now))
+    } else {
+        Ok(())
+    }
+}
