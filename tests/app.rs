@@ -25,8 +25,9 @@ async fn app_with(db: PgPool, redis_url: &str) -> Router {
 async fn send(app: &Router, request: Request<Body>) -> support::Response {
     let response = app.clone().oneshot(request).await.expect("router is infallible");
     let status = response.status();
+    let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-    support::Response { status, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies: Vec::new(), headers_location: None }
+    support::Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies: Vec::new(), headers_location: None }
 }
 
 async fn get(app: &Router, uri: &str) -> support::Response {

@@ -62,15 +62,13 @@ pub fn SignInPage() -> impl IntoView {
     let error = super::oauth_error_message(&query("error")).map(str::to_owned);
     let options = Resource::new(|| (), |_| get_sign_in_options());
     let outcome = form_outcome(tab.form());
+    let panel_next = next.clone();
     view! {
         <AuthFrame title="Sign in">
             <p class="mt-2 text-sm text-stone-600">"New to Larkspur? "<a href="/sign-up" class=LINK>"Create an account"</a></p>
             {error.map(|e| view! { <p role="alert" class="mt-6 rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
             <Suspense fallback=|| ()>
-                {
-                    let next = next.clone();
-                    move || outcome.get().map(|flash| view! { <SignInPanel next=next.clone() tab flash=flash.ok().flatten()/> })
-                }
+                {move || outcome.get().map(|flash| view! { <SignInPanel next=panel_next.clone() tab flash=flash.ok().flatten()/> })}
             </Suspense>
             <Suspense fallback=|| ()>
                 {move || options.get().and_then(Result::ok).map(|o| view! { <SocialButtons google=o.google facebook=o.facebook next=next.clone()/> })}

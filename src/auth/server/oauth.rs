@@ -265,8 +265,11 @@ pub async fn find_or_create(
         None => {
             let email = match &profile.email {
                 Some(email) if profile.email_verified => Some(email.as_str()),
-                Some(email) if users::by_email(&mut *tx, email).await?.is_none() => Some(email.as_str()),
-                _ => None,
+                Some(email) => {
+                    let free = users::by_email(&mut *tx, email).await?.is_none();
+                    free.then_some(email.as_str())
+                }
+                None => None,
             };
             let new_user = users::NewUser {
                 email,
