@@ -69,20 +69,20 @@ async fn run(state: &AppState, key: &str, window: Window, now: DateTime<Utc>, mo
     Ok((count.max(0) as u32, oldest))
 }
 
-fn refusal(window: Window, oldest_ms: i64, now: DateTime<Utc>) -> AppError {
+/// `RateLimited` until the oldest counted event leaves the window.
+fn refuse_if_full(window: Window, count: u32, oldest_ms: i64, now: DateTime<Utc>) -> Result<(), AppError> {
+    if count < window.limit {
+        return Ok(());
+    }
     let free_at = oldest_ms + window.period.num_milliseconds();
     let wait_ms = (free_at - now.timestamp_millis()).max(1000);
-    AppError::RateLimited { retry_after_secs: ((wait_ms + 999) / 1000) as u64 }
+    Err(AppError::RateLimited { retry_after_secs: ((wait_ms + 999) / 1000) as u64 })
 }
 
 /// `Err(RateLimited)` when the window is full; records nothing.
 pub async fn check(state: &AppState, key: &str, window: Window, now: DateTime<Utc>) -> Result<(), AppError> {
     let (count, oldest) = run(state, key, window, now, Mode::Check).await?;
-    if count >= window.limit {
-        Err(refusal(window, oldest, now))
-    } else {
-        Ok(())
-    }
+    refuse_if_full(window, count, oldest, now)
 }
 
 /// Counts one event.
@@ -93,9 +93,5 @@ pub async fn record(state: &AppState, key: &str, window: Window, now: DateTime<U
 /// Counts one event if the window has room, otherwise `Err(RateLimited)`.
 pub async fn take(state: &AppState, key: &str, window: Window, now: DateTime<Utc>) -> Result<(), AppError> {
     let (count, oldest) = run(state, key, window, now, Mode::Take).await?;
-    if count >= window.limit {
-        Err(refusal(window, oldest, now))
-    } else {
-        Ok(())
-    }
+    refuse_if_full(window, count, oldest, now)
 }

@@ -88,6 +88,10 @@ impl Response {
     }
 }
 
+fn form_body(args: &[(&str, &str)]) -> String {
+    args.iter().map(|(k, v)| format!("{k}={}", larkspur::ui::url_encode(v))).collect::<Vec<_>>().join("&")
+}
+
 /// A browser: its own cookies and user agent.
 pub struct Client {
     router: Router,
@@ -146,11 +150,7 @@ impl Client {
 
     /// Calls a server function the way the hydrated page does.
     pub async fn call(&self, endpoint: &str, args: &[(&str, &str)]) -> Response {
-        let body = args
-            .iter()
-            .map(|(k, v)| format!("{k}={}", larkspur::ui::url_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body = form_body(args);
         let builder = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json");
@@ -164,11 +164,7 @@ impl Client {
 
     /// Posts a form the way a browser without JavaScript does (it wants a page back).
     pub async fn post_form(&self, endpoint: &str, args: &[(&str, &str)], referer: &str) -> Response {
-        let body = args
-            .iter()
-            .map(|(k, v)| format!("{k}={}", larkspur::ui::url_encode(v)))
-            .collect::<Vec<_>>()
-            .join("&");
+        let body = form_body(args);
         let builder = Request::post(format!("/api/{endpoint}"))
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "text/html,application/xhtml+xml")

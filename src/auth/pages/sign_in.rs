@@ -35,6 +35,15 @@ fn latest_error(
     Signal::derive(move || calls().unwrap_or_else(|| initial.clone()))
 }
 
+/// The error of a two-step form: the second step's once it ran, else the first step's.
+fn second_step_first<A, B>(second: Option<Result<A, AppError>>, first: Option<Result<B, AppError>>) -> Option<Option<AppError>> {
+    match (second, first) {
+        (Some(result), _) => Some(result.err()),
+        (None, Some(result)) => Some(result.err()),
+        (None, None) => None,
+    }
+}
+
 fn flashed(flash: &Option<FormFlash>, field: &str) -> RwSignal<String> {
     RwSignal::new(flash.as_ref().map(|f| f.value(field)).unwrap_or_default())
 }
@@ -235,14 +244,7 @@ fn CodeForm(channel: Channel, next: String, sign_up: bool, flash: Option<FormFla
             sent.set(Some(s.message()));
         }
     });
-    let error = latest_error(
-        move || match (verify.value().get(), send.value().get()) {
-            (Some(v), _) => Some(v.err()),
-            (None, Some(s)) => Some(s.err()),
-            (None, None) => None,
-        },
-        &flash,
-    );
+    let error = latest_error(move || second_step_first(verify.value().get(), send.value().get()), &flash);
     let (field, label, input_type, autocomplete) = match channel {
         Channel::Email => ("email", "Email", "email", "email"),
         Channel::Sms => ("phone", "Mobile number", "tel", "tel"),
@@ -405,14 +407,7 @@ fn ResetPanel(token: String, flash: Option<FormFlash>) -> impl IntoView {
     });
     let flashed_sent = at_step(&flash, "verify");
     let sent = Signal::derive(move || flashed_sent || send.value().get().is_some_and(|r| r.is_ok()));
-    let error = latest_error(
-        move || match (reset.value().get(), send.value().get()) {
-            (Some(r), _) => Some(r.err()),
-            (None, Some(s)) => Some(s.err()),
-            (None, None) => None,
-        },
-        &flash,
-    );
+    let error = latest_error(move || second_step_first(reset.value().get(), send.value().get()), &flash);
     let token = StoredValue::new(token);
     let resetting = move || with_link || sent.get();
     view! {
