@@ -168,6 +168,9 @@ pub fn Field(
                 aria-invalid=move || message.get().is_some().to_string()
                 aria-describedby=described_by
                 class="block w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-base text-stone-900 shadow-sm placeholder:text-stone-400 focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700 aria-[invalid=true]:border-red-600"
+                // The attribute gives the server-rendered page its value (what a plain post
+                // kept); the property keeps it in step once the island is alive.
+                value=value.get_untracked()
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
