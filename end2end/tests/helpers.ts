@@ -13,12 +13,12 @@ const maildev = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 type Mail = { subject: string; to: { address: string }[]; text?: string; date: string };
 
 /** The newest six-digit code MailDev received for `to`. */
-export async function latestCode(to: string): Promise<string> {
+export async function latestCode(to: string, subject?: RegExp): Promise<string> {
   let code = '';
   await expect
     .poll(async () => {
       const mails: Mail[] = await (await fetch(`${maildev}/api/email`)).json();
-      const mine = mails.filter((m) => m.to.some((t) => t.address === to));
+      const mine = mails.filter((m) => m.to.some((t) => t.address === to) && (!subject || subject.test(m.subject)));
       const newest = mine.sort((a, b) => Date.parse(b.date) - Date.parse(a.date))[0];
       code = (newest?.subject.match(/code is (\d{6})/) ?? newest?.text?.match(/code is (\d{6})/))?.[1] ?? '';
       return code;

@@ -99,7 +99,7 @@ test('sign-up, sign-in and reset work with JavaScript off, secrets never in a UR
   await reset.page.getByLabel('Email').fill(email);
   await reset.page.getByRole('button', { name: 'Send reset code' }).click();
   await expect(reset.page.getByLabel('Code')).toBeVisible();
-  await reset.page.getByLabel('Code').fill(await latestCode(email));
+  await reset.page.getByLabel('Code').fill(await latestCode(email, /Reset your Larkspur password/));
   await reset.page.getByLabel('New password').fill(newPassword);
   await reset.page.getByRole('button', { name: 'Set new password' }).click();
   await signedInAs(reset.page, 'Noa Script');
