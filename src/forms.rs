@@ -27,25 +27,69 @@ impl FormFlash {
     pub fn value(&self, field: &str) -> String {
         self.values.get(field).cloned().unwrap_or_default()
     }
+
+    /// The outcome, when it belongs to `form`.
+    pub fn of(flash: &Option<FormFlash>, form: &str) -> Option<FormFlash> {
+        flash.as_ref().filter(|f| f.form == form).cloned()
+    }
+
+    pub fn at_step(flash: &Option<FormFlash>, step: &str) -> bool {
+        flash.as_ref().is_some_and(|f| f.step.as_deref() == Some(step))
+    }
 }
 
-/// The outcome a plain post left for `form`, taken once (a reload shows a clean form).
+/// The outcome the last plain post left, taken once (a reload shows a clean form). The
+/// browser is sent back to the page the form is on, so that page takes it.
 #[server(endpoint = "forms/outcome")]
-pub async fn take_form_outcome(form: String) -> Result<Option<FormFlash>, AppError> {
+pub async fn take_form_outcome() -> Result<Option<FormFlash>, AppError> {
     crate::server::ctx::respond(async move {
         let session = crate::server::ctx::session().await?;
-        let flash: Option<FormFlash> = session.take(server::FLASH_KEY).await?;
-        Ok(match flash {
-            Some(flash) if flash.form == form => Some(flash),
-            Some(other) => {
-                // Another form's outcome: leave it for its own page.
-                session.put(server::FLASH_KEY, &other).await?;
-                None
-            }
-            None => None,
-        })
+        session.take(server::FLASH_KEY).await
     })
     .await
+}
+
+/// For a page with forms: the outcome a plain post left, loaded while the page renders.
+pub fn form_outcome() -> Resource<Option<FormFlash>> {
+    Resource::new(|| (), |_| async { take_form_outcome().await.ok().flatten() })
+}
+
+/// A field's signal, starting from what a plain post kept.
+pub fn flashed(flash: &Option<FormFlash>, field: &str) -> RwSignal<String> {
+    RwSignal::new(flash.as_ref().map(|f| f.value(field)).unwrap_or_default())
+}
+
+/// The latest error: of the island's own calls once it made any, else the one a plain
+/// post left.
+pub fn latest_error(
+    calls: impl Fn() -> Option<Option<AppError>> + Send + Sync + 'static,
+    flash: &Option<FormFlash>,
+) -> Signal<Option<AppError>> {
+    let initial = flash.as_ref().and_then(|f| f.error.clone());
+    Signal::derive(move || calls().unwrap_or_else(|| initial.clone()))
+}
+
+/// The latest confirmation: of the island's own call once it made one, else the one a
+/// plain post left.
+pub fn latest_notice<T: Send + Sync + 'static>(
+    value: impl Fn() -> Option<Result<T, AppError>> + Send + Sync + 'static,
+    message: impl Fn(T) -> String + Send + Sync + 'static,
+    flash: &Option<FormFlash>,
+) -> Signal<Option<String>> {
+    let initial = flash.as_ref().and_then(|f| f.notice.clone());
+    Signal::derive(move || match value() {
+        Some(result) => result.ok().map(&message),
+        None => initial.clone(),
+    })
+}
+
+/// The error of a two-step form: the second step's once it ran, else the first step's.
+pub fn second_step_first<A, B>(second: Option<Result<A, AppError>>, first: Option<Result<B, AppError>>) -> Option<Option<AppError>> {
+    match (second, first) {
+        (Some(result), _) => Some(result.err()),
+        (None, Some(result)) => Some(result.err()),
+        (None, None) => None,
+    }
 }
 
 #[cfg(feature = "ssr")]
@@ -61,6 +105,8 @@ pub mod server {
         Redirect(String),
         /// Return to the form at `step`, with an optional confirmation.
         Stay { step: Option<&'static str>, notice: Option<String> },
+        /// Return to the form's page keeping nothing (its page shows the new state).
+        Return,
     }
 
     /// A browser submitted the form itself (no JavaScript): it wants a page, not JSON.
@@ -99,6 +145,7 @@ pub mod server {
                     flash.step = step.map(str::to_owned);
                     flash.notice = notice;
                 }
+                Then::Return => return result,
             },
             Err(error) => {
                 flash.error = Some(error.clone());

@@ -440,3 +440,56 @@ async fn social_sign_in_failures_land_on_the_sign_in_page(db: PgPool) {
     let page = device.get("/sign-in?error=locked").await;
     assert!(page.body.contains("Too many unsuccessful attempts"));
 }
+
+// ---- 3, continued: every state-changing form is a real post ---------------------------------------
+
+#[sqlx::test(migrations = "./migrations")]
+async fn cart_cookie_and_account_forms_post_without_javascript(db: PgPool) {
+    let app = spawn(db).await;
+    let (variant, slug): (Uuid, String) = sqlx::query_as(
+        "select s.id, p.slug from product_sizes s join product_colours c on c.id = s.product_colour_id
+         join products p on p.id = c.product_id where s.stock >= 3 and p.is_active order by s.sku limit 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page_path = format!("/p/{slug}");
+    let browser = Client::new(&app);
+
+    // Add to cart: the size radios belong to the form, which posts to the server function.
+    let page = browser.get(&page_path).await;
+    assert!(page.body.contains(r#"id="add-to-cart" method="post" action="/api/cart/add""#), "a real form");
+    assert!(page.body.contains(r#"name="variant_id" form="add-to-cart""#), "sizes are part of it");
+    let no_size = browser.post_form("cart/add", &[("quantity", "2")], &page_path).await;
+    assert_eq!(no_size.status, StatusCode::FOUND);
+    assert!(browser.get(&page_path).await.body.contains("Choose a size."), "explained on the page");
+    assert_eq!(count(&app.db, "select count(*) from cart_items").await, 0, "and nothing changed");
+    browser.post_form("cart/add", &[("variant_id", &variant.to_string()), ("quantity", "2")], &page_path).await;
+    assert!(browser.get(&page_path).await.body.contains("Added to your cart — 2 items in total."));
+    assert_eq!(count(&app.db, "select coalesce(sum(quantity), 0) from cart_items").await, 2);
+
+    // Cookie settings: ticked boxes only; the choice is saved and confirmed.
+    let saved = browser.post_form("consent/save", &[("analytics", "true")], "/privacy/cookies").await;
+    assert_eq!(saved.status, StatusCode::FOUND);
+    assert!(saved.set_cookies.iter().any(|c| c.starts_with("larkspur_consent=")), "{:?}", saved.set_cookies);
+    assert!(browser.get("/privacy/cookies").await.body.contains("Your cookie choices are saved."));
+    assert_eq!(count(&app.db, "select count(*) from devices").await, 1);
+
+    // Account: name, and a new email confirmed by code, each as a plain post.
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    sign_in(&browser, "ada@example.com", PASSWORD, "/").await;
+    browser.post_form("account/name", &[("name", "  ")], "/account").await;
+    assert!(browser.get("/account").await.body.contains("Enter your name."));
+    browser.post_form("account/name", &[("name", "Ada Lovelace")], "/account").await;
+    assert_eq!(count(&app.db, "select count(*) from users where name = 'Ada Lovelace'").await, 1);
+
+    let sent = browser.post_form("account/contact/send", &[("channel", "email"), ("destination", "ada@lovelace.example")], "/account").await;
+    assert_eq!(sent.status, StatusCode::FOUND);
+    let step_two = browser.get("/account").await;
+    assert!(step_two.body.contains(r#"action="/api/account/contact/verify""#), "the code step follows");
+    assert!(step_two.body.contains("ada@lovelace.example"), "with the address kept");
+    let code = latest_email_code(&app, "ada@lovelace.example");
+    let args = [("channel", "email"), ("destination", "ada@lovelace.example"), ("code", code.as_str())];
+    browser.post_form("account/contact/verify", &args, "/account").await;
+    assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada@lovelace.example");
+}

@@ -124,3 +124,26 @@ test('another site cannot post to the store', async ({ page }) => {
   });
   expect(crossSite.status()).toBe(403);
 });
+
+test('the cookie banner and "Add to cart" work with JavaScript off', async ({ browser }) => {
+  const { context, page } = await withoutJavaScript(browser);
+  await page.goto('/');
+  const banner = page.getByTestId('consent-banner');
+  await banner.getByRole('button', { name: 'Reject non-essential' }).click();
+  await expect(page.getByTestId('consent-banner')).toHaveCount(0);
+  expect((await context.cookies()).map((c) => c.name)).toEqual(['larkspur_consent']);
+
+  const slug = sql(
+    `select p.slug from products p join product_colours c on c.product_id = p.id join product_sizes s on s.product_colour_id = c.id
+     where p.is_active and p.deleted_at is null and s.stock >= 5 and c.sort_order = 0 order by p.slug limit 1`,
+  );
+  await page.goto(`/p/${slug}`);
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Choose a size.' })).toBeVisible();
+  await page.locator('input[name="variant_id"]:not([disabled])').first().check({ force: true });
+  await page.getByLabel('Quantity').fill('2');
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByText('Added to your cart — 2 items in total.')).toBeVisible();
+  await expect(page.getByTestId('cart-count')).toHaveText('2');
+  await context.close();
+});

@@ -328,7 +328,9 @@ pub async fn get_account() -> Result<Account, AppError> {
 #[server(endpoint = "account/name")]
 pub async fn update_name(name: String) -> Result<String, AppError> {
     use super::server::require_user;
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = name.clone();
+    let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
         let name = name.trim().to_owned();
         if name.is_empty() {
@@ -341,8 +343,11 @@ pub async fn update_name(name: String) -> Result<String, AppError> {
         sqlx::query("update users set name = $2 where id = $1").bind(user_id).bind(&name).execute(&db).await?;
         Ok(name)
     })
-    .await
+    .await;
+    finish("name", &[("name", &typed)], None, result, |_| Then::Stay { step: None, notice: Some(NAME_SAVED.to_owned()) }).await
 }
+
+pub const NAME_SAVED: &str = "Saved.";
 
 /// Changes (or, for accounts created without one, sets) the password.
 #[server(endpoint = "account/password")]
@@ -379,7 +384,9 @@ pub const PASSWORD_SAVED: &str = "Password saved. Other sessions were signed out
 #[server(endpoint = "account/contact/send")]
 pub async fn start_contact_change(channel: Channel, destination: String) -> Result<CodeSent, AppError> {
     use super::server::{codes, delivery, require_user, signin::Caller};
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = destination.clone();
+    let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
         let caller = Caller::current().await?;
         let field = if channel == Channel::Email { "email" } else { "phone" };
@@ -390,7 +397,17 @@ pub async fn start_contact_change(channel: Channel, destination: String) -> Resu
         let purpose = if channel == Channel::Email { codes::Purpose::VerifyEmail } else { codes::Purpose::VerifyPhone };
         delivery::send_code(&caller, channel, &destination, purpose, Some(user_id)).await
     })
-    .await
+    .await;
+    let values = [("destination", typed.as_str())];
+    finish(contact_form(channel), &values, None, result, |sent| Then::Stay { step: Some("verify"), notice: Some(sent.message()) }).await
+}
+
+/// The id of the account page's form that changes the email or the mobile number.
+pub fn contact_form(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Email => "contact-email",
+        Channel::Sms => "contact-sms",
+    }
 }
 
 #[server(endpoint = "account/contact/verify")]
@@ -399,7 +416,9 @@ pub async fn confirm_contact_change(channel: Channel, destination: String, code:
         server::{codes, delivery, require_user, signin::Caller, users},
         types::{Method, OneTimeCode},
     };
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let typed = destination.clone();
+    let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
@@ -431,7 +450,13 @@ pub async fn confirm_contact_change(channel: Channel, destination: String, code:
         tx.commit().await?;
         Ok(destination)
     })
-    .await
+    .await;
+    let values = [("destination", typed.as_str())];
+    finish(contact_form(channel), &values, Some("verify"), result, |now| Then::Stay { step: None, notice: Some(contact_saved(now)) }).await
+}
+
+pub fn contact_saved(now: &str) -> String {
+    format!("Updated to {now}.")
 }
 
 #[server(endpoint = "account/sessions")]

@@ -15,11 +15,25 @@ pub async fn get_consent() -> Result<Option<ConsentChoice>, AppError> {
 /// Saves a consent choice. Allowing analytics registers the device and an anonymous
 /// shopper; declining (or withdrawing) removes them from the session so nothing more is
 /// tracked.
+/// Saves the visitor's choice. A form posted without JavaScript sends ticked boxes only
+/// (absent means off), or a `preset` from the banner's buttons: `all` or `none`.
 #[server(endpoint = "consent/save")]
-pub async fn save_consent(analytics: bool, marketing: bool) -> Result<ConsentChoice, AppError> {
-    use crate::{auth::server::signin::Caller, server::ctx};
-    ctx::respond(async move {
-        let choice = ConsentChoice { analytics, marketing };
+pub async fn save_consent(
+    #[server(default)] analytics: bool,
+    #[server(default)] marketing: bool,
+    #[server(default)] preset: String,
+) -> Result<ConsentChoice, AppError> {
+    use crate::{
+        auth::server::signin::Caller,
+        forms::server::{finish, Then},
+        server::ctx,
+    };
+    let result = ctx::respond(async move {
+        let choice = match preset.as_str() {
+            "all" => ConsentChoice { analytics: true, marketing: true },
+            "none" => ConsentChoice { analytics: false, marketing: false },
+            _ => ConsentChoice { analytics, marketing },
+        };
         let caller = Caller::current().await?;
         let parts = use_context::<axum::http::request::Parts>();
         let previous = parts.as_ref().and_then(super::server::choice_from_parts);
@@ -60,5 +74,17 @@ pub async fn save_consent(analytics: bool, marketing: bool) -> Result<ConsentCho
         }
         Ok(choice)
     })
+    .await;
+    // Nothing is kept in a session for a visitor who just declined: their page shows
+    // the new choice by itself.
+    finish("cookies", &[], None, result, |choice| {
+        if choice.analytics {
+            Then::Stay { step: None, notice: Some(CHOICES_SAVED.to_owned()) }
+        } else {
+            Then::Return
+        }
+    })
     .await
 }
+
+pub const CHOICES_SAVED: &str = "Your cookie choices are saved.";

@@ -1,6 +1,12 @@
-use super::{api::save_consent, ConsentChoice};
-use crate::ui::{FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK};
-use leptos::prelude::*;
+use super::{
+    api::{save_consent, SaveConsent, CHOICES_SAVED},
+    ConsentChoice,
+};
+use crate::{
+    forms::{form_outcome, latest_error, latest_notice, FormFlash},
+    ui::{FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+};
+use leptos::{prelude::*, server_fn::ServerFn};
 
 /// The first-visit banner: never blocks the page, every action is a real button.
 #[island]
@@ -9,24 +15,26 @@ pub fn ConsentBanner() -> impl IntoView {
     let (choosing, set_choosing) = signal(false);
     let analytics = RwSignal::new(false);
     let marketing = RwSignal::new(false);
-    let save = Action::new(move |choice: &ConsentChoice| save_consent(choice.analytics, choice.marketing));
+    let save = Action::new(move |choice: &ConsentChoice| save_consent(choice.analytics, choice.marketing, String::new()));
     Effect::new(move || {
         if let Some(Ok(_)) = save.value().get() {
             set_open.set(false);
         }
     });
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let button = move |label: &'static str, class: &'static str, choice: Box<dyn Fn() -> ConsentChoice + Send + Sync>| {
+    // Submit buttons, so the banner works before the page hydrates (a plain post with a
+    // preset); once alive, the island saves in place.
+    let button = move |label: &'static str, class: &'static str, preset: &'static str, choice: Box<dyn Fn() -> ConsentChoice + Send + Sync>| {
         view! {
-            <button type="button" class=class disabled=move || save.pending().get()
-                on:click=move |_| { save.dispatch(choice()); }>{label}</button>
+            <button type="submit" name="preset" value=preset class=class disabled=move || save.pending().get()
+                on:click=move |ev| { ev.prevent_default(); save.dispatch(choice()); }>{label}</button>
         }
     };
     view! {
         <Show when=move || open.get()>
             <section role="region" aria-label="Cookie consent" data-testid="consent-banner"
                 class="fixed inset-x-0 bottom-0 z-40 border-t border-stone-200 bg-white shadow-[0_-8px_24px_rgba(0,0,0,0.08)]">
-                <div class="mx-auto flex max-w-7xl flex-col gap-4 px-4 py-4 sm:px-6 lg:flex-row lg:items-center lg:px-8">
+                <form method="post" action=SaveConsent::url() class="mx-auto flex max-w-7xl flex-col gap-4 px-4 py-4 sm:px-6 lg:flex-row lg:items-center lg:px-8">
                     <div class="flex-1 text-sm text-stone-700">
                         <p class="font-semibold text-stone-900">"Cookies on Larkspur"</p>
                         <p class="mt-1">
@@ -36,23 +44,26 @@ pub fn ConsentBanner() -> impl IntoView {
                         <Show when=move || choosing.get()>
                             <fieldset class="mt-3 space-y-2">
                                 <legend class="sr-only">"Choose which cookies to allow"</legend>
-                                <label class="flex items-center gap-2"><input type="checkbox" class="h-4 w-4 accent-emerald-800" prop:checked=move || analytics.get() on:change=move |ev| analytics.set(event_target_checked(&ev))/>"Analytics and personalisation"</label>
-                                <label class="flex items-center gap-2"><input type="checkbox" class="h-4 w-4 accent-emerald-800" prop:checked=move || marketing.get() on:change=move |ev| marketing.set(event_target_checked(&ev))/>"Marketing"</label>
+                                <label class="flex items-center gap-2"><input type="checkbox" name="analytics" value="true" class="h-4 w-4 accent-emerald-800" prop:checked=move || analytics.get() on:change=move |ev| analytics.set(event_target_checked(&ev))/>"Analytics and personalisation"</label>
+                                <label class="flex items-center gap-2"><input type="checkbox" name="marketing" value="true" class="h-4 w-4 accent-emerald-800" prop:checked=move || marketing.get() on:change=move |ev| marketing.set(event_target_checked(&ev))/>"Marketing"</label>
                             </fieldset>
                         </Show>
                         <FormError error/>
                     </div>
                     <div class="flex flex-wrap gap-2">
-                        {button("Accept all", BUTTON_PRIMARY, Box::new(|| ConsentChoice { analytics: true, marketing: true }))}
-                        {button("Reject non-essential", BUTTON_SECONDARY, Box::new(|| ConsentChoice { analytics: false, marketing: false }))}
+                        {button("Accept all", BUTTON_PRIMARY, "all", Box::new(|| ConsentChoice { analytics: true, marketing: true }))}
+                        {button("Reject non-essential", BUTTON_SECONDARY, "none", Box::new(|| ConsentChoice { analytics: false, marketing: false }))}
                         <Show
                             when=move || choosing.get()
-                            fallback=move || view! { <button type="button" class=BUTTON_SECONDARY on:click=move |_| set_choosing.set(true)>"Choose"</button> }
+                            fallback=move || view! {
+                                <a href="/privacy/cookies" role="button" class=BUTTON_SECONDARY
+                                    on:click=move |ev| { ev.prevent_default(); set_choosing.set(true); }>"Choose"</a>
+                            }
                         >
-                            {button("Save choices", BUTTON_SECONDARY, Box::new(move || ConsentChoice { analytics: analytics.get_untracked(), marketing: marketing.get_untracked() }))}
+                            {button("Save choices", BUTTON_SECONDARY, "", Box::new(move || ConsentChoice { analytics: analytics.get_untracked(), marketing: marketing.get_untracked() }))}
                         </Show>
                     </div>
-                </div>
+                </form>
             </section>
         </Show>
     }
@@ -60,14 +71,15 @@ pub fn ConsentBanner() -> impl IntoView {
 
 /// The footer's "Cookie settings": change or withdraw the choice at any time.
 #[island]
-pub fn CookiePreferences(current: Option<ConsentChoice>) -> impl IntoView {
-    let analytics = RwSignal::new(current.is_some_and(|c| c.analytics));
-    let marketing = RwSignal::new(current.is_some_and(|c| c.marketing));
-    let save = Action::new(move |choice: &ConsentChoice| save_consent(choice.analytics, choice.marketing));
-    let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let saved = Signal::derive(move || save.value().get().and_then(Result::ok).map(|_| "Your cookie choices are saved.".to_string()));
+pub fn CookiePreferences(current: Option<ConsentChoice>, flash: Option<FormFlash>) -> impl IntoView {
+    let (on_analytics, on_marketing) = (current.is_some_and(|c| c.analytics), current.is_some_and(|c| c.marketing));
+    let analytics = RwSignal::new(on_analytics);
+    let marketing = RwSignal::new(on_marketing);
+    let save = Action::new(move |choice: &ConsentChoice| save_consent(choice.analytics, choice.marketing, String::new()));
+    let error = latest_error(move || save.value().get().map(Result::err), &flash);
+    let saved = latest_notice(move || save.value().get(), |_| CHOICES_SAVED.to_string(), &flash);
     view! {
-        <form class="mt-6 space-y-4" on:submit=move |ev| {
+        <form method="post" action=SaveConsent::url() class="mt-6 space-y-4" on:submit=move |ev| {
             ev.prevent_default();
             save.dispatch(ConsentChoice { analytics: analytics.get_untracked(), marketing: marketing.get_untracked() });
         }>
@@ -78,11 +90,11 @@ pub fn CookiePreferences(current: Option<ConsentChoice>) -> impl IntoView {
                     <span><span class="font-medium">"Essential"</span><span class="block text-sm text-stone-600">"Your session, your cart and this choice. Always on."</span></span>
                 </label>
                 <label class="flex items-start gap-3 rounded-lg border border-stone-200 p-3">
-                    <input type="checkbox" name="analytics" class="mt-1 h-4 w-4 accent-emerald-800" prop:checked=move || analytics.get() on:change=move |ev| analytics.set(event_target_checked(&ev))/>
+                    <input type="checkbox" name="analytics" value="true" checked=on_analytics class="mt-1 h-4 w-4 accent-emerald-800" prop:checked=move || analytics.get() on:change=move |ev| analytics.set(event_target_checked(&ev))/>
                     <span><span class="font-medium">"Analytics and personalisation"</span><span class="block text-sm text-stone-600">"Remember this device, keep your cart and wishlist between visits, and count page views."</span></span>
                 </label>
                 <label class="flex items-start gap-3 rounded-lg border border-stone-200 p-3">
-                    <input type="checkbox" name="marketing" class="mt-1 h-4 w-4 accent-emerald-800" prop:checked=move || marketing.get() on:change=move |ev| marketing.set(event_target_checked(&ev))/>
+                    <input type="checkbox" name="marketing" value="true" checked=on_marketing class="mt-1 h-4 w-4 accent-emerald-800" prop:checked=move || marketing.get() on:change=move |ev| marketing.set(event_target_checked(&ev))/>
                     <span><span class="font-medium">"Marketing"</span><span class="block text-sm text-stone-600">"Measure which banners and campaigns bring you here."</span></span>
                 </label>
             </fieldset>
@@ -96,6 +108,7 @@ pub fn CookiePreferences(current: Option<ConsentChoice>) -> impl IntoView {
 #[component]
 pub fn CookieSettingsPage() -> impl IntoView {
     let current = Resource::new(|| (), |_| super::api::get_consent());
+    let outcome = form_outcome();
     view! {
         <crate::ui::PageTitle text="Cookie settings — Larkspur"/>
         <section class="mx-auto max-w-2xl px-4 py-12 sm:px-6">
@@ -104,7 +117,10 @@ pub fn CookieSettingsPage() -> impl IntoView {
                 "Essential cookies keep you signed in and hold your cart. Everything else is your choice, and you can change it here at any time. Turning analytics off stops us recognising this device from now on."
             </p>
             <Suspense fallback=|| ()>
-                {move || current.get().map(|c| view! { <CookiePreferences current=c.ok().flatten()/> })}
+                {move || current.get().map(|c| {
+                    let flash = FormFlash::of(&outcome.get().flatten(), "cookies");
+                    view! { <CookiePreferences current=c.ok().flatten() flash/> }
+                })}
             </Suspense>
         </section>
     }

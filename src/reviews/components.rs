@@ -1,17 +1,21 @@
-use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews};
-use crate::ui::{Field, FormError, Notice, Rating, BUTTON_SECONDARY, LINK};
-use leptos::prelude::*;
+use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews, SubmitReview, REVIEW_SAVED};
+use crate::{
+    forms::{latest_error, latest_notice, FormFlash},
+    ui::{Field, FormError, Notice, Rating, BUTTON_SECONDARY, LINK},
+};
+use leptos::{prelude::*, server_fn::ServerFn};
 use uuid::Uuid;
 
 #[component]
-pub fn ReviewsSection(product_id: Uuid) -> impl IntoView {
+/// `flash`: what a review form posted without JavaScript left.
+pub fn ReviewsSection(product_id: Uuid, flash: Option<FormFlash>) -> impl IntoView {
     let reviews = Resource::new(move || (), move |_| get_reviews(product_id));
     view! {
         <section class="mt-16 border-t border-stone-200 pt-10" aria-labelledby="reviews">
             <h2 id="reviews" class="text-2xl font-semibold tracking-tight text-stone-900">"Reviews"</h2>
             <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading reviews…"</p> }>
                 {move || reviews.get().map(|r| match r {
-                    Ok(r) => view! { <ReviewsBody reviews=r product_id/> }.into_any(),
+                    Ok(r) => view! { <ReviewsBody reviews=r product_id flash=flash.clone()/> }.into_any(),
                     Err(e) => view! { <p class="mt-4 text-sm text-red-700">{e.to_string()}</p> }.into_any(),
                 })}
             </Suspense>
@@ -20,7 +24,7 @@ pub fn ReviewsSection(product_id: Uuid) -> impl IntoView {
 }
 
 #[component]
-fn ReviewsBody(reviews: Reviews, product_id: Uuid) -> impl IntoView {
+fn ReviewsBody(reviews: Reviews, product_id: Uuid, flash: Option<FormFlash>) -> impl IntoView {
     let Reviews { average_x10, count, distribution, reviews, eligibility } = reviews;
     view! {
         <div class="mt-6 grid gap-10 lg:grid-cols-[18rem_1fr]">
@@ -56,7 +60,7 @@ fn ReviewsBody(reviews: Reviews, product_id: Uuid) -> impl IntoView {
                         Eligibility::NotPurchased => view! {
                             <p class="text-sm text-stone-600">"Reviews come from customers who bought this product."</p>
                         }.into_any(),
-                        Eligibility::CanReview(mine) => view! { <ReviewForm product_id mine/> }.into_any(),
+                        Eligibility::CanReview(mine) => view! { <ReviewForm product_id mine flash=flash.clone()/> }.into_any(),
                     }}
                 </div>
             </div>
@@ -94,23 +98,26 @@ fn star_class(lit: bool) -> &'static str {
 }
 
 #[island]
-fn ReviewForm(product_id: Uuid, mine: Option<MyReview>) -> impl IntoView {
+fn ReviewForm(product_id: Uuid, mine: Option<MyReview>, flash: Option<FormFlash>) -> impl IntoView {
     let editing = mine.is_some();
-    let rating = RwSignal::new(mine.as_ref().map(|m| m.rating).unwrap_or(0));
-    let title = RwSignal::new(mine.as_ref().map(|m| m.title.clone()).unwrap_or_default());
-    let comment = RwSignal::new(mine.as_ref().map(|m| m.comment.clone()).unwrap_or_default());
+    // What was typed in a plain post that failed, else the saved review.
+    let typed = |field: &str| flash.as_ref().filter(|f| f.error.is_some()).map(|f| f.value(field));
+    let initial_rating = typed("rating").and_then(|r| r.parse().ok()).or(mine.as_ref().map(|m| m.rating)).unwrap_or(0);
+    let initial_comment = typed("comment").or(mine.as_ref().map(|m| m.comment.clone())).unwrap_or_default();
+    let rating = RwSignal::new(initial_rating);
+    let title = RwSignal::new(typed("title").or(mine.as_ref().map(|m| m.title.clone())).unwrap_or_default());
+    let comment = RwSignal::new(initial_comment.clone());
     let status = mine.map(|m| m.status);
     let submit = Action::new(move |(r, t, c): &(i16, String, String)| submit_review(product_id, *r, t.clone(), c.clone()));
-    let error = Signal::derive(move || submit.value().get().and_then(Result::err));
-    let saved = Signal::derive(move || {
-        submit.value().get().and_then(Result::ok).map(|_| "Thanks! Your review will appear once our team has checked it.".to_string())
-    });
+    let error = latest_error(move || submit.value().get().map(Result::err), &flash);
+    let saved = latest_notice(move || submit.value().get(), |_| REVIEW_SAVED.to_string(), &flash);
     let rating_error = move || error.get().and_then(|e| e.field_error("rating"));
     view! {
-        <form class="space-y-4" on:submit=move |ev| {
+        <form method="post" action=SubmitReview::url() class="space-y-4" on:submit=move |ev| {
             ev.prevent_default();
             submit.dispatch((rating.get_untracked(), title.get_untracked(), comment.get_untracked()));
         }>
+            <input type="hidden" name="product_id" value=product_id.to_string()/>
             <h3 class="font-semibold text-stone-900">{if editing { "Edit your review" } else { "Write a review" }}</h3>
             {status.filter(|s| s == "pending").map(|_| view! { <p class="text-sm text-stone-500">"Your review is waiting for approval."</p> })}
             <fieldset>
@@ -118,7 +125,7 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>) -> impl IntoView {
                 <div class="mt-1 flex gap-1">
                     {(1..=5i16).map(|n| view! {
                         <label class="cursor-pointer text-2xl">
-                            <input type="radio" name="rating" class="peer sr-only" value=n.to_string()
+                            <input type="radio" name="rating" class="peer sr-only" value=n.to_string() checked=initial_rating == n
                                 prop:checked=move || rating.get() == n on:change=move |_| rating.set(n)/>
                             <span class=move || star_class(rating.get() >= n) aria-hidden="true">"★"</span>
                             <span class="sr-only">{format!("{n} star{}", if n == 1 { "" } else { "s" })}</span>
@@ -131,7 +138,7 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>) -> impl IntoView {
             <div class="space-y-1">
                 <label for="field-comment" class="block text-sm font-medium text-stone-800">"Your review"</label>
                 <textarea id="field-comment" name="comment" rows="4" class="block w-full rounded-lg border border-stone-300 px-3 py-2"
-                    prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))></textarea>
+                    prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))>{initial_comment}</textarea>
                 {move || error.get().and_then(|e| e.field_error("comment")).map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
             </div>
             <FormError error/>

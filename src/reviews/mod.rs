@@ -89,15 +89,31 @@ pub async fn get_reviews(product_id: Uuid) -> Result<Reviews, AppError> {
 
 /// Creates or edits the viewer's review; it waits for approval again after an edit.
 #[server(endpoint = "reviews/submit")]
-pub async fn submit_review(product_id: Uuid, rating: i16, title: String, comment: String) -> Result<(), AppError> {
-    use crate::{auth::server::require_user, server::ctx};
-    ctx::respond(async move {
+/// Posted without JavaScript and without a star chosen, `rating` is absent: 0, refused
+/// beside the stars.
+pub async fn submit_review(
+    product_id: Uuid,
+    #[server(default)] rating: i16,
+    title: String,
+    comment: String,
+) -> Result<(), AppError> {
+    use crate::{
+        auth::server::require_user,
+        forms::server::{finish, Then},
+        server::ctx,
+    };
+    let typed = [rating.to_string(), title.clone(), comment.clone()];
+    let result = ctx::respond(async move {
         let user = require_user().await?;
         let input = ReviewInput::parse(rating, &title, &comment)?;
         server::submit(&ctx::state()?.db, product_id, user, input).await
     })
-    .await
+    .await;
+    let values = [("rating", typed[0].as_str()), ("title", typed[1].as_str()), ("comment", typed[2].as_str())];
+    finish("review", &values, None, result, |_| Then::Stay { step: None, notice: Some(REVIEW_SAVED.to_owned()) }).await
 }
+
+pub const REVIEW_SAVED: &str = "Thanks! Your review will appear once our team has checked it.";
 
 #[server(endpoint = "reviews/helpful")]
 pub async fn vote_helpful(review_id: Uuid) -> Result<i32, AppError> {

@@ -2,11 +2,12 @@ use crate::{
     auth::{
         api::{
             change_password, confirm_contact_change, end_sessions, get_account, list_sessions, sign_out,
-            start_contact_change, update_name, Account, ActiveSession, ChangePassword, PASSWORD_SAVED,
+            contact_form, contact_saved, start_contact_change, update_name, Account, ActiveSession, ChangePassword,
+            ConfirmContactChange, StartContactChange, UpdateName, NAME_SAVED, PASSWORD_SAVED,
         },
         types::Channel,
     },
-    forms::{take_form_outcome, FormFlash},
+    forms::{flashed, form_outcome, latest_error, latest_notice, second_step_first, FormFlash},
     ui::{PageTitle, go_to, ErrorNotice, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -16,7 +17,7 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
-    let password_outcome = Resource::new(|| (), |_| take_form_outcome("password-change".into()));
+    let outcome = form_outcome();
     let notice = use_query_map().with_untracked(|q| {
         if q.get("linked").is_some() {
             Some("Your sign-in provider is connected.")
@@ -31,7 +32,7 @@ pub fn AccountPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-stone-500">"Loading your account…"</p> }>
                 {move || account.get().map(|result| match result {
                     Ok(account) => {
-                        let flash = password_outcome.get().and_then(|r| r.ok()).flatten();
+                        let flash = outcome.get().flatten();
                         view! { <AccountSections account notice flash/> }.into_any()
                     }
                     Err(crate::error::AppError::Unauthorized) => {
@@ -63,6 +64,10 @@ fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option
     let methods = sign_in_methods(&account);
     let connectable: Vec<String> =
         account.available_providers.iter().filter(|p| !account.linked_providers.contains(p)).cloned().collect();
+    let name_flash = FormFlash::of(&flash, "name");
+    let email_flash = FormFlash::of(&flash, contact_form(Channel::Email));
+    let phone_flash = FormFlash::of(&flash, contact_form(Channel::Sms));
+    let password_flash = FormFlash::of(&flash, "password-change");
     view! {
         <div class="flex flex-wrap items-center justify-between gap-4">
             <h1 class="text-3xl font-semibold tracking-tight text-stone-900">{greeting}</h1>
@@ -70,14 +75,16 @@ fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option
         </div>
         {notice.map(|n| view! { <p role="status" class="mt-4 rounded-lg border border-stone-200 bg-stone-50 px-3 py-2 text-sm">{n}</p> })}
         <div class="mt-8 space-y-6">
-            <Panel title="Profile" id="profile"><NameForm name=account.name.clone()/></Panel>
+            <Panel title="Profile" id="profile"><NameForm name=account.name.clone() flash=name_flash/></Panel>
             <Panel title="Email address" id="email-address">
-                <ContactForm channel=Channel::Email current=account.email.clone() verified=account.email_verified/>
+                <ContactForm channel=Channel::Email current=account.email.clone() verified=account.email_verified
+                    flash=email_flash/>
             </Panel>
             <Panel title="Mobile number" id="mobile-number">
-                <ContactForm channel=Channel::Sms current=account.phone.clone() verified=account.phone_verified/>
+                <ContactForm channel=Channel::Sms current=account.phone.clone() verified=account.phone_verified
+                    flash=phone_flash/>
             </Panel>
-            <Panel title="Password" id="password"><PasswordChange has_password=account.has_password flash/></Panel>
+            <Panel title="Password" id="password"><PasswordChange has_password=account.has_password flash=password_flash/></Panel>
             <Panel title="Ways to sign in" id="sign-in-methods">
                 <ul class="divide-y divide-stone-100" data-testid="sign-in-methods">
                     {methods.into_iter().map(|(label, on)| view! {
@@ -130,13 +137,14 @@ fn SignOutButton() -> impl IntoView {
 }
 
 #[island]
-fn NameForm(name: String) -> impl IntoView {
-    let value = RwSignal::new(name);
+fn NameForm(name: String, flash: Option<FormFlash>) -> impl IntoView {
+    let value = RwSignal::new(flash.as_ref().map(|f| f.value("name")).unwrap_or(name));
     let save = Action::new(move |n: &String| update_name(n.clone()));
-    let error = Signal::derive(move || save.value().get().and_then(Result::err));
-    let saved = Signal::derive(move || save.value().get().and_then(Result::ok).map(|_| "Saved.".to_string()));
+    let error = latest_error(move || save.value().get().map(Result::err), &flash);
+    let saved = latest_notice(move || save.value().get(), |_| NAME_SAVED.to_string(), &flash);
     view! {
-        <form class="space-y-4" on:submit=move |ev| { ev.prevent_default(); save.dispatch(value.get_untracked()); }>
+        <form method="post" action=UpdateName::url() class="space-y-4"
+            on:submit=move |ev| { ev.prevent_default(); save.dispatch(value.get_untracked()); }>
             <Field label="Name" name="name" value error autocomplete="name" required=true/>
             <FormError error/>
             <Notice message=saved/>
@@ -147,25 +155,33 @@ fn NameForm(name: String) -> impl IntoView {
 
 /// Change email or mobile number: a code goes to the new one before it replaces the old.
 #[island]
-fn ContactForm(channel: Channel, current: Option<String>, verified: bool) -> impl IntoView {
+fn ContactForm(channel: Channel, current: Option<String>, verified: bool, flash: Option<FormFlash>) -> impl IntoView {
     let (field, label, input_type) = match channel {
         Channel::Email => ("email", "New email address", "email"),
         Channel::Sms => ("phone", "New mobile number", "tel"),
     };
     let (shown, set_shown) = signal(current);
-    let destination = RwSignal::new(String::new());
+    let destination = flashed(&flash, "destination");
     let code = RwSignal::new(String::new());
     let send = Action::new(move |d: &String| start_contact_change(channel, d.clone()));
     let confirm = Action::new(move |(d, c): &(String, String)| confirm_contact_change(channel, d.clone(), c.clone()));
-    let sent = Signal::derive(move || send.value().get().and_then(Result::ok));
+    // Waiting for the code: after this island's send, or a plain post's.
+    let waiting = RwSignal::new(FormFlash::at_step(&flash, "verify"));
+    Effect::new(move || {
+        if let Some(Ok(_)) = send.value().get() {
+            waiting.set(true);
+        }
+    });
     let done = Signal::derive(move || confirm.value().get().and_then(Result::ok));
     Effect::new(move || {
         if let Some(now) = done.get() {
             set_shown.set(Some(now));
+            waiting.set(false);
         }
     });
-    let error = Signal::derive(move || confirm.value().get().and_then(Result::err).or_else(|| send.value().get().and_then(Result::err)));
-    let saved = Signal::derive(move || done.get().map(|d| format!("Updated to {d}.")));
+    let error = latest_error(move || second_step_first(confirm.value().get(), send.value().get()), &flash);
+    let saved = latest_notice(move || confirm.value().get(), |now| contact_saved(&now), &flash);
+    let hint = flash.as_ref().and_then(|f| f.notice.clone()).filter(|_| waiting.get_untracked());
     view! {
         <p class="text-sm text-stone-700">
             {move || match shown.get() {
@@ -173,23 +189,25 @@ fn ContactForm(channel: Channel, current: Option<String>, verified: bool) -> imp
                 None => "None yet.".to_string(),
             }}
         </p>
-        <form class="mt-4 space-y-4" on:submit=move |ev| {
+        <form method="post" action=move || if waiting.get() { ConfirmContactChange::url() } else { StartContactChange::url() }
+            class="mt-4 space-y-4" on:submit=move |ev| {
             ev.prevent_default();
-            if sent.get_untracked().is_some() && done.get_untracked().is_none() {
+            if waiting.get_untracked() {
                 confirm.dispatch((destination.get_untracked(), code.get_untracked()));
             } else {
                 send.dispatch(destination.get_untracked());
             }
         }>
-            <Field label=label name=field value=destination error input_type=input_type/>
-            <Show when=move || sent.get().is_some() && done.get().is_none()>
+            <input type="hidden" name="channel" value=channel.as_str()/>
+            <Field label=label name=field input_name="destination" value=destination error input_type=input_type/>
+            <Show when=move || waiting.get()>
                 <Field label="Code" name="code" value=code error autocomplete="one-time-code" inputmode="numeric" required=true
-                    hint="We sent a 6-digit code to the new address."/>
+                    hint=hint.clone().unwrap_or_else(|| "We sent a 6-digit code to the new address.".into())/>
             </Show>
             <FormError error/>
             <Notice message=saved/>
             <button type="submit" class=BUTTON_SECONDARY disabled=move || send.pending().get() || confirm.pending().get()>
-                {move || if sent.get().is_some() && done.get().is_none() { "Confirm" } else { "Send code" }}
+                {move || if waiting.get() { "Confirm" } else { "Send code" }}
             </button>
         </form>
     }
@@ -200,12 +218,8 @@ fn PasswordChange(has_password: bool, flash: Option<FormFlash>) -> impl IntoView
     let current = RwSignal::new(String::new());
     let new_password = RwSignal::new(String::new());
     let save = Action::new(move |(c, n): &(String, String)| change_password(c.clone(), n.clone()));
-    let (flashed_error, flashed_notice) = flash.map(|f| (f.error, f.notice)).unwrap_or_default();
-    let error = Signal::derive(move || save.value().get().map(Result::err).unwrap_or_else(|| flashed_error.clone()));
-    let saved = Signal::derive(move || match save.value().get() {
-        Some(result) => result.ok().map(|_| PASSWORD_SAVED.to_string()),
-        None => flashed_notice.clone(),
-    });
+    let error = latest_error(move || save.value().get().map(Result::err), &flash);
+    let saved = latest_notice(move || save.value().get(), |_| PASSWORD_SAVED.to_string(), &flash);
     view! {
         <form method="post" action=ChangePassword::url() class="space-y-4"
             on:submit=move |ev| { ev.prevent_default(); save.dispatch((current.get_untracked(), new_password.get_untracked())); }>

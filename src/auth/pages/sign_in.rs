@@ -7,8 +7,7 @@ use crate::{
         },
         types::Channel,
     },
-    error::AppError,
-    forms::{take_form_outcome, FormFlash},
+    forms::{flashed, form_outcome, latest_error, latest_notice, second_step_first, FormFlash},
     ui::{go_to, url_encode, Field, FormError, Notice, PageTitle, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -18,38 +17,6 @@ use serde::{Deserialize, Serialize};
 
 fn query(name: &'static str) -> String {
     use_query_map().with_untracked(|q| q.get(name).unwrap_or_default())
-}
-
-/// The outcome a plain (no-JavaScript) post of `form` left, for the form to show.
-fn form_outcome(form: &'static str) -> Resource<Result<Option<FormFlash>, AppError>> {
-    Resource::new(|| (), move |_| take_form_outcome(form.to_owned()))
-}
-
-/// The latest error: of the island's own calls once it made any, else the one a plain
-/// post left.
-fn latest_error(
-    calls: impl Fn() -> Option<Option<AppError>> + Send + Sync + 'static,
-    flash: &Option<FormFlash>,
-) -> Signal<Option<AppError>> {
-    let initial = flash.as_ref().and_then(|f| f.error.clone());
-    Signal::derive(move || calls().unwrap_or_else(|| initial.clone()))
-}
-
-/// The error of a two-step form: the second step's once it ran, else the first step's.
-fn second_step_first<A, B>(second: Option<Result<A, AppError>>, first: Option<Result<B, AppError>>) -> Option<Option<AppError>> {
-    match (second, first) {
-        (Some(result), _) => Some(result.err()),
-        (None, Some(result)) => Some(result.err()),
-        (None, None) => None,
-    }
-}
-
-fn flashed(flash: &Option<FormFlash>, field: &str) -> RwSignal<String> {
-    RwSignal::new(flash.as_ref().map(|f| f.value(field)).unwrap_or_default())
-}
-
-fn at_step(flash: &Option<FormFlash>, step: &str) -> bool {
-    flash.as_ref().is_some_and(|f| f.step.as_deref() == Some(step))
 }
 
 #[component]
@@ -70,14 +37,14 @@ pub fn SignInPage() -> impl IntoView {
     let tab = Tab::from_slug(&query("tab"));
     let error = super::oauth_error_message(&query("error")).map(str::to_owned);
     let options = Resource::new(|| (), |_| get_sign_in_options());
-    let outcome = form_outcome(tab.form());
+    let outcome = form_outcome();
     let panel_next = next.clone();
     view! {
         <AuthFrame title="Sign in">
             <p class="mt-2 text-sm text-stone-600">"New to Larkspur? "<a href="/sign-up" class=LINK>"Create an account"</a></p>
             {error.map(|e| view! { <p role="alert" class="mt-6 rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800">{e}</p> })}
             <Suspense fallback=|| ()>
-                {move || outcome.get().map(|flash| view! { <SignInPanel next=panel_next.clone() tab flash=flash.ok().flatten()/> })}
+                {move || outcome.get().map(|flash| view! { <SignInPanel next=panel_next.clone() tab flash=FormFlash::of(&flash, tab.form())/> })}
             </Suspense>
             <Suspense fallback=|| ()>
                 {move || options.get().and_then(Result::ok).map(|o| view! { <SocialButtons google=o.google facebook=o.facebook next=next.clone()/> })}
@@ -236,7 +203,7 @@ fn CodeForm(channel: Channel, next: String, sign_up: bool, flash: Option<FormFla
         }
     });
     // The confirmation once a code went out: from this island's call or a plain post.
-    let sent = RwSignal::new(at_step(&flash, "verify").then(|| {
+    let sent = RwSignal::new(FormFlash::at_step(&flash, "verify").then(|| {
         flash.as_ref().and_then(|f| f.notice.clone()).unwrap_or_else(|| "Enter the 6-digit code we sent you.".into())
     }));
     Effect::new(move || {
@@ -300,11 +267,7 @@ fn LinkForm(next: String, flash: Option<FormFlash>) -> impl IntoView {
     let email = flashed(&flash, "email");
     let send = Action::new(move |(e, n): &(String, String)| send_magic_link(e.clone(), n.clone()));
     let error = latest_error(move || send.value().get().map(Result::err), &flash);
-    let flashed_notice = flash.as_ref().and_then(|f| f.notice.clone());
-    let sent = Signal::derive(move || match send.value().get() {
-        Some(result) => result.ok().map(|s| s.link_message()),
-        None => flashed_notice.clone(),
-    });
+    let sent = latest_notice(move || send.value().get(), |s| s.link_message(), &flash);
     let next_value = next.clone();
     view! {
         <form method="post" action=SendMagicLink::url() class="space-y-4" on:submit=move |ev| {
@@ -323,12 +286,12 @@ fn LinkForm(next: String, flash: Option<FormFlash>) -> impl IntoView {
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let next = query("next");
-    let outcome = form_outcome(code_form(Channel::Email));
+    let outcome = form_outcome();
     view! {
         <AuthFrame title="Create your account">
             <p class="mt-2 text-sm text-stone-600">"Already have one? "<a href="/sign-in" class=LINK>"Sign in"</a></p>
             <Suspense fallback=|| ()>
-                {move || outcome.get().map(|flash| view! { <SignUpPanel next=next.clone() flash=flash.ok().flatten()/> })}
+                {move || outcome.get().map(|flash| view! { <SignUpPanel next=next.clone() flash=FormFlash::of(&flash, code_form(Channel::Email))/> })}
             </Suspense>
         </AuthFrame>
     }
@@ -343,12 +306,12 @@ fn SignUpPanel(next: String, flash: Option<FormFlash>) -> impl IntoView {
 pub fn MagicLinkPage() -> impl IntoView {
     let token = query("token");
     let next = query("next");
-    let outcome = form_outcome("magic");
+    let outcome = form_outcome();
     view! {
         <AuthFrame title="Sign in with your link">
             <p class="mt-2 text-sm text-stone-600">"Continue to sign in to Larkspur on this device."</p>
             <Suspense fallback=|| ()>
-                {move || outcome.get().map(|flash| view! { <MagicLinkConfirm token=token.clone() next=next.clone() flash=flash.ok().flatten()/> })}
+                {move || outcome.get().map(|flash| view! { <MagicLinkConfirm token=token.clone() next=next.clone() flash=FormFlash::of(&flash, "magic")/> })}
             </Suspense>
         </AuthFrame>
     }
@@ -382,11 +345,11 @@ fn MagicLinkConfirm(token: String, next: String, flash: Option<FormFlash>) -> im
 #[component]
 pub fn ResetPasswordPage() -> impl IntoView {
     let token = query("token");
-    let outcome = form_outcome("reset");
+    let outcome = form_outcome();
     view! {
         <AuthFrame title="Reset your password">
             <Suspense fallback=|| ()>
-                {move || outcome.get().map(|flash| view! { <ResetPanel token=token.clone() flash=flash.ok().flatten()/> })}
+                {move || outcome.get().map(|flash| view! { <ResetPanel token=token.clone() flash=FormFlash::of(&flash, "reset")/> })}
             </Suspense>
         </AuthFrame>
     }
@@ -405,7 +368,7 @@ fn ResetPanel(token: String, flash: Option<FormFlash>) -> impl IntoView {
             go_to(&path);
         }
     });
-    let flashed_sent = at_step(&flash, "verify");
+    let flashed_sent = FormFlash::at_step(&flash, "verify");
     let sent = Signal::derive(move || flashed_sent || send.value().get().is_some_and(|r| r.is_ok()));
     let error = latest_error(move || second_step_first(reset.value().get(), send.value().get()), &flash);
     let token = StoredValue::new(token);

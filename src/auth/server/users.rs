@@ -33,39 +33,27 @@ pub async fn by_id(db: impl PgExecutor<'_>, id: Uuid) -> Result<Option<UserRow>,
         .await?)
 }
 
-pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, AppError> {
-    Ok(sqlx::query_as(&format!("select {COLUMNS} from users where email = $1 and deleted_at is null"))
-        .bind(email)
+async fn find(db: impl PgExecutor<'_>, condition: &str, value: &str) -> Result<Option<UserRow>, AppError> {
+    Ok(sqlx::query_as(&format!("select {COLUMNS} from users where {condition} and deleted_at is null"))
+        .bind(value)
         .fetch_optional(db)
         .await?)
 }
 
-pub async fn by_phone(db: impl PgExecutor<'_>, phone: &str) -> Result<Option<UserRow>, AppError> {
-    Ok(sqlx::query_as(&format!("select {COLUMNS} from users where phone = $1 and deleted_at is null"))
-        .bind(phone)
-        .fetch_optional(db)
-        .await?)
+/// The account holding this email, proven or not (password sign-in, uniqueness checks).
+pub async fn by_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, AppError> {
+    find(db, "email = $1", email).await
 }
 
 /// The account that has *proven* this email: the only one a code, link or provider with
 /// verified emails may sign into. An account holding the address unverified is nobody's
 /// proof of it (pre-hijacking), so it is ignored here.
 pub async fn by_verified_email(db: impl PgExecutor<'_>, email: &str) -> Result<Option<UserRow>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "select {COLUMNS} from users where email = $1 and email_verified_at is not null and deleted_at is null"
-    ))
-    .bind(email)
-    .fetch_optional(db)
-    .await?)
+    find(db, "email = $1 and email_verified_at is not null", email).await
 }
 
 pub async fn by_verified_phone(db: impl PgExecutor<'_>, phone: &str) -> Result<Option<UserRow>, AppError> {
-    Ok(sqlx::query_as(&format!(
-        "select {COLUMNS} from users where phone = $1 and phone_verified_at is not null and deleted_at is null"
-    ))
-    .bind(phone)
-    .fetch_optional(db)
-    .await?)
+    find(db, "phone = $1 and phone_verified_at is not null", phone).await
 }
 
 /// Someone just proved `email` and/or `phone`: any other account holding them unverified

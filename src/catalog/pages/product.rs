@@ -1,17 +1,18 @@
 use crate::{
-    cart::add_to_cart,
+    cart::{add_to_cart, added_message, AddToCart},
     catalog::{
         api::get_product,
         components::ProductGrid,
         types::{ColourOption, ProductDetail},
     },
     error::AppError,
+    forms::{form_outcome, latest_error, latest_notice, FormFlash},
     money::Money,
     reviews::components::ReviewsSection,
     ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, LINK},
     wishlist::{components::WishlistButton, wishlist_contains},
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::{Link, Meta};
 use leptos_router::hooks::{use_params_map, use_query_map};
 
@@ -19,10 +20,11 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 pub fn ProductPage() -> impl IntoView {
     let slug = use_params_map().with_untracked(|p| p.get("slug").unwrap_or_default());
     let product = Resource::new(move || (), move |_| get_product(slug.clone()));
+    let outcome = form_outcome();
     view! {
         <Suspense fallback=|| view! { <p class="p-8 text-stone-500">"Loading…"</p> }>
             {move || product.get().map(|result| match result {
-                Ok(product) => view! { <ProductView product/> }.into_any(),
+                Ok(product) => view! { <ProductView product flash=outcome.get().flatten()/> }.into_any(),
                 Err(err) => view! { <ErrorPage error=err/> }.into_any(),
             })}
         </Suspense>
@@ -65,7 +67,7 @@ fn json_ld(p: &ProductDetail) -> serde_json::Value {
 }
 
 #[component]
-fn ProductView(product: ProductDetail) -> impl IntoView {
+fn ProductView(product: ProductDetail, flash: Option<FormFlash>) -> impl IntoView {
     let initial_colour = use_query_map().with_untracked(|q| q.get("colour")).unwrap_or_default();
     let saved = Resource::new(move || (), move |_| wishlist_contains(product.id));
     let description: String = product.description.chars().take(155).collect();
@@ -99,6 +101,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                     initial_colour
                     rating_avg_x10=product.rating_avg_x10
                     rating_count=product.rating_count
+                    flash=FormFlash::of(&flash, "add-to-cart")
                 />
                 <div class="mt-4 lg:ml-[calc(50%+1.5rem)]">
                     <Suspense fallback=|| ()>
@@ -110,7 +113,7 @@ fn ProductView(product: ProductDetail) -> impl IntoView {
                     </section>
                 </div>
             </div>
-            <ReviewsSection product_id/>
+            <ReviewsSection product_id flash=FormFlash::of(&flash, "review")/>
             {(!product.bought_together.is_empty()).then(|| view! {
                 <section class="mt-16" aria-labelledby="bought-together">
                     <h2 id="bought-together" class="text-2xl font-semibold tracking-tight text-stone-900">"Often bought together"</h2>
@@ -138,17 +141,18 @@ fn ProductPurchase(
     initial_colour: String,
     rating_avg_x10: i32,
     rating_count: i32,
+    flash: Option<FormFlash>,
 ) -> impl IntoView {
     let start = colours.iter().position(|c| c.slug == initial_colour).unwrap_or(0);
     let colours = StoredValue::new(colours);
     let (colour, set_colour) = signal(start);
     let (image, set_image) = signal(0usize);
     let (size, set_size) = signal(None::<usize>);
-    let quantity = RwSignal::new(1i32);
+    let quantity = RwSignal::new(flash.as_ref().and_then(|f| f.value("quantity").parse().ok()).unwrap_or(1i32));
     let current = move || colours.with_value(|c| c.get(colour.get()).cloned());
-    let add = Action::new(move |(variant, qty): &(uuid::Uuid, i32)| add_to_cart(*variant, *qty));
-    let added = move || add.value().get().and_then(Result::ok);
-    let error = move || add.value().get().and_then(Result::err);
+    let add = Action::new(move |(variant, qty): &(Option<uuid::Uuid>, i32)| add_to_cart(*variant, *qty));
+    let added = latest_notice(move || add.value().get(), added_message, &flash);
+    let error = latest_error(move || add.value().get().map(Result::err), &flash);
     let chosen = move || current().and_then(|c| size.get().and_then(|i| c.sizes.get(i).cloned()));
     let availability = move || match chosen() {
         None => {
@@ -213,7 +217,8 @@ fn ProductPurchase(
                             let sold_out = s.available <= 0;
                             view! {
                                 <label class=if sold_out { "cursor-not-allowed" } else { "cursor-pointer" }>
-                                    <input type="radio" name="size" class="peer sr-only" value=s.variant_id.to_string() disabled=sold_out
+                                    <input type="radio" name="variant_id" form="add-to-cart" class="peer sr-only" value=s.variant_id.to_string() disabled=sold_out
+                                        checked=size.get_untracked() == Some(i)
                                         prop:checked=move || size.get() == Some(i) on:change=move |_| set_size.set(Some(i))/>
                                     <span class=if sold_out {
                                         "block min-w-12 rounded-lg border border-stone-200 px-3 py-2 text-center text-sm text-stone-400 line-through"
@@ -226,29 +231,32 @@ fn ProductPurchase(
                     </div>
                 </fieldset>
                 <p class="mt-4 text-sm font-medium text-stone-700" data-testid="availability" aria-live="polite">{availability}</p>
-                <form class="mt-6 flex flex-wrap items-end gap-3" on:submit=move |ev| {
+                // The size radios belong to this form (`form=`), so it posts the chosen size
+                // before the page hydrates too.
+                <form id="add-to-cart" method="post" action=AddToCart::url() class="mt-6 flex flex-wrap items-end gap-3" on:submit=move |ev| {
                     ev.prevent_default();
-                    if let Some(s) = chosen() { add.dispatch((s.variant_id, quantity.get_untracked())); }
+                    add.dispatch((chosen().map(|s| s.variant_id), quantity.get_untracked()));
                 }>
                     <div>
                         <label for="quantity" class="block text-sm font-medium text-stone-800">"Quantity"</label>
-                        <input id="quantity" type="number" min="1" max=crate::cart::MAX_LINE_QUANTITY.to_string() inputmode="numeric"
-                            class="mt-1 w-20 rounded-lg border border-stone-300 px-3 py-2" value="1"
+                        <input id="quantity" name="quantity" type="number" min="1" max=crate::cart::MAX_LINE_QUANTITY.to_string() inputmode="numeric"
+                            class="mt-1 w-20 rounded-lg border border-stone-300 px-3 py-2" value=quantity.get_untracked().to_string()
                             prop:value=move || quantity.get().to_string()
                             on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))/>
                     </div>
-                    <button type="submit" class=BUTTON_PRIMARY disabled=move || chosen().is_none_or(|s| s.available <= 0) || add.pending().get()>
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || chosen().is_some_and(|s| s.available <= 0) || add.pending().get()>
                         "Add to cart"
                     </button>
                 </form>
-                {move || added().map(|count| view! {
+                {move || added.get().map(|message| view! {
                     <p role="status" class="mt-3 text-sm text-emerald-900">
-                        {format!("Added to your cart — {count} item{} in total. ", if count == 1 { "" } else { "s" })}
-                        <a href="/cart" class=LINK>"View cart"</a>
+                        {message}" "<a href="/cart" class=LINK>"View cart"</a>
                     </p>
                 })}
-                {move || error().map(|e: AppError| view! {
-                    <p role="alert" class="mt-3 text-sm text-red-700">{e.field_error("quantity").unwrap_or_else(|| e.to_string())}</p>
+                {move || error.get().map(|e: AppError| view! {
+                    <p role="alert" class="mt-3 text-sm text-red-700">
+                        {e.field_error("variant_id").or_else(|| e.field_error("quantity")).unwrap_or_else(|| e.to_string())}
+                    </p>
                 })}
             </div>
         </div>
