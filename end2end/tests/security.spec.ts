@@ -135,7 +135,8 @@ test('the cookie banner and "Add to cart" work with JavaScript off', async ({ br
 
   const slug = sql(
     `select p.slug from products p join product_colours c on c.product_id = p.id join product_sizes s on s.product_colour_id = c.id
-     where p.is_active and p.deleted_at is null and s.stock >= 5 and c.sort_order = 0 order by p.slug limit 1`,
+     where p.is_active and p.deleted_at is null and s.stock >= 5 and c.sort_order = 0
+       and (select count(*) from product_sizes x where x.product_colour_id = c.id) > 1 order by p.slug limit 1`,
   );
   await page.goto(`/p/${slug}`);
   await page.getByRole('button', { name: 'Add to cart' }).click();
