@@ -110,13 +110,11 @@ pub mod server {
     }
 
     /// A browser submitted the form itself (no JavaScript): it wants a page, not JSON.
+    /// (Server functions a page calls while it renders see the page's GET: not a post.)
     pub fn is_plain_post() -> bool {
         leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-            parts
-                .headers
-                .get(axum::http::header::ACCEPT)
-                .and_then(|v| v.to_str().ok())
-                .is_some_and(|accept| accept.contains("text/html"))
+            let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok());
+            parts.method == axum::http::Method::POST && accept.is_some_and(|a| a.contains("text/html"))
         })
     }
 
