@@ -39,7 +39,7 @@ test('browse: home → category → filter by colour and size → product → sw
   await expect(image).not.toHaveAttribute('src', firstSrc!);
 
   // A size that is in stock becomes choosable and the availability updates.
-  const size = page.locator('input[name="size"]:not([disabled])').first();
+  const size = page.locator('input[name="variant_id"]:not([disabled])').first();
   await size.check({ force: true });
   await expect(page.getByTestId('availability')).toHaveText(/In stock|Only \d+ left/);
   await page.getByRole('button', { name: 'Add to cart' }).click();
@@ -80,6 +80,6 @@ test('an out-of-stock size is shown but cannot be chosen', async ({ page }) => {
   const slug = sql(`select p.slug from products p join product_colours pc on pc.product_id = p.id and pc.sort_order = 0
     join product_sizes ps on ps.product_colour_id = pc.id where ps.stock = 0 and p.is_active order by p.slug limit 1`);
   await loaded(page, `/p/${slug}`);
-  await expect(page.locator('input[name="size"][disabled]').first()).toBeAttached();
+  await expect(page.locator('input[name="variant_id"][disabled]').first()).toBeAttached();
   await expect(page.getByText('(sold out)').first()).toBeAttached();
 });
