@@ -493,3 +493,24 @@ async fn cart_cookie_and_account_forms_post_without_javascript(db: PgPool) {
     browser.post_form("account/contact/verify", &args, "/account").await;
     assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada@lovelace.example");
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn sessions_end_and_sign_out_post_without_javascript(db: PgPool) {
+    let app = spawn(db).await;
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    let phone = Client::with_agent(&app, PHONE_UA);
+    sign_in(&phone, "ada@example.com", PASSWORD, "/").await;
+    let laptop = Client::new(&app);
+    sign_in(&laptop, "ada@example.com", PASSWORD, "/").await;
+
+    let page = laptop.get("/account").await;
+    assert!(page.body.contains("This device"), "the session list is part of the page");
+    assert!(page.body.contains(r#"action="/api/account/sessions/end""#));
+    let ended = laptop.post_form("account/sessions/end", &[], "/account").await;
+    assert_eq!(ended.headers_location.as_deref(), Some("/account"));
+    assert_eq!(phone.call("account/get", &[]).await.status, StatusCode::UNAUTHORIZED, "the other session ended");
+
+    let out = laptop.post_form("auth/sign-out", &[], "/account").await;
+    assert_eq!(out.headers_location.as_deref(), Some("/"));
+    assert_eq!(laptop.call("account/get", &[]).await.status, StatusCode::UNAUTHORIZED);
+}

@@ -238,7 +238,9 @@ pub async fn sign_in_with_link(token: String, next: String) -> Result<String, Ap
 #[server(endpoint = "auth/sign-out")]
 pub async fn sign_out() -> Result<(), AppError> {
     use super::server::signin::Caller;
-    crate::server::ctx::respond(async { Caller::current().await?.sign_out().await }).await
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async { Caller::current().await?.sign_out().await }).await;
+    finish("sign-out", &[], None, result, |_| Then::Redirect("/".into())).await
 }
 
 /// Sends a reset code and link to the account's email (or a "no account" note).
@@ -474,7 +476,8 @@ pub async fn list_sessions() -> Result<Vec<ActiveSession>, AppError> {
 #[server(endpoint = "account/sessions/end")]
 pub async fn end_sessions(id: Option<Uuid>) -> Result<usize, AppError> {
     use super::server::{require_user, sessions};
-    crate::server::ctx::respond(async move {
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
         let state = crate::server::ctx::state()?;
         let current = crate::server::ctx::session().await?.data().await?.login_session_id;
@@ -484,5 +487,7 @@ pub async fn end_sessions(id: Option<Uuid>) -> Result<usize, AppError> {
             None => sessions::revoke(&state.db, &state.redis, user_id, None, current, "ended_by_user", now).await,
         }
     })
-    .await
+    .await;
+    // The account page lists what is left.
+    finish("sessions", &[], None, result, |_| Then::Return).await
 }

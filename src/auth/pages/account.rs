@@ -3,7 +3,7 @@ use crate::{
         api::{
             change_password, confirm_contact_change, end_sessions, get_account, list_sessions, sign_out,
             contact_form, contact_saved, start_contact_change, update_name, Account, ActiveSession, ChangePassword,
-            ConfirmContactChange, StartContactChange, UpdateName, NAME_SAVED, PASSWORD_SAVED,
+            ConfirmContactChange, EndSessions, SignOut, StartContactChange, UpdateName, NAME_SAVED, PASSWORD_SAVED,
         },
         types::Channel,
     },
@@ -17,6 +17,8 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
+    // Loaded with the page (islands' own loads happen in the browser).
+    let sessions = Resource::new(|| (), |_| list_sessions());
     let outcome = form_outcome();
     let notice = use_query_map().with_untracked(|q| {
         if q.get("linked").is_some() {
@@ -33,7 +35,8 @@ pub fn AccountPage() -> impl IntoView {
                 {move || account.get().map(|result| match result {
                     Ok(account) => {
                         let flash = outcome.get().flatten();
-                        view! { <AccountSections account notice flash/> }.into_any()
+                        let sessions = sessions.get().and_then(Result::ok).unwrap_or_default();
+                        view! { <AccountSections account notice flash sessions/> }.into_any()
                     }
                     Err(crate::error::AppError::Unauthorized) => {
                         #[cfg(feature = "ssr")]
@@ -59,7 +62,7 @@ fn Panel(#[prop(into)] title: String, #[prop(into)] id: String, children: Childr
 }
 
 #[component]
-fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option<FormFlash>) -> impl IntoView {
+fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option<FormFlash>, sessions: Vec<ActiveSession>) -> impl IntoView {
     let greeting = if account.name.is_empty() { "Your account".to_owned() } else { format!("Hello, {}", account.name) };
     let methods = sign_in_methods(&account);
     let connectable: Vec<String> =
@@ -100,7 +103,7 @@ fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option
                     }).collect_view()}
                 </div>
             </Panel>
-            <Panel title="Where you're signed in" id="sessions"><SessionsPanel/></Panel>
+            <Panel title="Where you're signed in" id="sessions"><SessionsPanel initial=sessions/></Panel>
             {account.role.is_staff().then(|| view! { <p class="text-sm"><a href="/admin" class=LINK>"Go to the staff dashboard"</a></p> })}
         </div>
     }
@@ -132,7 +135,9 @@ fn SignOutButton() -> impl IntoView {
         }
     });
     view! {
-        <button type="button" class=BUTTON_SECONDARY disabled=move || out.pending().get() on:click=move |_| { out.dispatch(()); }>"Sign out"</button>
+        <form method="post" action=SignOut::url() on:submit=move |ev| { ev.prevent_default(); out.dispatch(()); }>
+            <button type="submit" class=BUTTON_SECONDARY disabled=move || out.pending().get()>"Sign out"</button>
+        </form>
     }
 }
 
@@ -238,9 +243,13 @@ fn PasswordChange(has_password: bool, flash: Option<FormFlash>) -> impl IntoView
 }
 
 #[island]
-fn SessionsPanel() -> impl IntoView {
+fn SessionsPanel(initial: Vec<ActiveSession>) -> impl IntoView {
     let end = Action::new(move |id: &Option<uuid::Uuid>| end_sessions(*id));
-    let sessions = Resource::new(move || end.version().get(), |_| list_sessions());
+    let initial = StoredValue::new(initial);
+    // The page brought the first list; after ending a session, ask again.
+    let sessions = Resource::new(move || end.version().get(), move |version| async move {
+        if version == 0 { Ok(initial.get_value()) } else { list_sessions().await }
+    });
     let error = Signal::derive(move || end.value().get().and_then(Result::err));
     view! {
         <Suspense fallback=|| view! { <p class="text-sm text-stone-500">"Loading…"</p> }>
@@ -250,9 +259,9 @@ fn SessionsPanel() -> impl IntoView {
             })}
         </Suspense>
         <FormError error/>
-        <button type="button" class=format!("{BUTTON_SECONDARY} mt-4") on:click=move |_| { end.dispatch(None); }>
-            "Sign out of all other sessions"
-        </button>
+        <form method="post" action=EndSessions::url() class="mt-4" on:submit=move |ev| { ev.prevent_default(); end.dispatch(None); }>
+            <button type="submit" class=BUTTON_SECONDARY>"Sign out of all other sessions"</button>
+        </form>
     }
 }
 
@@ -271,7 +280,10 @@ fn SessionList(list: Vec<ActiveSession>, end: Action<Option<uuid::Uuid>, Result<
                             <p class="text-stone-500">{format!("Last active {} UTC · signed in {}", s.last_active_at.format("%Y-%m-%d %H:%M"), s.signed_in_at.format("%Y-%m-%d"))}</p>
                         </div>
                         {(!s.current).then(|| view! {
-                            <button type="button" class="text-sm font-medium text-red-700 underline" on:click=move |_| { end.dispatch(Some(id)); }>"Sign out"</button>
+                            <form method="post" action=EndSessions::url() on:submit=move |ev| { ev.prevent_default(); end.dispatch(Some(id)); }>
+                                <input type="hidden" name="id" value=id.to_string()/>
+                                <button type="submit" class="text-sm font-medium text-red-700 underline">"Sign out"</button>
+                            </form>
                         })}
                     </li>
                 }

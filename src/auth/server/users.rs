@@ -64,19 +64,15 @@ pub async fn release_unverified(
     phone: Option<&str>,
     except: Option<Uuid>,
 ) -> Result<(), AppError> {
-    if let Some(email) = email {
-        sqlx::query("update users set email = null where email = $1 and email_verified_at is null and id is distinct from $2")
-            .bind(email)
-            .bind(except)
-            .execute(&mut *conn)
-            .await?;
-    }
-    if let Some(phone) = phone {
-        sqlx::query("update users set phone = null where phone = $1 and phone_verified_at is null and id is distinct from $2")
-            .bind(phone)
-            .bind(except)
-            .execute(&mut *conn)
-            .await?;
+    for (column, value) in [("email", email), ("phone", phone)] {
+        let Some(value) = value else { continue };
+        sqlx::query(&format!(
+            "update users set {column} = null where {column} = $1 and {column}_verified_at is null and id is distinct from $2"
+        ))
+        .bind(value)
+        .bind(except)
+        .execute(&mut *conn)
+        .await?;
     }
     Ok(())
 }
