@@ -514,3 +514,21 @@ async fn sessions_end_and_sign_out_post_without_javascript(db: PgPool) {
     assert_eq!(out.headers_location.as_deref(), Some("/"));
     assert_eq!(laptop.call("account/get", &[]).await.status, StatusCode::UNAUTHORIZED);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_wishlist_button_posts_without_javascript(db: PgPool) {
+    let app = spawn(db).await;
+    let (product, slug): (Uuid, String) = sqlx::query_as("select id, slug from products where is_active order by slug limit 1").fetch_one(&app.db).await.unwrap();
+    let browser = Client::new(&app);
+    let path = format!("/p/{slug}");
+    assert!(browser.get(&path).await.body.contains(r#"action="/api/wishlist/toggle""#));
+    // Without cookies allowed or an account there is nowhere to keep it: the refusal is shown.
+    browser.post_form("wishlist/toggle", &[("product_id", &product.to_string())], &path).await;
+    assert!(browser.get(&path).await.body.contains("To save items, sign in or allow cookies"));
+    assert_eq!(count(&app.db, "select count(*) from wishlist_items").await, 0);
+    browser.accept_cookies().await;
+    let saved = browser.post_form("wishlist/toggle", &[("product_id", &product.to_string())], &path).await;
+    assert_eq!(saved.headers_location.as_deref(), Some(path.as_str()));
+    assert_eq!(count(&app.db, "select count(*) from wishlist_items").await, 1);
+    assert!(browser.get(&path).await.body.contains("Saved to wishlist"));
+}

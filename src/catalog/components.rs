@@ -15,7 +15,7 @@ pub fn ProductTile(card: ProductCard, saved: Option<bool>) -> impl IntoView {
         <li class="group relative flex flex-col">
             {saved.map(|saved| view! {
                 <div class="absolute right-2 top-2 z-10">
-                    <crate::wishlist::components::WishlistButton product_id saved compact=true/>
+                    <crate::wishlist::components::WishlistButton product_id saved compact=true flash=None/>
                 </div>
             })}
             <a href=href class="block rounded-xl focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-emerald-700">

@@ -1,4 +1,4 @@
-use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews, SubmitReview, REVIEW_SAVED};
+use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews, SubmitReview, VoteHelpful, REVIEW_SAVED};
 use crate::{
     forms::{latest_error, latest_notice, FormFlash},
     ui::{Field, FormError, Notice, Rating, BUTTON_SECONDARY, LINK},
@@ -86,8 +86,12 @@ fn HelpfulButton(review_id: Uuid, count: i32) -> impl IntoView {
     let error = move || vote.value().get().and_then(Result::err).map(|e| e.to_string());
     view! {
         <div class="mt-2 flex items-center gap-3 text-sm">
-            <button type="button" class="text-stone-600 underline hover:text-stone-900" disabled=move || vote.pending().get()
-                on:click=move |_| { vote.dispatch(()); }>{move || format!("Helpful ({})", shown())}</button>
+            <form method="post" action=VoteHelpful::url() on:submit=move |ev| { ev.prevent_default(); vote.dispatch(()); }>
+                <input type="hidden" name="review_id" value=review_id.to_string()/>
+                <button type="submit" class="text-stone-600 underline hover:text-stone-900" disabled=move || vote.pending().get()>
+                    {move || format!("Helpful ({})", shown())}
+                </button>
+            </form>
             {move || error().map(|m| view! { <span role="alert" class="text-red-700">{m}</span> })}
         </div>
     }

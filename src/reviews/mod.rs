@@ -117,12 +117,17 @@ pub const REVIEW_SAVED: &str = "Thanks! Your review will appear once our team ha
 
 #[server(endpoint = "reviews/helpful")]
 pub async fn vote_helpful(review_id: Uuid) -> Result<i32, AppError> {
-    use crate::{auth::server::require_user, server::ctx};
-    ctx::respond(async move {
+    use crate::{
+        auth::server::require_user,
+        forms::server::{finish, Then},
+        server::ctx,
+    };
+    let result = ctx::respond(async move {
         let user = require_user().await?;
         server::vote_helpful(&ctx::state()?.db, review_id, user).await
     })
-    .await
+    .await;
+    finish("helpful", &[], None, result, |_| Then::Return).await
 }
 
 /// Staff approve or reject a review (admins only: reviews are part of the shop's records).

@@ -1,16 +1,23 @@
-use super::{get_wishlist, toggle_wishlist};
+use super::{get_wishlist, toggle_wishlist, ToggleWishlist};
 use crate::{
     catalog::components::ProductGrid,
     error::AppError,
+    forms::{latest_error, FormFlash},
     ui::{PageTitle, ErrorNotice, LINK},
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Meta;
 use uuid::Uuid;
 
 /// Heart toggle on product pages and cards.
 #[island]
-pub fn WishlistButton(product_id: Uuid, saved: bool, compact: bool) -> impl IntoView {
+/// `flash`: a refusal a plain post of this button left (the product page passes it).
+pub fn WishlistButton(
+    product_id: Uuid,
+    saved: bool,
+    compact: bool,
+    flash: Option<FormFlash>,
+) -> impl IntoView {
     let (is_saved, set_saved) = signal(saved);
     let toggle = Action::new(move |_: &()| toggle_wishlist(product_id));
     Effect::new(move || {
@@ -18,23 +25,23 @@ pub fn WishlistButton(product_id: Uuid, saved: bool, compact: bool) -> impl Into
             set_saved.set(now);
         }
     });
-    let error = move || toggle.value().get().and_then(Result::err).map(|e: AppError| e.to_string());
+    let error = latest_error(move || toggle.value().get().map(Result::err), &flash);
     let class = if compact {
         "rounded-full bg-white/90 p-2 text-lg leading-none shadow hover:bg-white focus-visible:outline-2 focus-visible:outline-emerald-700"
     } else {
         "inline-flex items-center gap-2 rounded-full border border-stone-300 px-5 py-2.5 text-sm font-semibold text-stone-900 hover:border-stone-900 focus-visible:outline-2 focus-visible:outline-emerald-700"
     };
     view! {
-        <div>
-            <button type="button" class=class aria-pressed=move || is_saved.get().to_string()
-                disabled=move || toggle.pending().get()
-                on:click=move |_| { toggle.dispatch(()); }>
+        <form method="post" action=ToggleWishlist::url() on:submit=move |ev| { ev.prevent_default(); toggle.dispatch(()); }>
+            <input type="hidden" name="product_id" value=product_id.to_string()/>
+            <button type="submit" class=class aria-pressed=move || is_saved.get().to_string()
+                disabled=move || toggle.pending().get()>
                 <span aria-hidden="true" class="text-red-600">{move || if is_saved.get() { "♥" } else { "♡" }}</span>
                 {(!compact).then(|| view! { <span>{move || if is_saved.get() { "Saved to wishlist" } else { "Add to wishlist" }}</span> })}
                 {compact.then(|| view! { <span class="sr-only">{move || if is_saved.get() { "Remove from wishlist" } else { "Add to wishlist" }}</span> })}
             </button>
-            {move || error().map(|m| view! { <p role="alert" class="mt-2 text-sm text-red-700">{m}</p> })}
-        </div>
+            {move || error.get().map(|e: AppError| view! { <p role="alert" class="mt-2 text-sm text-red-700">{e.to_string()}</p> })}
+        </form>
     }
 }
 

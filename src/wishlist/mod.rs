@@ -40,8 +40,11 @@ pub mod server {
 /// Saves or un-saves a product; returns whether it is saved now.
 #[server(endpoint = "wishlist/toggle")]
 pub async fn toggle_wishlist(product_id: Uuid) -> Result<bool, AppError> {
-    use crate::server::ctx;
-    ctx::respond(async move {
+    use crate::{
+        forms::server::{finish, Then},
+        server::ctx,
+    };
+    let result = ctx::respond(async move {
         let owner = server::owner(&ctx::session().await?.data().await?)?;
         let (column, id) = server::column(owner);
         let db = ctx::state()?.db;
@@ -67,7 +70,9 @@ pub async fn toggle_wishlist(product_id: Uuid) -> Result<bool, AppError> {
             .await?;
         Ok(true)
     })
-    .await
+    .await;
+    // The page shows the new state by itself.
+    finish("wishlist", &[], None, result, |_| Then::Return).await
 }
 
 /// Whether the product is in this visitor's wishlist (false when they have none).

@@ -78,6 +78,7 @@ fn ProductView(product: ProductDetail, flash: Option<FormFlash>) -> impl IntoVie
     }
     crumbs.push(Crumb { name: product.name.clone(), path: format!("/p/{}", product.slug) });
     let product_id = product.id;
+    let wishlist_flash = FormFlash::of(&flash, "wishlist");
     view! {
         <PageTitle text=format!("{} — Larkspur", product.name)/>
         <Meta name="description" content=description.clone()/>
@@ -105,7 +106,7 @@ fn ProductView(product: ProductDetail, flash: Option<FormFlash>) -> impl IntoVie
                 />
                 <div class="mt-4 lg:ml-[calc(50%+1.5rem)]">
                     <Suspense fallback=|| ()>
-                        {move || saved.get().map(|s| view! { <WishlistButton product_id saved=s.unwrap_or(false) compact=false/> })}
+                        {move || saved.get().map(|s| view! { <WishlistButton product_id saved=s.unwrap_or(false) compact=false flash=wishlist_flash.clone()/> })}
                     </Suspense>
                     <section class="mt-8" aria-labelledby="about">
                         <h2 id="about" class="text-lg font-semibold text-stone-900">"About this product"</h2>
