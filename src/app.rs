@@ -7,6 +7,9 @@ use crate::{
     catalog::pages::{CategoryPage, CollectionPage, HomePage, LookbookPage, ProductPage, SearchPage},
     cms::{ArticlePage, JournalPage},
     wishlist::components::WishlistPage,
+    cart::components::CartPage,
+    checkout::pages::CheckoutPage,
+    orders::pages::{OrderPage, OrdersPage},
     layouts::{AdminLayout, StorefrontFrame, StorefrontLayout},
     ui::StatusPage,
 };
@@ -59,6 +62,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("reset-password") view=ResetPasswordPage/>
                     <Route path=path!("auth/magic") view=MagicLinkPage/>
                     <Route path=path!("account") view=AccountPage/>
+                    <Route path=path!("account/orders") view=OrdersPage/>
+                    <Route path=path!("account/orders/:number") view=OrderPage/>
+                    <Route path=path!("cart") view=CartPage/>
+                    <Route path=path!("checkout") view=CheckoutPage/>
                     <Route path=path!("privacy/cookies") view=CookieSettingsPage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminLayout ssr=SsrMode::Async>

@@ -7,12 +7,15 @@ pub mod app;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod checkout;
 pub mod cms;
 pub mod consent;
 pub mod error;
 pub mod forms;
 pub mod layouts;
 pub mod money;
+pub mod orders;
+pub mod payments;
 pub mod reviews;
 #[cfg(feature = "ssr")]
 pub mod server;

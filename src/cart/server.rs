@@ -1,9 +1,9 @@
-use super::MAX_LINE_QUANTITY;
+use super::{CartLine, CartView, LineIssue, MAX_LINE_QUANTITY};
 use crate::{
     error::AppError,
     server::session::{AppSession, SessionData},
 };
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 /// Units in the visitor's cart: the user's cart when signed in, else the anonymous
@@ -20,6 +20,22 @@ pub async fn item_count(db: &PgPool, session: &SessionData) -> Result<i64, sqlx:
     .bind(session.anonymous_user_id)
     .bind(session.cart_id)
     .fetch_one(db)
+    .await
+}
+
+/// The visitor's cart, if they have one (reading never creates one).
+pub async fn find(db: &PgPool, session: &SessionData) -> Result<Option<Uuid>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select id from carts c
+         where ($1::uuid is not null and c.user_id = $1)
+            or ($1::uuid is null and $2::uuid is not null and c.anonymous_user_id = $2)
+            or ($1::uuid is null and $2::uuid is null and c.id = $3)
+         limit 1",
+    )
+    .bind(session.user_id)
+    .bind(session.anonymous_user_id)
+    .bind(session.cart_id)
+    .fetch_optional(db)
     .await
 }
 
@@ -77,13 +93,159 @@ pub async fn add(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) -> Resul
     if wanted > MAX_LINE_QUANTITY {
         return Err(AppError::field("quantity", format!("You can have at most {MAX_LINE_QUANTITY} of one size in your cart.")));
     }
+    // The price on the product page the shopper just added from is the one they saw.
     sqlx::query(
-        "insert into cart_items (cart_id, product_size_id, quantity) values ($1, $2, $3)
-         on conflict (cart_id, product_size_id) do update set quantity = excluded.quantity",
+        "insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
+         select $1, $2, $3, p.effective_price_minor from product_sizes ps
+         join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id
+         where ps.id = $2
+         on conflict (cart_id, product_size_id) do update
+             set quantity = excluded.quantity, price_seen_minor = excluded.price_seen_minor",
     )
     .bind(cart)
     .bind(variant)
     .bind(wanted)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[derive(sqlx::FromRow)]
+struct LineRow {
+    variant_id: Uuid,
+    product_name: String,
+    product_slug: String,
+    colour_name: String,
+    colour_slug: String,
+    size_label: String,
+    image_url: Option<String>,
+    unit_price_minor: i64,
+    price_seen_minor: Option<i64>,
+    quantity: i32,
+    currency: String,
+    live: bool,
+    available: i32,
+}
+
+impl LineRow {
+    fn issue(&self) -> Option<LineIssue> {
+        if !self.live {
+            Some(LineIssue::Unavailable)
+        } else if self.available <= 0 {
+            Some(LineIssue::SoldOut)
+        } else if self.available < self.quantity {
+            Some(LineIssue::OnlyLeft(self.available))
+        } else {
+            match self.price_seen_minor {
+                Some(was) if was != self.unit_price_minor => Some(LineIssue::PriceChanged { was_minor: was }),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// The cart's lines with today's prices, stock and what changed, oldest first.
+pub async fn view(db: impl PgExecutor<'_>, cart: Uuid) -> Result<CartView, sqlx::Error> {
+    let rows: Vec<LineRow> = sqlx::query_as(
+        "select ps.id as variant_id, p.name as product_name, p.slug as product_slug, col.name as colour_name,
+                col.slug as colour_slug, s.label as size_label,
+                (select i.url from product_colour_images i where i.product_colour_id = pc.id
+                 order by i.is_primary desc, i.sort_order limit 1) as image_url,
+                p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
+                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available
+         from cart_items ci
+         join product_sizes ps on ps.id = ci.product_size_id
+         join product_colours pc on pc.id = ps.product_colour_id
+         join colours col on col.id = pc.colour_id
+         join sizes s on s.id = ps.size_id
+         join products p on p.id = pc.product_id
+         where ci.cart_id = $1
+         order by ci.created_at, ci.id",
+    )
+    .bind(cart)
+    .fetch_all(db)
+    .await?;
+    let currency = rows.first().map(|r| r.currency.clone()).unwrap_or_else(|| "USD".into());
+    let lines = rows
+        .into_iter()
+        .map(|r| {
+            let issue = r.issue();
+            CartLine {
+                variant_id: r.variant_id,
+                product_name: r.product_name,
+                product_slug: r.product_slug,
+                colour_name: r.colour_name,
+                colour_slug: r.colour_slug,
+                size_label: r.size_label,
+                image_url: r.image_url,
+                unit_price_minor: r.unit_price_minor,
+                quantity: r.quantity,
+                currency: r.currency,
+                issue,
+            }
+        })
+        .collect();
+    Ok(CartView { lines, currency })
+}
+
+/// Sets a line's quantity (0 removes it), refusing more than is available.
+pub async fn set_quantity(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) -> Result<(), AppError> {
+    if quantity == 0 {
+        return remove(db, cart, variant).await;
+    }
+    if !(1..=MAX_LINE_QUANTITY).contains(&quantity) {
+        return Err(AppError::field("quantity", format!("Choose between 1 and {MAX_LINE_QUANTITY}.")));
+    }
+    let available: Option<i32> = sqlx::query_scalar(
+        "select ps.stock - ps.reserved from cart_items ci join product_sizes ps on ps.id = ci.product_size_id
+         where ci.cart_id = $1 and ci.product_size_id = $2",
+    )
+    .bind(cart)
+    .bind(variant)
+    .fetch_optional(db)
+    .await?;
+    let available = available.ok_or_else(|| AppError::NotFound("That cart line".into()))?;
+    if quantity > available {
+        return Err(AppError::OutOfStock { available: available.max(0) });
+    }
+    sqlx::query("update cart_items set quantity = $3 where cart_id = $1 and product_size_id = $2")
+        .bind(cart)
+        .bind(variant)
+        .bind(quantity)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+pub async fn remove(db: &PgPool, cart: Uuid, variant: Uuid) -> Result<(), AppError> {
+    sqlx::query("delete from cart_items where cart_id = $1 and product_size_id = $2").bind(cart).bind(variant).execute(db).await?;
+    Ok(())
+}
+
+pub async fn clear(db: impl PgExecutor<'_>, cart: Uuid) -> Result<(), sqlx::Error> {
+    sqlx::query("delete from cart_items where cart_id = $1").bind(cart).execute(db).await?;
+    Ok(())
+}
+
+/// The shopper has seen what changed: sold-out and withdrawn lines go, quantities drop to
+/// what is left, and today's prices become the ones they saw.
+pub async fn accept_changes(db: &PgPool, cart: Uuid) -> Result<(), AppError> {
+    let mut tx = db.begin().await?;
+    sqlx::query(
+        "delete from cart_items ci using product_sizes ps, product_colours pc, products p
+         where ci.cart_id = $1 and ps.id = ci.product_size_id and pc.id = ps.product_colour_id and p.id = pc.product_id
+           and (not p.is_active or p.deleted_at is not null or ps.stock - ps.reserved <= 0)",
+    )
+    .bind(cart)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update cart_items ci set quantity = least(ci.quantity, ps.stock - ps.reserved), price_seen_minor = p.effective_price_minor
+         from product_sizes ps, product_colours pc, products p
+         where ci.cart_id = $1 and ps.id = ci.product_size_id and pc.id = ps.product_colour_id and p.id = pc.product_id",
+    )
+    .bind(cart)
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;

@@ -109,11 +109,7 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
                         class="rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700">
                         {if signed_in { "Account" } else { "Sign in" }}
                     </a>
-                    <a href="/cart" class="relative rounded px-2 py-1 text-sm font-medium text-stone-900 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700"
-                        aria-label=format!("Cart, {cart_count} item{}", if cart_count == 1 { "" } else { "s" })>
-                        "Cart"
-                        <span data-testid="cart-count" class="ml-1 inline-flex min-w-5 justify-center rounded-full bg-stone-900 px-1.5 text-xs font-semibold text-white">{cart_count}</span>
-                    </a>
+                    <crate::cart::components::HeaderCart count=cart_count/>
                 </nav>
             </div>
             <nav aria-label="Categories" class="border-t border-stone-100 lg:hidden">

@@ -95,6 +95,10 @@ pub struct Config {
     /// or test runs may share one Redis).
     pub redis_prefix: String,
     pub auth_limits: AuthLimits,
+    /// Delivery prices and the free-delivery threshold, in minor units.
+    pub delivery: crate::checkout::pricing::DeliveryRates,
+    /// How long an unpaid card order holds its stock.
+    pub payment_hold: chrono::Duration,
 }
 
 /// Ceilings on sign-in traffic that the device lock alone cannot stop.
@@ -156,6 +160,12 @@ impl Config {
                 failures_per_client: vars.parse_positive("AUTH_FAILURES_PER_CLIENT", 30)? as u32,
                 sends_per_client: vars.parse_positive("AUTH_SENDS_PER_CLIENT", 10)? as u32,
             },
+            delivery: crate::checkout::pricing::DeliveryRates {
+                standard_minor: vars.parse("DELIVERY_STANDARD_MINOR", 500i64)?.max(0),
+                express_minor: vars.parse("DELIVERY_EXPRESS_MINOR", 1500i64)?.max(0),
+                free_standard_from_minor: vars.parse("FREE_DELIVERY_FROM_MINOR", 7500i64)?.max(0),
+            },
+            payment_hold: chrono::Duration::minutes(vars.parse_positive("ORDER_PAYMENT_MINUTES", 30)?),
             site_url,
         })
     }
@@ -353,6 +363,8 @@ mod tests {
         assert_eq!(config.session_idle_minutes, 10080);
         assert!(config.stripe.is_none() && config.google.is_none() && config.smtp_url.is_none());
         assert!(!config.site_is_https());
+        assert_eq!(config.delivery.free_standard_from_minor, 7500);
+        assert_eq!(config.payment_hold, chrono::Duration::minutes(30));
     }
 
     #[test]

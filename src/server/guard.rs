@@ -17,7 +17,10 @@ use axum::{
 
 /// Routes that are authenticated by something other than the browser's cookies (a payment
 /// provider's signed webhook) and so may be posted to from anywhere. Keep this list short.
-pub const CROSS_SITE_EXEMPT: &[&str] = &[];
+pub const CROSS_SITE_EXEMPT: &[&str] = &[STRIPE_WEBHOOK_PATH];
+
+/// Stripe posts events here from its own servers; the signature authenticates them.
+pub const STRIPE_WEBHOOK_PATH: &str = "/webhooks/stripe";
 
 /// Largest request body any route accepts.
 pub const MAX_BODY: usize = 1024 * 1024;

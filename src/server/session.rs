@@ -54,6 +54,10 @@ impl AppSession {
         Ok(self.0.insert(key, value).await?)
     }
 
+    pub async fn get<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {
+        Ok(self.0.get(key).await?)
+    }
+
     pub async fn take<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<Option<T>, AppError> {
         Ok(self.0.remove(key).await?)
     }

@@ -102,6 +102,7 @@ pub fn router(state: AppState) -> Router {
         .route("/b/{id}", get(super::seo::banner_click))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
+        .route(super::guard::STRIPE_WEBHOOK_PATH, axum::routing::post(crate::payments::server::webhook))
         .leptos_routes_with_context(&state, routes, use_csp_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -165,6 +166,7 @@ async fn cache_static(request_path: axum::extract::OriginalUri, mut response: ax
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    state: AppState,
 }
 
 impl Application {
@@ -175,7 +177,7 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {} (LISTEN_ADDR)", config.listen_addr))?;
         let state = app_state(config, db, Arc::new(SystemClock)).await?;
-        Ok(Self { listener, router: router(state) })
+        Ok(Self { listener, router: router(state.clone()), state })
     }
 
     pub fn port(&self) -> u16 {
@@ -184,6 +186,7 @@ impl Application {
 
     pub async fn serve(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "Larkspur is serving");
+        super::jobs::spawn_worker(self.state.clone());
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -35,16 +35,18 @@ pub async fn into_user(
         // so the line stays visible and the cart can say it is sold out).
         sqlx::query(
             "with incoming as (
-                 select product_size_id, sum(quantity)::int as quantity from cart_items
-                 where cart_id = any($2) group by product_size_id
+                 select product_size_id, sum(quantity)::int as quantity, max(price_seen_minor) as price_seen_minor
+                 from cart_items where cart_id = any($2) group by product_size_id
              )
-             insert into cart_items (cart_id, product_size_id, quantity)
+             insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
              select $1, i.product_size_id,
-                    least(i.quantity + coalesce(mine.quantity, 0), greatest(ps.stock - ps.reserved, 1))
+                    least(i.quantity + coalesce(mine.quantity, 0), greatest(ps.stock - ps.reserved, 1)),
+                    coalesce(mine.price_seen_minor, i.price_seen_minor)
              from incoming i
              join product_sizes ps on ps.id = i.product_size_id
              left join cart_items mine on mine.cart_id = $1 and mine.product_size_id = i.product_size_id
-             on conflict (cart_id, product_size_id) do update set quantity = excluded.quantity",
+             on conflict (cart_id, product_size_id) do update
+                 set quantity = excluded.quantity, price_seen_minor = excluded.price_seen_minor",
         )
         .bind(user_cart)
         .bind(&source_carts)

@@ -153,6 +153,11 @@ fn ProductPurchase(
     let current = move || colours.with_value(|c| c.get(colour.get()).cloned());
     let add = Action::new(move |(variant, qty): &(Option<uuid::Uuid>, i32)| add_to_cart(*variant, *qty));
     let added = latest_notice(move || add.value().get(), added_message, &flash);
+    Effect::new(move || {
+        if let Some(Ok(count)) = add.value().get() {
+            crate::cart::components::publish_count(count);
+        }
+    });
     let error = latest_error(move || add.value().get().map(Result::err), &flash);
     let chosen = move || current().and_then(|c| size.get().and_then(|i| c.sizes.get(i).cloned()));
     let availability = move || match chosen() {
@@ -236,7 +241,9 @@ fn ProductPurchase(
                 // before the page hydrates too.
                 <form id="add-to-cart" method="post" action=AddToCart::url() class="mt-6 flex flex-wrap items-end gap-3" on:submit=move |ev| {
                     ev.prevent_default();
-                    add.dispatch((chosen().map(|s| s.variant_id), quantity.get_untracked()));
+                    if !add.pending().get_untracked() {
+                        add.dispatch((chosen().map(|s| s.variant_id), quantity.get_untracked()));
+                    }
                 }>
                     <div>
                         <label for="quantity" class="block text-sm font-medium text-stone-800">"Quantity"</label>
@@ -245,7 +252,9 @@ fn ProductPurchase(
                             prop:value=move || quantity.get().to_string()
                             on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))/>
                     </div>
-                    <button type="submit" class=BUTTON_PRIMARY disabled=move || chosen().is_some_and(|s| s.available <= 0) || add.pending().get()>
+                    // Not `disabled` while the request runs: that would drop keyboard focus.
+                    <button type="submit" class=BUTTON_PRIMARY disabled=move || chosen().is_some_and(|s| s.available <= 0)
+                        aria-busy=move || add.pending().get().to_string()>
                         "Add to cart"
                     </button>
                 </form>

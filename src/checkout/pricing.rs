@@ -1,0 +1,276 @@
+//! What an order costs: subtotal, coupon discount, delivery and total, in integer minor
+//! units. Pure functions, so every rule here is unit-tested without a database.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// How the parcel travels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+pub enum DeliveryMethod {
+    #[default]
+    Standard,
+    Express,
+}
+
+impl DeliveryMethod {
+    pub const ALL: [Self; 2] = [Self::Standard, Self::Express];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Express => "express",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Standard => "Standard delivery (3–5 working days)",
+            Self::Express => "Express delivery (next working day)",
+        }
+    }
+}
+
+/// Delivery prices, from configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryRates {
+    pub standard_minor: i64,
+    pub express_minor: i64,
+    /// Standard delivery is free once the goods (after discount) reach this amount.
+    pub free_standard_from_minor: i64,
+}
+
+impl DeliveryRates {
+    pub fn price(&self, method: DeliveryMethod, goods_minor: i64) -> i64 {
+        match method {
+            DeliveryMethod::Standard if goods_minor >= self.free_standard_from_minor => 0,
+            DeliveryMethod::Standard => self.standard_minor,
+            DeliveryMethod::Express => self.express_minor,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CouponKind {
+    /// `value` is a whole percentage, 1–100.
+    Percent,
+    /// `value` is an amount in minor units.
+    Fixed,
+}
+
+impl CouponKind {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "percent" => Some(Self::Percent),
+            "fixed" => Some(Self::Fixed),
+            _ => None,
+        }
+    }
+}
+
+/// A coupon's terms and how often it has been used, as read (locked) from the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CouponTerms {
+    pub kind: CouponKind,
+    pub value: i64,
+    pub min_order_minor: i64,
+    pub starts_at: Option<DateTime<Utc>>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub usage_limit: Option<i32>,
+    pub per_user_limit: Option<i32>,
+    pub times_used: i32,
+    pub is_active: bool,
+}
+
+/// Why a coupon does not apply; each has its own message for the shopper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CouponRefusal {
+    /// No such code, or switched off by staff.
+    Unknown,
+    NotStarted,
+    Expired,
+    UsedUp,
+    AlreadyUsed,
+    BelowMinimum { minimum_minor: i64 },
+}
+
+impl CouponRefusal {
+    pub fn message(self, currency: &str) -> String {
+        match self {
+            Self::Unknown => "We don't recognise that code. Check it and try again.".into(),
+            Self::NotStarted => "That code isn't active yet.".into(),
+            Self::Expired => "That code has expired.".into(),
+            Self::UsedUp => "That code has been used up.".into(),
+            Self::AlreadyUsed => "You've already used that code.".into(),
+            Self::BelowMinimum { minimum_minor } => {
+                format!("That code needs an order of at least {}.", crate::money::Money::new(minimum_minor, currency))
+            }
+        }
+    }
+}
+
+impl CouponTerms {
+    /// The discount on `subtotal_minor`, or why the coupon does not apply to this shopper
+    /// (`uses_by_shopper`: their earlier orders with it) at `now`.
+    pub fn discount(&self, now: DateTime<Utc>, subtotal_minor: i64, uses_by_shopper: i64) -> Result<i64, CouponRefusal> {
+        if !self.is_active {
+            return Err(CouponRefusal::Unknown);
+        }
+        if self.starts_at.is_some_and(|start| now < start) {
+            return Err(CouponRefusal::NotStarted);
+        }
+        if self.expires_at.is_some_and(|end| now >= end) {
+            return Err(CouponRefusal::Expired);
+        }
+        if self.usage_limit.is_some_and(|limit| self.times_used >= limit) {
+            return Err(CouponRefusal::UsedUp);
+        }
+        if self.per_user_limit.is_some_and(|limit| uses_by_shopper >= i64::from(limit)) {
+            return Err(CouponRefusal::AlreadyUsed);
+        }
+        if subtotal_minor < self.min_order_minor {
+            return Err(CouponRefusal::BelowMinimum { minimum_minor: self.min_order_minor });
+        }
+        Ok(match self.kind {
+            // Half a cent and up rounds in the shopper's favour.
+            CouponKind::Percent => {
+                let percent = self.value.clamp(0, 100) as i128;
+                ((subtotal_minor as i128 * percent + 50) / 100) as i64
+            }
+            CouponKind::Fixed => self.value.min(subtotal_minor),
+        }
+        .clamp(0, subtotal_minor))
+    }
+}
+
+/// The money of an order, all computed on the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Totals {
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub delivery_minor: i64,
+    pub total_minor: i64,
+}
+
+impl Totals {
+    /// `lines`: (unit price, quantity) pairs.
+    pub fn compute(lines: impl IntoIterator<Item = (i64, i32)>, discount_minor: i64, delivery: DeliveryMethod, rates: &DeliveryRates) -> Self {
+        let subtotal_minor: i64 = lines.into_iter().map(|(price, quantity)| price * i64::from(quantity)).sum();
+        let discount_minor = discount_minor.clamp(0, subtotal_minor);
+        let delivery_minor = if subtotal_minor == 0 { 0 } else { rates.price(delivery, subtotal_minor - discount_minor) };
+        Self { subtotal_minor, discount_minor, delivery_minor, total_minor: subtotal_minor - discount_minor + delivery_minor }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Duration;
+
+    const RATES: DeliveryRates = DeliveryRates { standard_minor: 500, express_minor: 1500, free_standard_from_minor: 7500 };
+
+    fn terms(kind: CouponKind, value: i64) -> CouponTerms {
+        CouponTerms {
+            kind,
+            value,
+            min_order_minor: 0,
+            starts_at: None,
+            expires_at: None,
+            usage_limit: None,
+            per_user_limit: None,
+            times_used: 0,
+            is_active: true,
+        }
+    }
+
+    #[test]
+    fn totals_add_lines_and_delivery() {
+        let t = Totals::compute([(2500, 2), (1999, 1)], 0, DeliveryMethod::Standard, &RATES);
+        assert_eq!(t, Totals { subtotal_minor: 6999, discount_minor: 0, delivery_minor: 500, total_minor: 7499 });
+        let express = Totals::compute([(2500, 2), (1999, 1)], 0, DeliveryMethod::Express, &RATES);
+        assert_eq!(express.delivery_minor, 1500);
+        assert_eq!(express.total_minor, 8499);
+    }
+
+    #[test]
+    fn standard_delivery_is_free_from_the_threshold_after_discount() {
+        assert_eq!(Totals::compute([(7500, 1)], 0, DeliveryMethod::Standard, &RATES).delivery_minor, 0);
+        // The discount takes the goods below the threshold: delivery is charged again.
+        let t = Totals::compute([(7500, 1)], 1, DeliveryMethod::Standard, &RATES);
+        assert_eq!((t.delivery_minor, t.total_minor), (500, 7999));
+        assert_eq!(Totals::compute([(9000, 1)], 0, DeliveryMethod::Express, &RATES).delivery_minor, 1500);
+        assert_eq!(Totals::compute(Vec::<(i64, i32)>::new(), 0, DeliveryMethod::Express, &RATES).total_minor, 0);
+    }
+
+    #[test]
+    fn a_discount_never_exceeds_the_goods() {
+        let t = Totals::compute([(1000, 1)], 5000, DeliveryMethod::Standard, &RATES);
+        assert_eq!((t.discount_minor, t.total_minor), (1000, 500));
+    }
+
+    #[test]
+    fn percentages_round_half_up_in_minor_units() {
+        let now = Utc::now();
+        assert_eq!(terms(CouponKind::Percent, 10).discount(now, 1999, 0), Ok(200)); // 199.9
+        assert_eq!(terms(CouponKind::Percent, 15).discount(now, 1010, 0), Ok(152)); // 151.5
+        assert_eq!(terms(CouponKind::Percent, 15).discount(now, 1003, 0), Ok(150)); // 150.45
+        assert_eq!(terms(CouponKind::Percent, 100).discount(now, 4321, 0), Ok(4321));
+        assert_eq!(terms(CouponKind::Percent, 33).discount(now, i64::MAX / 50, 0).is_ok(), true, "no overflow");
+    }
+
+    #[test]
+    fn fixed_amounts_are_capped_at_the_subtotal() {
+        let now = Utc::now();
+        assert_eq!(terms(CouponKind::Fixed, 1000).discount(now, 4000, 0), Ok(1000));
+        assert_eq!(terms(CouponKind::Fixed, 1000).discount(now, 600, 0), Ok(600));
+    }
+
+    #[test]
+    fn every_refusal_has_its_reason() {
+        let now = Utc::now();
+        let mut c = terms(CouponKind::Percent, 10);
+        c.is_active = false;
+        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::Unknown));
+
+        let mut c = terms(CouponKind::Percent, 10);
+        c.starts_at = Some(now + Duration::hours(1));
+        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::NotStarted));
+        c.starts_at = Some(now);
+        assert_eq!(c.discount(now, 5000, 0), Ok(500), "starts inclusive");
+
+        let mut c = terms(CouponKind::Percent, 10);
+        c.expires_at = Some(now);
+        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::Expired), "expiry exclusive");
+        c.expires_at = Some(now + Duration::seconds(1));
+        assert!(c.discount(now, 5000, 0).is_ok());
+
+        let mut c = terms(CouponKind::Fixed, 500);
+        c.usage_limit = Some(3);
+        c.times_used = 3;
+        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::UsedUp));
+        c.times_used = 2;
+        assert_eq!(c.discount(now, 5000, 0), Ok(500));
+
+        let mut c = terms(CouponKind::Fixed, 500);
+        c.per_user_limit = Some(1);
+        assert_eq!(c.discount(now, 5000, 1), Err(CouponRefusal::AlreadyUsed));
+        assert_eq!(c.discount(now, 5000, 0), Ok(500));
+
+        let mut c = terms(CouponKind::Fixed, 500);
+        c.min_order_minor = 5000;
+        assert_eq!(c.discount(now, 4999, 0), Err(CouponRefusal::BelowMinimum { minimum_minor: 5000 }));
+        assert_eq!(c.discount(now, 5000, 0), Ok(500));
+        assert_eq!(CouponRefusal::BelowMinimum { minimum_minor: 5000 }.message("USD"), "That code needs an order of at least $50.00.");
+    }
+
+    #[test]
+    fn delivery_methods_round_trip() {
+        for m in DeliveryMethod::ALL {
+            assert_eq!(DeliveryMethod::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(DeliveryMethod::parse("drone"), None);
+    }
+}

@@ -1,0 +1,46 @@
+//! The customer's order server functions. Every lookup is by the signed-in user: another
+//! customer's order number answers "not found", never "forbidden".
+
+use super::types::{OrderDetail, OrderSummary};
+use crate::error::AppError;
+use leptos::prelude::*;
+
+#[server(endpoint = "orders/list")]
+pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
+    crate::server::ctx::respond(async move {
+        let user = crate::auth::server::require_user().await?;
+        Ok(super::server::list_for_user(&crate::server::ctx::state()?.db, user).await?)
+    })
+    .await
+}
+
+#[server(endpoint = "orders/get")]
+pub async fn get_order(number: i64) -> Result<OrderDetail, AppError> {
+    crate::server::ctx::respond(async move {
+        let user = crate::auth::server::require_user().await?;
+        super::server::detail_for_user(&crate::server::ctx::state()?.db, user, number)
+            .await?
+            .ok_or_else(|| AppError::NotFound("That order".into()))
+    })
+    .await
+}
+
+/// The customer cancels an order that is still waiting for payment.
+#[server(endpoint = "orders/cancel")]
+pub async fn cancel_order(number: i64) -> Result<(), AppError> {
+    use super::types::{Actor, OrderStatus};
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
+        let user = crate::auth::server::require_user().await?;
+        let state = crate::server::ctx::state()?;
+        let id = super::server::owned_id(&state.db, user, number).await?;
+        let mut tx = state.db.begin().await?;
+        super::server::transition(&mut tx, id, OrderStatus::Cancelled, Actor::Customer(user), "Cancelled by the customer", state.clock.now())
+            .await?;
+        sqlx::query("update payments set status = 'cancelled' where order_id = $1 and status = 'pending'").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(())
+    })
+    .await;
+    finish("cancel-order", &[], None, result, |_| Then::Return).await
+}

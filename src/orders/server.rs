@@ -1,0 +1,584 @@
+//! Orders in the database: placing one (stock reserved and coupon counted in the same
+//! transaction, idempotent per shopper and key), every status change through one function,
+//! and releasing unpaid orders when their hold runs out.
+
+use super::types::{Actor, AddressSnapshot, OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentMethod, StatusChange};
+use crate::{
+    checkout::pricing::{CouponKind, CouponTerms, DeliveryMethod, DeliveryRates, Totals},
+    error::AppError,
+    server::jobs,
+};
+use chrono::{DateTime, Duration, Utc};
+use sqlx::{PgConnection, PgPool};
+use uuid::Uuid;
+
+/// Everything the shopper chose at checkout. Prices, totals and stock come from the
+/// database inside the placing transaction, never from here.
+pub struct Placement<'a> {
+    pub user_id: Uuid,
+    pub cart_id: Uuid,
+    pub email: &'a str,
+    pub phone: &'a str,
+    pub address: &'a AddressSnapshot,
+    pub delivery: DeliveryMethod,
+    pub coupon_code: Option<&'a str>,
+    pub payment: PaymentMethod,
+    /// One per checkout: the same key finds the order already placed.
+    pub idempotency_key: &'a str,
+    /// The total the review page showed; placing refuses if it no longer holds.
+    pub expected_total_minor: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub order_id: Uuid,
+    pub number: i64,
+    pub total_minor: i64,
+    pub currency: String,
+    pub payment: PaymentMethod,
+    /// False when the key found an order placed earlier (a double click, a retry).
+    pub created: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct PlacingLine {
+    variant_id: Uuid,
+    product_id: Uuid,
+    product_name: String,
+    colour_name: String,
+    size_label: String,
+    sku: String,
+    unit_price_minor: i64,
+    price_seen_minor: Option<i64>,
+    quantity: i32,
+    currency: String,
+    live: bool,
+}
+
+/// A coupon as checkout applies it: its id, terms and this shopper's uses so far.
+pub struct AppliedCoupon {
+    pub id: Uuid,
+    pub terms: CouponTerms,
+    pub uses_by_shopper: i64,
+}
+
+/// Reads a coupon by code (case-insensitive). `lock` holds its row until the transaction
+/// ends, so two orders racing for its last use are served one after the other.
+pub async fn coupon(conn: &mut PgConnection, code: &str, user_id: Uuid, lock: bool) -> Result<Option<AppliedCoupon>, sqlx::Error> {
+    let sql = format!(
+        "select id, kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active
+         from coupons where code = $1::citext {}",
+        if lock { "for update" } else { "" }
+    );
+    #[allow(clippy::type_complexity)]
+    let row: Option<(Uuid, String, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i32>, Option<i32>, i32, bool)> =
+        sqlx::query_as(&sql).bind(code.trim()).fetch_optional(&mut *conn).await?;
+    let Some((id, kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active)) = row else {
+        return Ok(None);
+    };
+    let Some(kind) = CouponKind::parse(&kind) else { return Ok(None) };
+    let uses_by_shopper: i64 = sqlx::query_scalar(
+        "select count(*) from coupon_redemptions r join orders o on o.id = r.order_id
+         where r.coupon_id = $1 and r.user_id = $2 and o.status <> 'cancelled'",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Some(AppliedCoupon {
+        id,
+        terms: CouponTerms { kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active },
+        uses_by_shopper,
+    }))
+}
+
+/// The discount a code gives on `subtotal_minor`, or a message for the `coupon` field.
+pub fn discount_for(applied: Option<&AppliedCoupon>, now: DateTime<Utc>, subtotal_minor: i64, currency: &str) -> Result<i64, AppError> {
+    let refused = |r: crate::checkout::pricing::CouponRefusal| AppError::field("coupon", r.message(currency));
+    match applied {
+        None => Err(refused(crate::checkout::pricing::CouponRefusal::Unknown)),
+        Some(c) => c.terms.discount(now, subtotal_minor, c.uses_by_shopper).map_err(refused),
+    }
+}
+
+/// Places the order for the shopper's cart.
+#[tracing::instrument(skip_all, fields(user_id = %p.user_id))]
+pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
+    let mut tx = db.begin().await?;
+    // One placement at a time per shopper and key: the second waits, then finds the first.
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("order:{}:{}", p.user_id, p.idempotency_key))
+        .execute(&mut *tx)
+        .await?;
+    let existing: Option<(Uuid, i64, i64, String, String)> = sqlx::query_as(
+        "select id, number, total_minor, currency::text, payment_method from orders where user_id = $1 and idempotency_key = $2",
+    )
+    .bind(p.user_id)
+    .bind(p.idempotency_key)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some((order_id, number, total_minor, currency, payment)) = existing {
+        let payment = PaymentMethod::parse(&payment).unwrap_or(p.payment);
+        return Ok(Placed { order_id, number, total_minor, currency, payment, created: false });
+    }
+
+    let lines: Vec<PlacingLine> = sqlx::query_as(
+        "select ps.id as variant_id, p.id as product_id, p.name as product_name, col.name as colour_name, s.label as size_label,
+                ps.sku, p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
+                (p.is_active and p.deleted_at is null) as live
+         from cart_items ci
+         join product_sizes ps on ps.id = ci.product_size_id
+         join product_colours pc on pc.id = ps.product_colour_id
+         join colours col on col.id = pc.colour_id
+         join sizes s on s.id = ps.size_id
+         join products p on p.id = pc.product_id
+         where ci.cart_id = $1
+         order by ps.id",
+    )
+    .bind(p.cart_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if lines.is_empty() {
+        return Err(AppError::Rejected("Your cart is empty.".into()));
+    }
+    if lines.iter().any(|l| !l.live || l.price_seen_minor.is_some_and(|seen| seen != l.unit_price_minor)) {
+        return Err(AppError::Conflict("Some items in your cart changed. Review your cart before placing the order.".into()));
+    }
+    let currency = lines[0].currency.clone();
+    if lines.iter().any(|l| l.currency != currency) {
+        return Err(AppError::Rejected("Items priced in different currencies cannot be ordered together.".into()));
+    }
+    let subtotal_minor: i64 = lines.iter().map(|l| l.unit_price_minor * i64::from(l.quantity)).sum();
+
+    let coupon = match p.coupon_code.map(str::trim).filter(|c| !c.is_empty()) {
+        Some(code) => {
+            let applied = coupon(&mut tx, code, p.user_id, true).await?;
+            let discount = discount_for(applied.as_ref(), now, subtotal_minor, &currency)?;
+            applied.map(|c| (c.id, discount))
+        }
+        None => None,
+    };
+    let totals = Totals::compute(
+        lines.iter().map(|l| (l.unit_price_minor, l.quantity)),
+        coupon.map_or(0, |(_, d)| d),
+        p.delivery,
+        rates,
+    );
+    if p.expected_total_minor.is_some_and(|expected| expected != totals.total_minor) {
+        return Err(AppError::Conflict(format!(
+            "The total is now {}. Please check your order again before paying.",
+            crate::money::Money::new(totals.total_minor, currency.clone())
+        )));
+    }
+
+    // Card payments hold stock while the shopper pays; offline orders hold it until staff
+    // confirm the payment or cancel.
+    let reserved_until = (p.payment == PaymentMethod::Stripe).then(|| now + hold);
+    let address = serde_json::to_value(p.address).map_err(AppError::internal)?;
+    let (order_id, number): (Uuid, i64) = sqlx::query_as(
+        "insert into orders (user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, total_minor, coupon_id,
+                             email, phone, shipping_address, payment_method, delivery_method, idempotency_key, reserved_until,
+                             placed_at)
+         values ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+         returning id, number",
+    )
+    .bind(p.user_id)
+    .bind(&currency)
+    .bind(totals.subtotal_minor)
+    .bind(totals.discount_minor)
+    .bind(totals.delivery_minor)
+    .bind(totals.total_minor)
+    .bind(coupon.map(|(id, _)| id))
+    .bind(p.email)
+    .bind(p.phone)
+    .bind(address)
+    .bind(p.payment.as_str())
+    .bind(p.delivery.as_str())
+    .bind(p.idempotency_key)
+    .bind(reserved_until)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?;
+
+    let variant_ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
+    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
+    sqlx::query(
+        "insert into order_items (order_id, product_id, product_size_id, product_name, colour_name, size_label, sku,
+                                  unit_price_minor, quantity, line_total_minor)
+         select $1, * , u.price * u.quantity from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
+                                                        $8::bigint[], $9::int[]) as u(product_id, variant, name, colour, size, sku, price, quantity)",
+    )
+    .bind(order_id)
+    .bind(lines.iter().map(|l| l.product_id).collect::<Vec<_>>())
+    .bind(&variant_ids)
+    .bind(lines.iter().map(|l| l.product_name.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.colour_name.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.size_label.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
+    .bind(lines.iter().map(|l| l.unit_price_minor).collect::<Vec<_>>())
+    .bind(&quantities)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into inventory_reservations (order_id, product_size_id, quantity, expires_at)
+         select $1, v, q, $4 from unnest($2::uuid[], $3::int[]) as u(v, q)",
+    )
+    .bind(order_id)
+    .bind(&variant_ids)
+    .bind(&quantities)
+    .bind(reserved_until.unwrap_or(now + Duration::days(3650)))
+    .execute(&mut *tx)
+    .await?;
+    if let Some((coupon_id, discount)) = coupon {
+        // The row is locked and its limits were checked above; the check constraint on
+        // times_used is the last line of defence.
+        sqlx::query("update coupons set times_used = times_used + 1 where id = $1").bind(coupon_id).execute(&mut *tx).await?;
+        sqlx::query("insert into coupon_redemptions (coupon_id, order_id, user_id, discount_minor) values ($1, $2, $3, $4)")
+            .bind(coupon_id)
+            .bind(order_id)
+            .bind(p.user_id)
+            .bind(discount)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query(
+        "insert into order_status_history (order_id, from_status, to_status, actor_kind, actor_user_id, note, created_at)
+         values ($1, null, 'pending', 'customer', $2, 'Order placed', $3)",
+    )
+    .bind(order_id)
+    .bind(p.user_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("insert into payments (order_id, provider, amount_minor, currency) values ($1, $2, $3, $4)")
+        .bind(order_id)
+        .bind(p.payment.as_str())
+        .bind(totals.total_minor)
+        .bind(&currency)
+        .execute(&mut *tx)
+        .await?;
+    crate::cart::server::clear(&mut *tx, p.cart_id).await?;
+    jobs::enqueue(&mut tx, jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed }, now).await?;
+
+    // Stock last, so the rows of popular sizes stay locked for the shortest time. Rows are
+    // locked in id order: two orders sharing sizes cannot deadlock.
+    let short: Vec<(Uuid, i32)> = sqlx::query_as(
+        "with locked as (select id, stock - reserved as available from product_sizes
+                         where id = any($1) order by id for update)
+         select u.v, coalesce(l.available, 0) from unnest($1::uuid[], $2::int[]) as u(v, q)
+         left join locked l on l.id = u.v where coalesce(l.available, 0) < u.q",
+    )
+    .bind(&variant_ids)
+    .bind(&quantities)
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some((variant, available)) = short.first() {
+        let what = lines
+            .iter()
+            .find(|l| l.variant_id == *variant)
+            .map(|l| format!("{} ({}, {})", l.product_name, l.colour_name, l.size_label))
+            .unwrap_or_default();
+        return Err(AppError::Conflict(if *available <= 0 {
+            format!("{what} has just sold out. Review your cart and try again.")
+        } else {
+            format!("Only {available} of {what} left. Review your cart and try again.")
+        }));
+    }
+    sqlx::query(
+        "update product_sizes ps set reserved = ps.reserved + u.q
+         from unnest($1::uuid[], $2::int[]) as u(v, q) where ps.id = u.v",
+    )
+    .bind(&variant_ids)
+    .bind(&quantities)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    tracing::info!(order = number, total = totals.total_minor, "order placed");
+    Ok(Placed { order_id, number, total_minor: totals.total_minor, currency, payment: p.payment, created: true })
+}
+
+/// Which email an order event sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OrderEmail {
+    Placed,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderEmail {
+    fn for_status(status: OrderStatus) -> Option<Self> {
+        match status {
+            OrderStatus::Paid => Some(Self::Paid),
+            OrderStatus::Shipped => Some(Self::Shipped),
+            OrderStatus::Delivered => Some(Self::Delivered),
+            OrderStatus::Cancelled => Some(Self::Cancelled),
+            OrderStatus::Refunded => Some(Self::Refunded),
+            OrderStatus::Pending | OrderStatus::Processing => None,
+        }
+    }
+}
+
+/// Moves an order to `to`: the one place status changes happen. Checks the move is legal,
+/// records who made it, adjusts stock (paid: reserved units leave stock; cancelled: they
+/// come back) and queues the shopper's email, all in the caller's transaction.
+#[tracing::instrument(skip(conn, note), fields(actor = actor.kind()))]
+pub async fn transition(
+    conn: &mut PgConnection,
+    order_id: Uuid,
+    to: OrderStatus,
+    actor: Actor,
+    note: &str,
+    now: DateTime<Utc>,
+) -> Result<OrderStatus, AppError> {
+    let from: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update")
+        .bind(order_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let from = from.and_then(|s| OrderStatus::parse(&s)).ok_or_else(|| AppError::NotFound("The order".into()))?;
+    if !from.can_become(to) {
+        return Err(AppError::Conflict(format!("This order is {} and cannot become {}.", from.label().to_lowercase(), to.label().to_lowercase())));
+    }
+    sqlx::query(
+        "update orders set status = $2,
+                paid_at = case when $2 = 'paid' then $3 else paid_at end,
+                cancelled_at = case when $2 = 'cancelled' then $3 else cancelled_at end,
+                reserved_until = null
+         where id = $1",
+    )
+    .bind(order_id)
+    .bind(to.as_str())
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "insert into order_status_history (order_id, from_status, to_status, actor_kind, actor_user_id, note, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(order_id)
+    .bind(from.as_str())
+    .bind(to.as_str())
+    .bind(actor.kind())
+    .bind(actor.user_id())
+    .bind(note)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+
+    match (from.holds_reservation(), to) {
+        // Paid: the held units are sold.
+        (true, OrderStatus::Paid) => {
+            sqlx::query(
+                "with released as (
+                     update inventory_reservations set released_at = $2 where order_id = $1 and released_at is null
+                     returning product_size_id, quantity)
+                 update product_sizes ps set stock = ps.stock - r.quantity, reserved = ps.reserved - r.quantity
+                 from released r where ps.id = r.product_size_id",
+            )
+            .bind(order_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+            sqlx::query(
+                "update products p set sold_count = p.sold_count + i.quantity
+                 from (select product_id, sum(quantity)::int as quantity from order_items where order_id = $1 and product_id is not null
+                       group by product_id) i where p.id = i.product_id",
+            )
+            .bind(order_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        // Cancelled before payment: the held units go back on sale.
+        (true, OrderStatus::Cancelled) => {
+            sqlx::query(
+                "with released as (
+                     update inventory_reservations set released_at = $2 where order_id = $1 and released_at is null
+                     returning product_size_id, quantity)
+                 update product_sizes ps set reserved = ps.reserved - r.quantity
+                 from released r where ps.id = r.product_size_id",
+            )
+            .bind(order_id)
+            .bind(now)
+            .execute(&mut *conn)
+            .await?;
+        }
+        // Cancelled after payment but before shipping: the units were never sent.
+        (false, OrderStatus::Cancelled) => {
+            sqlx::query(
+                "update product_sizes ps set stock = ps.stock + i.quantity
+                 from (select product_size_id, sum(quantity)::int as quantity from order_items
+                       where order_id = $1 and product_size_id is not null group by product_size_id) i
+                 where ps.id = i.product_size_id",
+            )
+            .bind(order_id)
+            .execute(&mut *conn)
+            .await?;
+        }
+        _ => {}
+    }
+    if to == OrderStatus::Cancelled {
+        // A cancelled order gives its coupon use back.
+        sqlx::query(
+            "update coupons c set times_used = greatest(c.times_used - 1, 0)
+             from coupon_redemptions r where r.order_id = $1 and c.id = r.coupon_id",
+        )
+        .bind(order_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if let Some(event) = OrderEmail::for_status(to) {
+        jobs::enqueue(conn, jobs::Job::OrderEmail { order_id, event }, now).await?;
+    }
+    Ok(from)
+}
+
+/// Cancels unpaid orders whose hold has run out, a few at a time. Rows another instance is
+/// already handling are skipped, so several app instances can run this together.
+pub async fn release_expired(db: &PgPool, now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut released = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let due: Vec<Uuid> = sqlx::query_scalar(
+            "select id from orders where status = 'pending' and reserved_until <= $1
+             order by reserved_until limit 20 for update skip locked",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        if due.is_empty() {
+            return Ok(released);
+        }
+        for id in &due {
+            transition(&mut tx, *id, OrderStatus::Cancelled, Actor::System, "Not paid in time; the items were released.", now).await?;
+            sqlx::query("update payments set status = 'cancelled' where order_id = $1 and status = 'pending'")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        released += due.len();
+    }
+}
+
+/// The customer's own orders, newest first.
+pub async fn list_for_user(db: &PgPool, user_id: Uuid) -> Result<Vec<OrderSummary>, sqlx::Error> {
+    let rows: Vec<(i64, String, DateTime<Utc>, i64, String, i64)> = sqlx::query_as(
+        "select o.number, o.status, o.placed_at, o.total_minor, o.currency::text,
+                (select coalesce(sum(quantity), 0)::bigint from order_items i where i.order_id = o.id)
+         from orders o where o.user_id = $1 order by o.placed_at desc limit 200",
+    )
+    .bind(user_id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(number, status, placed_at, total_minor, currency, item_count)| {
+            Some(OrderSummary { number, status: OrderStatus::parse(&status)?, placed_at, total_minor, currency, item_count })
+        })
+        .collect())
+}
+
+/// One order by number, only for its owner (`None` for anyone else: the page answers 404).
+pub async fn detail_for_user(db: &PgPool, user_id: Uuid, number: i64) -> Result<Option<OrderDetail>, AppError> {
+    let id: Option<Uuid> = sqlx::query_scalar("select id from orders where number = $1 and user_id = $2")
+        .bind(number)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?;
+    match id {
+        Some(id) => detail(db, id).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct OrderRow {
+    number: i64,
+    status: String,
+    placed_at: DateTime<Utc>,
+    currency: String,
+    subtotal_minor: i64,
+    discount_minor: i64,
+    shipping_minor: i64,
+    total_minor: i64,
+    delivery_method: String,
+    payment_method: String,
+    shipping_address: serde_json::Value,
+    email: String,
+    tracking_number: Option<String>,
+    payment_status: Option<String>,
+}
+
+pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError> {
+    let row: OrderRow = sqlx::query_as(
+        "select o.number, o.status, o.placed_at, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor,
+                o.total_minor, o.delivery_method, o.payment_method, o.shipping_address, o.email::text as email, o.tracking_number,
+                (select p.status from payments p where p.order_id = o.id order by p.created_at desc limit 1) as payment_status
+         from orders o where o.id = $1",
+    )
+    .bind(order_id)
+    .fetch_one(db)
+    .await?;
+    let lines: Vec<(String, Option<String>, String, String, i64, i32, i64)> = sqlx::query_as(
+        "select i.product_name, p.slug, i.colour_name, i.size_label, i.unit_price_minor, i.quantity, i.line_total_minor
+         from order_items i left join products p on p.id = i.product_id where i.order_id = $1 order by i.id",
+    )
+    .bind(order_id)
+    .fetch_all(db)
+    .await?;
+    let history: Vec<(String, DateTime<Utc>, String)> = sqlx::query_as(
+        "select to_status, created_at, note from order_status_history where order_id = $1 order by created_at, id",
+    )
+    .bind(order_id)
+    .fetch_all(db)
+    .await?;
+    let status = OrderStatus::parse(&row.status).ok_or_else(|| AppError::internal(anyhow::anyhow!("unknown status {}", row.status)))?;
+    let payment_method = PaymentMethod::parse(&row.payment_method).unwrap_or(PaymentMethod::CashOnDelivery);
+    let address: AddressSnapshot = serde_json::from_value(row.shipping_address).map_err(AppError::internal)?;
+    Ok(OrderDetail {
+        number: row.number,
+        status,
+        placed_at: row.placed_at,
+        currency: row.currency,
+        lines: lines
+            .into_iter()
+            .map(|(product_name, product_slug, colour_name, size_label, unit_price_minor, quantity, line_total_minor)| OrderLine {
+                product_name,
+                product_slug,
+                colour_name,
+                size_label,
+                unit_price_minor,
+                quantity,
+                line_total_minor,
+            })
+            .collect(),
+        subtotal_minor: row.subtotal_minor,
+        discount_minor: row.discount_minor,
+        delivery_minor: row.shipping_minor,
+        total_minor: row.total_minor,
+        delivery_method: DeliveryMethod::parse(&row.delivery_method).unwrap_or_default(),
+        payment_method,
+        payment_status: row.payment_status.unwrap_or_else(|| "pending".into()),
+        address,
+        email: row.email,
+        tracking_number: row.tracking_number,
+        history: history
+            .into_iter()
+            .filter_map(|(s, at, note)| Some(StatusChange { status: OrderStatus::parse(&s)?, at, note }))
+            .collect(),
+        can_pay: status == OrderStatus::Pending && payment_method == PaymentMethod::Stripe,
+        can_cancel: status == OrderStatus::Pending,
+    })
+}
+
+/// The order's id when `user_id` owns it.
+pub async fn owned_id(db: &PgPool, user_id: Uuid, number: i64) -> Result<Uuid, AppError> {
+    sqlx::query_scalar("select id from orders where number = $1 and user_id = $2")
+        .bind(number)
+        .bind(user_id)
+        .fetch_optional(db)
+        .await?
+        .ok_or_else(|| AppError::NotFound("That order".into()))
+}

@@ -1,0 +1,250 @@
+//! Orders as the shopper and staff see them, and the one place that says which status
+//! changes are legal (the database holds the same list, see the checkout migration).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum OrderStatus {
+    Pending,
+    Paid,
+    Processing,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderStatus {
+    pub const ALL: [Self; 7] =
+        [Self::Pending, Self::Paid, Self::Processing, Self::Shipped, Self::Delivered, Self::Cancelled, Self::Refunded];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Paid => "paid",
+            Self::Processing => "processing",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Pending => "Pending",
+            Self::Paid => "Paid",
+            Self::Processing => "Processing",
+            Self::Shipped => "Shipped",
+            Self::Delivered => "Delivered",
+            Self::Cancelled => "Cancelled",
+            Self::Refunded => "Refunded",
+        }
+    }
+
+    /// The legal moves: pending → paid → processing → shipped → delivered, cancelling before
+    /// shipping, refunding once paid.
+    pub fn can_become(self, next: Self) -> bool {
+        use OrderStatus::*;
+        matches!(
+            (self, next),
+            (Pending, Paid | Cancelled)
+                | (Paid, Processing | Cancelled | Refunded)
+                | (Processing, Shipped | Cancelled | Refunded)
+                | (Shipped, Delivered | Refunded)
+                | (Delivered, Refunded)
+        )
+    }
+
+    /// Units are still held for the order (not yet taken from stock).
+    pub fn holds_reservation(self) -> bool {
+        self == Self::Pending
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PaymentMethod {
+    Stripe,
+    CashOnDelivery,
+    BankTransfer,
+}
+
+impl PaymentMethod {
+    pub const ALL: [Self; 3] = [Self::Stripe, Self::CashOnDelivery, Self::BankTransfer];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Stripe => "stripe",
+            Self::CashOnDelivery => "cash_on_delivery",
+            Self::BankTransfer => "bank_transfer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.as_str() == raw)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Stripe => "Card (secure payment page by Stripe)",
+            Self::CashOnDelivery => "Cash on delivery",
+            Self::BankTransfer => "Bank transfer",
+        }
+    }
+
+    pub fn is_offline(self) -> bool {
+        self != Self::Stripe
+    }
+}
+
+/// Who changed an order's status (`order_status_history.actor_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Actor {
+    Customer(Uuid),
+    Staff(Uuid),
+    System,
+    PaymentProvider,
+}
+
+impl Actor {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Self::Customer(_) => "customer",
+            Self::Staff(_) => "staff",
+            Self::System => "system",
+            Self::PaymentProvider => "payment_provider",
+        }
+    }
+
+    pub fn user_id(self) -> Option<Uuid> {
+        match self {
+            Self::Customer(id) | Self::Staff(id) => Some(id),
+            Self::System | Self::PaymentProvider => None,
+        }
+    }
+}
+
+/// `#100234`: what shoppers quote on the phone.
+pub fn display_number(number: i64) -> String {
+    format!("#{number}")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub number: i64,
+    pub status: OrderStatus,
+    pub placed_at: DateTime<Utc>,
+    pub total_minor: i64,
+    pub currency: String,
+    pub item_count: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub product_name: String,
+    pub product_slug: Option<String>,
+    pub colour_name: String,
+    pub size_label: String,
+    pub unit_price_minor: i64,
+    pub quantity: i32,
+    pub line_total_minor: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddressSnapshot {
+    pub recipient_name: String,
+    pub phone: String,
+    pub line1: String,
+    pub line2: String,
+    pub city: String,
+    pub state: String,
+    pub country: String,
+    pub country_code: String,
+    pub postal_code: String,
+}
+
+impl AddressSnapshot {
+    pub fn lines(&self) -> Vec<String> {
+        let mut lines = vec![self.recipient_name.clone(), self.line1.clone()];
+        if !self.line2.is_empty() {
+            lines.push(self.line2.clone());
+        }
+        lines.push(format!("{}, {} {}", self.city, self.state, self.postal_code));
+        lines.push(self.country.clone());
+        lines
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StatusChange {
+    pub status: OrderStatus,
+    pub at: DateTime<Utc>,
+    pub note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OrderDetail {
+    pub number: i64,
+    pub status: OrderStatus,
+    pub placed_at: DateTime<Utc>,
+    pub currency: String,
+    pub lines: Vec<OrderLine>,
+    pub subtotal_minor: i64,
+    pub discount_minor: i64,
+    pub delivery_minor: i64,
+    pub total_minor: i64,
+    pub delivery_method: crate::checkout::pricing::DeliveryMethod,
+    pub payment_method: PaymentMethod,
+    /// The latest payment's status ("pending", "succeeded", "failed", …).
+    pub payment_status: String,
+    pub address: AddressSnapshot,
+    pub email: String,
+    pub tracking_number: Option<String>,
+    pub history: Vec<StatusChange>,
+    /// Unpaid card orders can be paid again until they are released.
+    pub can_pay: bool,
+    pub can_cancel: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OrderStatus::{self, *};
+
+    #[test]
+    fn only_legal_moves_are_allowed() {
+        let legal = [
+            (Pending, Paid),
+            (Pending, Cancelled),
+            (Paid, Processing),
+            (Paid, Cancelled),
+            (Paid, Refunded),
+            (Processing, Shipped),
+            (Processing, Cancelled),
+            (Processing, Refunded),
+            (Shipped, Delivered),
+            (Shipped, Refunded),
+            (Delivered, Refunded),
+        ];
+        for from in OrderStatus::ALL {
+            for to in OrderStatus::ALL {
+                assert_eq!(from.can_become(to), legal.contains(&(from, to)), "{from:?} → {to:?}");
+            }
+        }
+        assert!(!Cancelled.can_become(Paid), "a released order cannot be paid");
+        assert!(!Refunded.can_become(Pending));
+    }
+
+    #[test]
+    fn statuses_round_trip() {
+        for s in OrderStatus::ALL {
+            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(OrderStatus::parse("lost"), None);
+    }
+}

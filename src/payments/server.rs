@@ -1,0 +1,227 @@
+//! Starting a card payment, the Stripe webhook, and refunds. Every event is stored once by
+//! its id (a replay changes nothing) and applied in the same transaction.
+
+use super::stripe;
+use crate::{
+    error::AppError,
+    orders::{server as orders, Actor, OrderStatus},
+    server::state::AppState,
+};
+use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
+use serde_json::Value;
+use uuid::Uuid;
+
+/// Opens a Stripe Checkout Session for an unpaid card order; answers its address.
+pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, AppError> {
+    let config = state.config.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not available.".into()))?;
+    let row: Option<(i64, String, String, i64, String, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+        "select number, status, currency::text, total_minor, email::text, reserved_until from orders
+         where id = $1 and payment_method = 'stripe'",
+    )
+    .bind(order_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let (number, status, currency, total_minor, email, reserved_until) = row.ok_or_else(|| AppError::NotFound("That order".into()))?;
+    if status != "pending" {
+        return Err(AppError::Conflict("This order is not waiting for payment.".into()));
+    }
+    let now = state.clock.now();
+    // Stripe needs at least 30 minutes; the order's hold is extended to match.
+    let expires = reserved_until.unwrap_or(now).max(now + chrono::Duration::minutes(31));
+    let order_ref = order_id.to_string();
+    let base = &state.config.site_url;
+    let success = format!("{base}/account/orders/{number}?payment=success");
+    let cancel = format!("{base}/account/orders/{number}?payment=cancelled");
+    let session = stripe::create_session(
+        &state.http,
+        config,
+        stripe::NewSession {
+            order_number: number,
+            order_id: &order_ref,
+            email: &email,
+            currency: &currency,
+            total_minor,
+            success_url: &success,
+            cancel_url: &cancel,
+            expires_at: expires.timestamp(),
+        },
+    )
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %format!("{e:#}"), "creating a Stripe checkout session failed");
+        AppError::Unavailable
+    })?;
+    let mut tx = state.db.begin().await?;
+    sqlx::query("update orders set reserved_until = $2 where id = $1 and status = 'pending'").bind(order_id).bind(expires).execute(&mut *tx).await?;
+    sqlx::query("update inventory_reservations set expires_at = $2 where order_id = $1 and released_at is null")
+        .bind(order_id)
+        .bind(expires)
+        .execute(&mut *tx)
+        .await?;
+    // The newest attempt carries the session id; earlier unfinished ones are superseded.
+    sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider = 'stripe' and status = 'pending' and provider_ref is not null")
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    let updated = sqlx::query("update payments set provider_ref = $2 where order_id = $1 and provider = 'stripe' and status = 'pending' and provider_ref is null")
+        .bind(order_id)
+        .bind(&session.id)
+        .execute(&mut *tx)
+        .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query("insert into payments (order_id, provider, provider_ref, amount_minor, currency) values ($1, 'stripe', $2, $3, $4)")
+            .bind(order_id)
+            .bind(&session.id)
+            .bind(total_minor)
+            .bind(&currency)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    session.url.ok_or_else(|| AppError::internal(anyhow::anyhow!("Stripe session without url")))
+}
+
+/// `POST /webhooks/stripe`. Answers 400 to anything not signed with the endpoint secret.
+pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
+    let Some(config) = state.config.stripe.as_ref() else { return StatusCode::NOT_FOUND };
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let now = state.clock.now();
+    if let Err(problem) = stripe::verify_signature(config.webhook_secret.expose(), signature, &body, now.timestamp()) {
+        tracing::warn!(?problem, "refused a webhook with a bad signature");
+        return StatusCode::BAD_REQUEST;
+    }
+    let Ok(event) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST };
+    match handle_event(&state, &event).await {
+        Ok(()) => StatusCode::OK,
+        // Stripe retries on an error status: right for an outage, not for a bad event.
+        Err(AppError::Unavailable | AppError::Internal) => StatusCode::SERVICE_UNAVAILABLE,
+        Err(e) => {
+            tracing::warn!(error = %e, "webhook event not applied");
+            StatusCode::OK
+        }
+    }
+}
+
+#[tracing::instrument(skip_all, fields(event_id, event_type))]
+pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppError> {
+    let (Some(id), Some(kind)) = (event["id"].as_str(), event["type"].as_str()) else {
+        return Err(AppError::BadRequest("event without id or type".into()));
+    };
+    tracing::Span::current().record("event_id", id).record("event_type", kind);
+    let object = &event["data"]["object"];
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let fresh = sqlx::query(
+        "insert into payment_events (provider, event_id, event_type, payload, processed_at) values ('stripe', $1, $2, $3, $4)
+         on conflict (provider, event_id) do nothing",
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(event)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected()
+        == 1;
+    if !fresh {
+        return Ok(());
+    }
+    let order_id = object["metadata"]["order_id"].as_str().or(object["client_reference_id"].as_str()).and_then(|s| Uuid::parse_str(s).ok());
+    match (kind, order_id) {
+        ("checkout.session.completed", Some(order_id)) if object["payment_status"].as_str() == Some("paid") => {
+            let session_id = object["id"].as_str().unwrap_or_default();
+            let intent = object["payment_intent"].as_str();
+            let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update").bind(order_id).fetch_optional(&mut *tx).await?;
+            if status.as_deref() == Some("pending") {
+                orders::transition(&mut tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
+            } else {
+                // Paid after the hold ran out: the money must go back (staff see it).
+                tracing::warn!(%order_id, ?status, "payment arrived for an order that is no longer pending");
+            }
+            sqlx::query(
+                "update payments set status = 'succeeded', provider_ref = coalesce($3, provider_ref)
+                 where order_id = $1 and provider = 'stripe' and (provider_ref = $2 or provider_ref = $3)",
+            )
+            .bind(order_id)
+            .bind(session_id)
+            .bind(intent)
+            .execute(&mut *tx)
+            .await?;
+        }
+        ("checkout.session.expired", Some(order_id)) => {
+            // The order stays pending (it can be paid again until its hold runs out).
+            sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider_ref = $2 and status = 'pending'")
+                .bind(order_id)
+                .bind(object["id"].as_str().unwrap_or_default())
+                .execute(&mut *tx)
+                .await?;
+        }
+        ("payment_intent.payment_failed", Some(order_id)) => {
+            sqlx::query("update payments set status = 'failed' where order_id = $1 and provider = 'stripe' and status = 'pending'")
+                .bind(order_id)
+                .execute(&mut *tx)
+                .await?;
+        }
+        ("charge.refunded", _) => {
+            let intent = object["payment_intent"].as_str().unwrap_or_default();
+            let refunded = object["amount_refunded"].as_i64().unwrap_or(0);
+            let row: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
+                "select id, order_id, amount_minor from payments where provider = 'stripe' and provider_ref = $1 for update",
+            )
+            .bind(intent)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some((payment_id, order_id, amount)) = row {
+                let full = refunded >= amount;
+                sqlx::query("update payments set refunded_minor = least($2, amount_minor), status = $3 where id = $1")
+                    .bind(payment_id)
+                    .bind(refunded)
+                    .bind(if full { "refunded" } else { "partially_refunded" })
+                    .execute(&mut *tx)
+                    .await?;
+                let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1").bind(order_id).fetch_optional(&mut *tx).await?;
+                let can = status.as_deref().and_then(OrderStatus::parse).is_some_and(|s| s.can_become(OrderStatus::Refunded));
+                if full && can {
+                    orders::transition(&mut tx, order_id, OrderStatus::Refunded, Actor::PaymentProvider, "Refunded in full", now).await?;
+                }
+            }
+        }
+        _ => {}
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refunds part or all of an order's card payment (the admin dashboard calls this). The
+/// order becomes "refunded" when Stripe's `charge.refunded` event confirms the full amount.
+pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason: &str, actor: Uuid) -> Result<(), AppError> {
+    let config = state.config.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
+    let payment: Option<(Uuid, String, i64, i64)> = sqlx::query_as(
+        "select id, provider_ref, amount_minor, refunded_minor from payments
+         where order_id = $1 and provider = 'stripe' and status in ('succeeded', 'partially_refunded') and provider_ref like 'pi_%'",
+    )
+    .bind(order_id)
+    .fetch_optional(&state.db)
+    .await?;
+    let (payment_id, intent, amount, refunded) = payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
+    if amount_minor <= 0 || amount_minor > amount - refunded {
+        return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(amount - refunded, "USD"))));
+    }
+    let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason, actor_user_id) values ($1, $2, $3, $4) returning id")
+        .bind(payment_id)
+        .bind(amount_minor)
+        .bind(reason)
+        .bind(actor)
+        .fetch_one(&state.db)
+        .await?;
+    let outcome = stripe::refund(&state.http, config, &intent, amount_minor, &refund_id.to_string()).await;
+    let (status, reference) = match &outcome {
+        Ok(id) => ("succeeded", Some(id.clone())),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "Stripe refund failed");
+            ("failed", None)
+        }
+    };
+    sqlx::query("update refunds set status = $2, provider_ref = $3 where id = $1").bind(refund_id).bind(status).bind(reference).execute(&state.db).await?;
+    outcome.map(|_| ()).map_err(|_| AppError::Unavailable)
+}
