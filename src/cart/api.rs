@@ -1,7 +1,7 @@
 //! Cart server functions. Each one finds the visitor's cart from the session, so nobody can
 //! touch another shopper's lines, and answers with the cart as it now is.
 
-use super::{CartView, MAX_LINE_QUANTITY};
+use super::CartView;
 use crate::error::AppError;
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -16,6 +16,7 @@ pub async fn add_to_cart(variant_id: Option<Uuid>, quantity: i32) -> Result<i64,
     };
     let typed = quantity.to_string();
     let result = ctx::respond(async move {
+        use super::MAX_LINE_QUANTITY;
         let variant_id = variant_id.ok_or_else(|| AppError::field("variant_id", "Choose a size."))?;
         if !(1..=MAX_LINE_QUANTITY).contains(&quantity) {
             return Err(AppError::field("quantity", format!("Choose between 1 and {MAX_LINE_QUANTITY}.")));

@@ -12,8 +12,8 @@ use leptos::prelude::*;
 use leptos_meta::Meta;
 use uuid::Uuid;
 
-/// The cart's item count as the browser last learned it. Islands are separate roots, so
-/// the header's count and the islands that change the cart meet here.
+// The cart's item count as the browser last learned it. Islands are separate roots, so
+// the header's count and the islands that change the cart meet here.
 #[cfg(feature = "hydrate")]
 thread_local! {
     static COUNT: ArcRwSignal<Option<i64>> = ArcRwSignal::new(None);

@@ -75,7 +75,7 @@ pub async fn add(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) -> Resul
          join product_colours pc on pc.id = ps.product_colour_id
          join products p on p.id = pc.product_id
          where ps.id = $1 and p.is_active and p.deleted_at is null
-         for update of ps",
+         for no key update of ps",
     )
     .bind(variant)
     .fetch_optional(&mut *tx)

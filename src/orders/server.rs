@@ -261,10 +261,11 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
     jobs::enqueue(&mut tx, jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed }, now).await?;
 
     // Stock last, so the rows of popular sizes stay locked for the shortest time. Rows are
-    // locked in id order: two orders sharing sizes cannot deadlock.
+    // locked in id order, and `no key update` does not wait for the key-share locks the
+    // foreign keys above took: two orders sharing sizes cannot deadlock.
     let short: Vec<(Uuid, i32)> = sqlx::query_as(
         "with locked as (select id, stock - reserved as available from product_sizes
-                         where id = any($1) order by id for update)
+                         where id = any($1) order by id for no key update)
          select u.v, coalesce(l.available, 0) from unnest($1::uuid[], $2::int[]) as u(v, q)
          left join locked l on l.id = u.v where coalesce(l.available, 0) < u.q",
     )

@@ -156,7 +156,8 @@ pub struct OrderLine {
     pub line_total_minor: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct AddressSnapshot {
     pub recipient_name: String,
     pub phone: String,

@@ -25,6 +25,7 @@ pub struct TestApp {
     pub db: PgPool,
     pub clock: Arc<ManualClock>,
     pub outbox: PathBuf,
+    pub state: larkspur::server::state::AppState,
 }
 
 pub fn redis_url() -> String {
@@ -64,7 +65,7 @@ pub async fn spawn_configured(db: PgPool, redis_url: &str, extra: &[(&str, &str)
     seed::demo_store(&db, &config.media_dir).await.expect("seeding the demo store");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()));
     let state = startup::app_state(config, db.clone(), clock.clone()).await.expect("app state");
-    TestApp { router: startup::router(state), db, clock, outbox }
+    TestApp { router: startup::router(state.clone()), db, clock, outbox, state }
 }
 
 impl TestApp {

@@ -1,0 +1,619 @@
+//! Buying against a real database: placing orders under contention, coupons, holds that
+//! run out, idempotency, the status rules, the Stripe webhook and the whole checkout over
+//! HTTP with a texted code.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use axum::{body::Body, http::{header, Request, StatusCode}};
+use chrono::Duration;
+use larkspur::{
+    checkout::pricing::DeliveryMethod,
+    error::AppError,
+    orders::{server as orders, Actor, AddressSnapshot, OrderStatus, PaymentMethod},
+    payments::stripe,
+    server::jobs,
+};
+use sqlx::PgPool;
+use support::*;
+use uuid::Uuid;
+
+const WEBHOOK_SECRET: &str = "whsec_test_secret";
+/// Orders these tests placed (the demo data has delivered orders of its own).
+const PLACED: &str = "select count(*) from orders where status <> 'delivered'";
+
+fn address() -> AddressSnapshot {
+    AddressSnapshot {
+        recipient_name: "Ada Lovelace".into(),
+        phone: "+15555550100".into(),
+        line1: "1 Market Street".into(),
+        line2: String::new(),
+        city: "San Francisco".into(),
+        state: "California".into(),
+        country: "United States".into(),
+        country_code: "US".into(),
+        postal_code: "94105".into(),
+    }
+}
+
+async fn count(db: &PgPool, sql: &str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
+}
+
+/// A live variant with exactly `stock` units and none held.
+async fn variant_with_stock(db: &PgPool, stock: i32) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "select ps.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id
+         join products p on p.id = pc.product_id where p.is_active and p.deleted_at is null and ps.reserved = 0
+         order by ps.sku limit 1",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap();
+    sqlx::query("update product_sizes set stock = $2, reserved = 0 where id = $1").bind(id).bind(stock).execute(db).await.unwrap();
+    id
+}
+
+async fn another_variant(db: &PgPool, not: Uuid, stock: i32) -> Uuid {
+    let id: Uuid = sqlx::query_scalar(
+        "select ps.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id
+         join products p on p.id = pc.product_id where p.is_active and p.deleted_at is null and ps.id <> $1
+         order by ps.sku desc limit 1",
+    )
+    .bind(not)
+    .fetch_one(db)
+    .await
+    .unwrap();
+    sqlx::query("update product_sizes set stock = $2, reserved = 0 where id = $1").bind(id).bind(stock).execute(db).await.unwrap();
+    id
+}
+
+/// A customer with a verified phone and a cart holding `lines`.
+async fn shopper(db: &PgPool, n: usize, lines: &[(Uuid, i32)]) -> (Uuid, Uuid) {
+    let user: Uuid = sqlx::query_scalar(
+        "insert into users (email, email_verified_at, phone, phone_verified_at, name) values ($1, now(), $2, now(), 'Buyer') returning id",
+    )
+    .bind(format!("buyer{n}@example.com"))
+    .bind(format!("+1555600{n:04}"))
+    .fetch_one(db)
+    .await
+    .unwrap();
+    let cart: Uuid = sqlx::query_scalar("insert into carts (user_id) values ($1) returning id").bind(user).fetch_one(db).await.unwrap();
+    for (variant, quantity) in lines {
+        sqlx::query(
+            "insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
+             select $1, ps.id, $3, p.effective_price_minor from product_sizes ps
+             join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id where ps.id = $2",
+        )
+        .bind(cart)
+        .bind(variant)
+        .bind(quantity)
+        .execute(db)
+        .await
+        .unwrap();
+    }
+    (user, cart)
+}
+
+async fn place(app: &TestApp, user: Uuid, cart: Uuid, key: &str, coupon: Option<&str>, payment: PaymentMethod) -> Result<orders::Placed, AppError> {
+    let config = &app.state.config;
+    let address = address();
+    orders::place(
+        &app.db,
+        &config.delivery,
+        config.payment_hold,
+        app.clock_now(),
+        orders::Placement {
+            user_id: user,
+            cart_id: cart,
+            email: "buyer@example.com",
+            phone: "+15555550100",
+            address: &address,
+            delivery: DeliveryMethod::Standard,
+            coupon_code: coupon,
+            payment,
+            idempotency_key: key,
+            expected_total_minor: None,
+        },
+    )
+    .await
+}
+
+async fn stock_of(db: &PgPool, variant: Uuid) -> (i32, i32) {
+    sqlx::query_as("select stock, reserved from product_sizes where id = $1").bind(variant).fetch_one(db).await.unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn fifty_buyers_for_five_units_exactly_five_get_one(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let mut shoppers = Vec::new();
+    for n in 0..50 {
+        shoppers.push(shopper(&app.db, n, &[(variant, 1)]).await);
+    }
+    let app = std::sync::Arc::new(app);
+    let tasks: Vec<_> = shoppers
+        .into_iter()
+        .map(|(user, cart)| {
+            let app = app.clone();
+            tokio::spawn(async move { place(&app, user, cart, &format!("k-{user}"), None, PaymentMethod::CashOnDelivery).await })
+        })
+        .collect();
+    let mut placed = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => placed += 1,
+            Err(AppError::Conflict(message)) => assert!(message.contains("sold out"), "{message}"),
+            Err(other) => panic!("unexpected refusal: {other:?}"),
+        }
+    }
+    assert_eq!(placed, 5, "exactly the five units were sold");
+    assert_eq!(stock_of(&app.db, variant).await, (5, 5), "all five held, none beyond");
+    assert_eq!(count(&app.db, PLACED).await, 5);
+    assert_eq!(count(&app.db, "select count(*) from product_sizes where reserved > stock or stock < 0").await, 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_last_use_of_a_coupon_goes_to_exactly_one_shopper(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 100).await;
+    sqlx::query("insert into coupons (code, kind, value, usage_limit) values ('LASTONE', 'percent', 10, 3)").execute(&app.db).await.unwrap();
+    sqlx::query("update coupons set times_used = 2 where code = 'LASTONE'").execute(&app.db).await.unwrap();
+    let mut shoppers = Vec::new();
+    for n in 0..12 {
+        shoppers.push(shopper(&app.db, n, &[(variant, 1)]).await);
+    }
+    let app = std::sync::Arc::new(app);
+    let tasks: Vec<_> = shoppers
+        .into_iter()
+        .map(|(user, cart)| {
+            let app = app.clone();
+            // Case does not matter.
+            tokio::spawn(async move { place(&app, user, cart, "key", Some("lastone"), PaymentMethod::BankTransfer).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
+    for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+        assert_eq!(refused.field_error("coupon").as_deref(), Some("That code has been used up."));
+    }
+    assert_eq!(count(&app.db, "select times_used::bigint from coupons where code = 'LASTONE'").await, 3);
+    assert_eq!(count(&app.db, "select count(*) from coupon_redemptions").await, 1);
+    assert_eq!(count(&app.db, PLACED).await, 1, "refused shoppers have no order");
+    assert_eq!(stock_of(&app.db, variant).await, (100, 1));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn one_key_places_one_order_however_often_it_is_sent(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 10).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 2)]).await;
+    let app = std::sync::Arc::new(app);
+    // A double click: two requests at once with the same key.
+    let (a, b) = tokio::join!(
+        place(&app, user, cart, "checkout-1", None, PaymentMethod::CashOnDelivery),
+        place(&app, user, cart, "checkout-1", None, PaymentMethod::CashOnDelivery)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.number, b.number);
+    assert_ne!(a.created, b.created, "one of them created it");
+    // A retry later finds it too, even though the cart is now empty.
+    let again = place(&app, user, cart, "checkout-1", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    assert_eq!((again.number, again.created), (a.number, false));
+    assert_eq!(count(&app.db, PLACED).await, 1);
+    assert_eq!(stock_of(&app.db, variant).await, (10, 2), "held once");
+    assert_eq!(count(&app.db, "select count(*) from cart_items").await, 0, "the cart became the order");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_order_keeps_prices_totals_and_the_address_it_was_placed_with(db: PgPool) {
+    let app = spawn(db).await;
+    let first = variant_with_stock(&app.db, 10).await;
+    let second = another_variant(&app.db, first, 10).await;
+    let (user, cart) = shopper(&app.db, 1, &[(first, 2), (second, 1)]).await;
+    sqlx::query("insert into coupons (code, kind, value) values ('TENOFF', 'fixed', 1000)").execute(&app.db).await.unwrap();
+    let placed = place(&app, user, cart, "k", Some("TenOff"), PaymentMethod::CashOnDelivery).await.unwrap();
+    let (subtotal, discount, shipping, total): (i64, i64, i64, i64) =
+        sqlx::query_as("select subtotal_minor, discount_minor, shipping_minor, total_minor from orders where id = $1")
+            .bind(placed.order_id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    let expected: i64 = count(
+        &app.db,
+        &format!(
+            "select sum(p.effective_price_minor * case ps.id when '{first}' then 2 else 1 end)::bigint from product_sizes ps
+             join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id
+             where ps.id in ('{first}', '{second}')"
+        ),
+    )
+    .await;
+    assert_eq!(subtotal, expected);
+    assert_eq!(discount, 1000);
+    assert_eq!(shipping, if subtotal - 1000 >= 7500 { 0 } else { 500 });
+    assert_eq!(total, subtotal - discount + shipping);
+    // Later price changes and address edits leave the order as it was.
+    sqlx::query("update products set price_minor = price_minor * 2, price_override_minor = null").execute(&app.db).await.unwrap();
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!(detail.lines.iter().map(|l| l.line_total_minor).sum::<i64>(), subtotal);
+    assert_eq!(detail.address, address());
+    assert_eq!(detail.status, OrderStatus::Pending);
+    assert_eq!(detail.history.len(), 1);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_refusal_leaves_stock_cart_and_coupons_as_they_were(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 3).await;
+    sqlx::query(
+        "insert into coupons (code, kind, value, min_order_minor, starts_at, expires_at, per_user_limit) values
+         ('FUTURE', 'percent', 10, 0, '2027-01-01', null, null),
+         ('OLD', 'percent', 10, 0, '2020-01-01', '2021-01-01', null),
+         ('BIG', 'percent', 10, 99999999, null, null, null),
+         ('OFF', 'percent', 10, 0, null, null, null)",
+    )
+    .execute(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("update coupons set is_active = false where code = 'OFF'").execute(&app.db).await.unwrap();
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 2)]).await;
+    let snapshot = |db: PgPool| async move {
+        (
+            count(&db, PLACED).await,
+            count(&db, "select coalesce(sum(quantity), 0)::bigint from cart_items").await,
+            count(&db, "select coalesce(sum(times_used), 0)::bigint from coupons").await,
+            count(&db, "select sum(stock * 1000 + reserved)::bigint from product_sizes").await,
+        )
+    };
+    let before = snapshot(app.db.clone()).await;
+    let messages = [
+        ("NOPE", "We don't recognise that code. Check it and try again."),
+        ("FUTURE", "That code isn't active yet."),
+        ("OLD", "That code has expired."),
+        ("BIG", "That code needs an order of at least $999,999.99."),
+        ("OFF", "We don't recognise that code. Check it and try again."),
+    ];
+    for (code, message) in messages {
+        let err = place(&app, user, cart, "k", Some(code), PaymentMethod::CashOnDelivery).await.unwrap_err();
+        assert_eq!(err.field_error("coupon").as_deref(), Some(message), "{code}");
+    }
+    // The total changed since the review page.
+    let address = address();
+    let err = orders::place(
+        &app.db,
+        &app.state.config.delivery,
+        app.state.config.payment_hold,
+        app.clock_now(),
+        orders::Placement {
+            user_id: user,
+            cart_id: cart,
+            email: "a@example.com",
+            phone: "+15555550100",
+            address: &address,
+            delivery: DeliveryMethod::Express,
+            coupon_code: None,
+            payment: PaymentMethod::CashOnDelivery,
+            idempotency_key: "k",
+            expected_total_minor: Some(1),
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, AppError::Conflict(ref m) if m.starts_with("The total is now")), "{err:?}");
+    // The price changed since the shopper saw it.
+    sqlx::query("update cart_items set price_seen_minor = price_seen_minor - 1").execute(&app.db).await.unwrap();
+    let err = place(&app, user, cart, "k", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(ref m) if m.contains("Review your cart")), "{err:?}");
+    sqlx::query("update cart_items set price_seen_minor = price_seen_minor + 1").execute(&app.db).await.unwrap();
+    // Someone else bought two of the three units meanwhile.
+    sqlx::query("update product_sizes set reserved = 2 where id = $1").bind(variant).execute(&app.db).await.unwrap();
+    let err = place(&app, user, cart, "k", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(ref m) if m.starts_with("Only 1 of")), "{err:?}");
+    sqlx::query("update product_sizes set reserved = 0 where id = $1").bind(variant).execute(&app.db).await.unwrap();
+    assert_eq!(snapshot(app.db.clone()).await, before, "nothing changed");
+    // An empty cart.
+    let (other, empty) = shopper(&app.db, 2, &[]).await;
+    let err = place(&app, other, empty, "k", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert_eq!(err, AppError::Rejected("Your cart is empty.".into()));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_unpaid_card_order_gives_its_stock_back_when_the_hold_runs_out(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 4).await;
+    sqlx::query("insert into coupons (code, kind, value, usage_limit) values ('ONCE', 'fixed', 100, 1)").execute(&app.db).await.unwrap();
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 3)]).await;
+    let placed = place(&app, user, cart, "k", Some("ONCE"), PaymentMethod::Stripe).await.unwrap();
+    assert_eq!(stock_of(&app.db, variant).await, (4, 3));
+    // Not yet: 29 minutes later the units are still held.
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::minutes(29)).await.unwrap(), 0);
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::minutes(31)).await.unwrap(), 1);
+    assert_eq!(stock_of(&app.db, variant).await, (4, 0), "back on sale");
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!(detail.status, OrderStatus::Cancelled);
+    let actor: String = sqlx::query_scalar("select actor_kind from order_status_history where order_id = $1 and to_status = 'cancelled'")
+        .bind(placed.order_id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(actor, "system");
+    assert_eq!(count(&app.db, "select times_used::bigint from coupons where code = 'ONCE'").await, 0, "the coupon use came back");
+    // Offline orders are not released by the clock.
+    let (other, other_cart) = shopper(&app.db, 2, &[(variant, 1)]).await;
+    place(&app, other, other_cart, "k2", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(30)).await.unwrap(), 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn status_changes_follow_the_rules_in_rust_and_in_the_database(db: PgPool) {
+    let app = spawn(db).await;
+    let legal: Vec<(String, String)> =
+        sqlx::query_as("select from_status, to_status from order_status_transitions").fetch_all(&app.db).await.unwrap();
+    for from in OrderStatus::ALL {
+        for to in OrderStatus::ALL {
+            let in_db = legal.iter().any(|(f, t)| f == from.as_str() && t == to.as_str());
+            assert_eq!(from.can_become(to), in_db, "{from:?} → {to:?}");
+        }
+    }
+    let variant = variant_with_stock(&app.db, 5).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 2)]).await;
+    let placed = place(&app, user, cart, "k", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    let now = app.clock_now();
+    let mut tx = app.db.begin().await.unwrap();
+    let err = orders::transition(&mut tx, placed.order_id, OrderStatus::Shipped, Actor::Staff(user), "", now).await.unwrap_err();
+    assert!(matches!(err, AppError::Conflict(_)));
+    drop(tx);
+    let direct = sqlx::query("update orders set status = 'shipped' where id = $1").bind(placed.order_id).execute(&app.db).await;
+    assert!(direct.is_err(), "the database refuses an illegal change too");
+
+    let mut tx = app.db.begin().await.unwrap();
+    orders::transition(&mut tx, placed.order_id, OrderStatus::Paid, Actor::Staff(user), "Bank transfer arrived", now).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stock_of(&app.db, variant).await, (3, 0), "sold units leave stock");
+    let mut tx = app.db.begin().await.unwrap();
+    orders::transition(&mut tx, placed.order_id, OrderStatus::Cancelled, Actor::Staff(user), "Customer asked", now).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stock_of(&app.db, variant).await, (5, 0), "an unshipped cancelled order returns its units");
+    let history: Vec<(Option<String>, String, String)> =
+        sqlx::query_as("select from_status, to_status, actor_kind from order_status_history where order_id = $1 order by created_at, id")
+            .bind(placed.order_id)
+            .fetch_all(&app.db)
+            .await
+            .unwrap();
+    assert_eq!(
+        history,
+        vec![
+            (None, "pending".into(), "customer".into()),
+            (Some("pending".into()), "paid".into(), "staff".into()),
+            (Some("paid".into()), "cancelled".into(), "staff".into())
+        ]
+    );
+}
+
+async fn send_webhook(client: &Client, payload: &str, signature: &str) -> Response {
+    let builder = Request::post("/webhooks/stripe")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("stripe-signature", signature)
+        // Stripe's servers are another site: the signature, not the origin, authenticates.
+        .header(header::ORIGIN, "https://stripe.example");
+    client.request(builder, Body::from(payload.to_owned())).await
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn only_signed_webhooks_count_and_a_replay_changes_nothing(db: PgPool) {
+    let app = spawn_configured(db, &redis_url(), &[("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET)]).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
+    sqlx::query("update payments set provider_ref = 'cs_test_1' where order_id = $1").bind(placed.order_id).execute(&app.db).await.unwrap();
+    let payload = serde_json::json!({
+        "id": "evt_paid_1",
+        "type": "checkout.session.completed",
+        "data": { "object": { "id": "cs_test_1", "payment_status": "paid", "payment_intent": "pi_test_1",
+                               "client_reference_id": placed.order_id, "metadata": { "order_id": placed.order_id } } }
+    })
+    .to_string();
+    let client = Client::new(&app);
+    let now = app.clock_now().timestamp();
+
+    let unsigned = send_webhook(&client, &payload, "").await;
+    assert_eq!(unsigned.status, StatusCode::BAD_REQUEST);
+    let forged = send_webhook(&client, &payload, &stripe::sign("whsec_wrong", payload.as_bytes(), now)).await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    let stale = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now - 600)).await;
+    assert_eq!(stale.status, StatusCode::BAD_REQUEST);
+    let tampered = payload.replace("cs_test_1", "cs_test_2");
+    let swapped = send_webhook(&client, &tampered, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now)).await;
+    assert_eq!(swapped.status, StatusCode::BAD_REQUEST);
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Pending, "not paid by any of those");
+
+    let signed = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now)).await;
+    assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Paid, "succeeded"));
+    assert_eq!(stock_of(&app.db, variant).await, (4, 0));
+
+    let replay = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now + 5)).await;
+    assert_eq!(replay.status, StatusCode::OK);
+    assert_eq!(stock_of(&app.db, variant).await, (4, 0), "stock taken once");
+    let paid = format!("select count(*) from order_status_history where to_status = 'paid' and order_id = '{}'", placed.order_id);
+    assert_eq!(count(&app.db, &paid).await, 1);
+    assert_eq!(count(&app.db, "select count(*) from payment_events").await, 1);
+
+    // A full refund confirmed by Stripe marks the order refunded.
+    let refund = serde_json::json!({
+        "id": "evt_refund_1", "type": "charge.refunded",
+        "data": { "object": { "id": "ch_1", "payment_intent": "pi_test_1", "amount_refunded": detail.total_minor } }
+    })
+    .to_string();
+    let res = send_webhook(&client, &refund, &stripe::sign(WEBHOOK_SECRET, refund.as_bytes(), now)).await;
+    assert_eq!(res.status, StatusCode::OK);
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Refunded, "refunded"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn order_emails_are_sent_by_the_queue_and_retried(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    let placed = place(&app, user, cart, "k", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    assert_eq!(count(&app.db, "select count(*) from jobs where done_at is null").await, 1, "queued with the order");
+    assert!(outbox_messages(&app).iter().all(|m| !m.contains("We've received your order")), "not sent inside the request");
+    assert_eq!(jobs::run_due(&app.state).await.unwrap(), 1);
+    let mail = latest_message_to(&app, "buyer@example.com");
+    assert!(mail.contains(&format!("Subject: We've received your order #{}", placed.number)), "{mail}");
+    assert!(mail.contains("Content-Type: text/html") && mail.contains("Content-Type: text/plain"));
+    assert_eq!(count(&app.db, "select count(*) from jobs where done_at is not null").await, 1);
+    assert_eq!(jobs::run_due(&app.state).await.unwrap(), 0, "sent once");
+
+    // A job that fails waits and is tried again; it is not lost.
+    sqlx::query("insert into jobs (kind, payload) values ('order_email', '{\"kind\":\"order_email\",\"payload\":{\"order_id\":\"00000000-0000-0000-0000-000000000000\",\"event\":\"Paid\"}}')")
+        .execute(&app.db)
+        .await
+        .unwrap();
+    sqlx::query("update jobs set run_at = $1 where done_at is null").bind(app.clock_now()).execute(&app.db).await.unwrap();
+    assert_eq!(jobs::run_due(&app.state).await.unwrap(), 1);
+    let (attempts, error, waiting): (i32, Option<String>, bool) =
+        sqlx::query_as("select attempts, last_error, run_at > $1 from jobs where done_at is null").bind(app.clock_now()).fetch_one(&app.db).await.unwrap();
+    assert_eq!(attempts, 1);
+    assert!(error.is_some_and(|e| e.contains("loading order")));
+    assert!(waiting, "retried later, with backoff");
+}
+
+/// The whole checkout over HTTP, as a browser without JavaScript would do it.
+#[sqlx::test(migrations = "./migrations")]
+async fn a_visitor_checks_out_with_a_texted_code_and_becomes_a_customer(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let browser = Client::new(&app);
+    browser.accept_cookies().await;
+    let res = browser.call("cart/add", &[("variant_id", &variant.to_string()), ("quantity", "2")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let cart_page = browser.get("/cart").await;
+    assert_eq!(cart_page.status, StatusCode::OK);
+    assert!(cart_page.body.contains("data-testid=\"cart-line\""));
+
+    let page = browser.get("/checkout").await;
+    assert!(page.body.contains("Text me a code"), "contact step first");
+    // Bad input: messages beside the fields, nothing sent.
+    browser.post_form("checkout/contact", &[("email", "not-an-email"), ("phone", "12")], "/checkout").await;
+    let page = browser.get("/checkout").await;
+    assert!(page.body.contains("Enter a valid email address"), "{}", page.body);
+    assert!(page.body.contains("Include the country code"));
+
+    let phone = "+15555550142";
+    let res = browser.post_form("checkout/contact", &[("email", "new.buyer@example.com"), ("phone", phone)], "/checkout").await;
+    assert_eq!(res.status, StatusCode::FOUND);
+    let code = latest_sms_code(&app, phone);
+    let session_before = browser.cookie("larkspur_session");
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    browser.post_form("checkout/verify", &[("email", "new.buyer@example.com"), ("phone", phone), ("code", wrong)], "/checkout").await;
+    assert!(browser.get("/checkout").await.body.contains("That code isn't right"));
+    let res = browser.post_form("checkout/verify", &[("email", "new.buyer@example.com"), ("phone", phone), ("code", &code)], "/checkout").await;
+    assert_eq!(res.headers_location.as_deref(), Some("/checkout"), "{}", res.body);
+    assert_ne!(browser.cookie("larkspur_session"), session_before, "the session id rotated");
+    let (user, email_verified): (Uuid, bool) =
+        sqlx::query_as("select id, email_verified_at is not null from users where phone = $1 and phone_verified_at is not null")
+            .bind(phone)
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+    assert!(!email_verified, "the email is kept unverified");
+    assert_eq!(count(&app.db, &format!("select coalesce(sum(ci.quantity), 0)::bigint from cart_items ci join carts c on c.id = ci.cart_id where c.user_id = '{user}'")).await, 2, "the cart moved to the account");
+
+    // Address: a city that is not in the chosen state is refused, and what was typed stays.
+    let (country, state, city): (Uuid, Uuid, Uuid) = sqlx::query_as(
+        "select co.id, s.id, ci.id from cities ci join states s on s.id = ci.state_id join countries co on co.id = s.country_id
+         where co.code = 'US' and ci.name = 'San Francisco'",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let elsewhere: Uuid = sqlx::query_scalar("select ci.id from cities ci where ci.name = 'London'").fetch_one(&app.db).await.unwrap();
+    let mut fields = vec![
+        ("recipient_name", "Grace Hopper".to_string()),
+        ("phone", phone.to_string()),
+        ("line1", "1 Market Street".to_string()),
+        ("country", country.to_string()),
+        ("state", state.to_string()),
+        ("city", elsewhere.to_string()),
+        ("postal_code", "9410".to_string()),
+    ];
+    let as_args = |f: &Vec<(&'static str, String)>| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let args = as_args(&fields);
+    let borrowed: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    browser.post_form("checkout/address", &borrowed, "/checkout").await;
+    let page = browser.get("/checkout").await;
+    assert!(page.body.contains("Choose a city from the list for this state."), "{}", page.body);
+    assert!(page.body.contains("Grace Hopper"), "typed values stay");
+    assert_eq!(count(&app.db, "select count(*) from addresses").await, 0);
+    fields[5].1 = city.to_string();
+    fields[6].1 = "94105".to_string();
+    let args = as_args(&fields);
+    let borrowed: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = browser.post_form("checkout/address", &borrowed, "/checkout").await;
+    assert_eq!(res.headers_location.as_deref(), Some("/checkout"));
+
+    sqlx::query("insert into coupons (code, kind, value) values ('WELCOME10', 'percent', 10)").execute(&app.db).await.unwrap();
+    browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "NOPE")], "/checkout").await;
+    assert!(browser.get("/checkout").await.body.contains("recognise that code"), "the refusal is shown beside the field");
+    let res = browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "welcome10")], "/checkout").await;
+    assert_eq!(res.headers_location.as_deref(), Some("/checkout"));
+    let review = browser.get("/checkout").await;
+    assert!(review.body.contains("Place order"), "{}", review.body);
+    let key = between(&review.body, "name=\"key\" value=\"", "\"");
+    let total = between(&review.body, "name=\"expected_total\" value=\"", "\"");
+
+    // Another site cannot place it.
+    let cross = browser
+        .request(
+            Request::post("/api/checkout/place")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ORIGIN, "https://evil.example"),
+            Body::from(format!("key={key}&payment=cash_on_delivery&expected_total={total}")),
+        )
+        .await;
+    assert_eq!(cross.status, StatusCode::FORBIDDEN);
+    assert_eq!(count(&app.db, PLACED).await, 0);
+
+    let args = [("key", key.as_str()), ("payment", "cash_on_delivery"), ("expected_total", total.as_str())];
+    let placed = browser.post_form("checkout/place", &args, "/checkout").await;
+    let location = placed.headers_location.clone().unwrap_or_default();
+    assert!(location.starts_with("/account/orders/"), "{location} {}", placed.body);
+    // The same form sent again (a double click) shows the same order.
+    let again = browser.post_form("checkout/place", &args, "/checkout").await;
+    assert_eq!(again.headers_location.as_deref().map(|l| l.split('?').next().unwrap()), Some(location.split('?').next().unwrap()));
+    assert_eq!(count(&app.db, PLACED).await, 1);
+    let (status, discount): (String, i64) =
+        sqlx::query_as("select status, discount_minor from orders where status <> 'delivered'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(status, "pending");
+    assert!(discount > 0);
+
+    let order_page = browser.get(&location).await;
+    assert_eq!(order_page.status, StatusCode::OK);
+    assert!(order_page.body.contains("Pending") && order_page.body.contains("Grace Hopper"));
+    assert!(browser.get("/account/orders").await.body.contains(location.trim_start_matches("/account/orders/").split('?').next().unwrap()));
+
+    // Another customer gets "not found" for it, not "forbidden".
+    create_user(&app.db, "other@example.com", "correct horse battery", "customer").await;
+    let other = Client::new(&app);
+    other.call("auth/sign-in/password", &[("email", "other@example.com"), ("password", "correct horse battery"), ("next", "/")]).await;
+    let number = location.trim_start_matches("/account/orders/").split('?').next().unwrap().to_owned();
+    assert_eq!(other.get(&format!("/account/orders/{number}")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.call("orders/get", &[("number", &number)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(other.call("orders/cancel", &[("number", &number)]).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(status_of(&app.db, &number).await, "pending");
+}
+
+async fn status_of(db: &PgPool, number: &str) -> String {
+    sqlx::query_scalar("select status from orders where number = $1::bigint").bind(number).fetch_one(db).await.unwrap()
+}
+
+fn between(text: &str, start: &str, end: &str) -> String {
+    let from = text.find(start).unwrap_or_else(|| panic!("{start} not in page")) + start.len();
+    text[from..].split(end).next().unwrap().to_owned()
+}
