@@ -466,13 +466,10 @@ async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, F
                 qb.push(")");
             }
         };
-        let mut qb = QueryBuilder::new("select c.slug, c.name, c.hex, count(distinct p.id) filter (where true");
-        value_ok(&mut qb);
-        qb.push("), count(distinct p.id) filter (where true");
-        value_ok(&mut qb);
-        push_variant_filters(&mut qb, f, Except::Nothing);
+        let mut qb = QueryBuilder::new("select c.slug, c.name, c.hex");
+        push_value_counts(&mut qb, f, value_ok);
         qb.push(
-            ") from products p \
+            " from products p \
              join product_colours pcx on pcx.product_id = p.id join colours c on c.id = pcx.colour_id",
         );
         push_where(&mut qb, r, f, Except::Colour);
@@ -482,13 +479,10 @@ async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, F
     let sizes = async {
         // A size qualifies a product when a variant in that size has stock and a chosen colour.
         let value_ok = |qb: &mut QueryBuilder<'_, Postgres>| push_variant_match(qb, "pcx", "psx", colours_chosen, None, f.in_stock);
-        let mut qb = QueryBuilder::new("select z.slug, z.label, count(distinct p.id) filter (where true");
-        value_ok(&mut qb);
-        qb.push("), count(distinct p.id) filter (where true");
-        value_ok(&mut qb);
-        push_variant_filters(&mut qb, f, Except::Nothing);
+        let mut qb = QueryBuilder::new("select z.slug, z.label");
+        push_value_counts(&mut qb, f, value_ok);
         qb.push(
-            ") from products p join product_colours pcx on pcx.product_id = p.id \
+            " from products p join product_colours pcx on pcx.product_id = p.id \
              join product_sizes psx on psx.product_colour_id = pcx.id join sizes z on z.id = psx.size_id",
         );
         push_where(&mut qb, r, f, Except::Size);
@@ -526,6 +520,17 @@ async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, F
         },
     };
     Ok((total, facets))
+}
+
+/// A facet value's two counts: products the value qualifies, then those of them that the
+/// current filters already list.
+fn push_value_counts(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, value_ok: impl Fn(&mut QueryBuilder<'_, Postgres>)) {
+    qb.push(", count(distinct p.id) filter (where true");
+    value_ok(qb);
+    qb.push("), count(distinct p.id) filter (where true");
+    value_ok(qb);
+    push_variant_filters(qb, f, Except::Nothing);
+    qb.push(")");
 }
 
 /// Search-as-you-type: a handful of the most relevant names.
