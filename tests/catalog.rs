@@ -207,6 +207,11 @@ async fn wishlists_belong_to_their_owner(db: PgPool) {
     let stranger = Client::new(&app);
     let refused = stranger.call("wishlist/toggle", &[("product_id", &product)]).await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST, "no consent, no account: nowhere to keep it");
+    // Looking is fine though: an empty wishlist with a prompt, not an error.
+    let page = stranger.get("/wishlist").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("wishlist-prompt") && page.body.contains("/sign-in?next=/wishlist"));
+    assert_eq!(stranger.call("wishlist/list", &[]).await.json(), serde_json::Value::Null);
 
     create_user(&app.db, "ada@example.com", "correct horse battery", "customer").await;
     create_user(&app.db, "bob@example.com", "correct horse battery", "customer").await;
@@ -284,4 +289,132 @@ async fn only_buyers_review_and_reviews_show_after_approval(db: PgPool) {
     admin.call("reviews/moderate", &[("review_id", &review_id), ("approve", "true")]).await;
     let own = ada.call("reviews/helpful", &[("review_id", &review_id)]).await;
     assert_eq!(own.status, StatusCode::BAD_REQUEST);
+}
+
+/// Sold-out colours (every size reserved) and sold-out sizes in other colours, on top of the
+/// demo catalogue's own sold-out variants, so stock really differs between colours.
+async fn sell_out_some_variants(db: &PgPool) {
+    sqlx::query(
+        "update product_sizes ps set reserved = ps.stock from product_colours x, products p
+         where ps.product_colour_id = x.id and x.product_id = p.id and x.sort_order = 0 and mod(abs(hashtext(p.slug)), 3) = 0",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+    sqlx::query(
+        "update product_sizes ps set stock = 0 from product_colours x, sizes z
+         where ps.product_colour_id = x.id and ps.size_id = z.id and x.sort_order = 1 and z.slug in ('m', 'standard')",
+    )
+    .execute(db)
+    .await
+    .unwrap();
+}
+
+/// Every facet value shown counts exactly the products listed after ticking it, and "In
+/// stock only" counts exactly the listing with it ticked.
+async fn assert_counts_are_results(db: &PgPool, scope: &Scope, pairs: &[(&str, &str)]) -> usize {
+    let base = list(db, scope.clone(), pairs).await;
+    let values = base.facets.colours.iter().map(|v| ("colour", v)).chain(base.facets.sizes.iter().map(|v| ("size", v)));
+    let mut checked = 0;
+    for (key, value) in values {
+        let mut chosen = pairs.to_vec();
+        chosen.push((key, &value.slug));
+        let after = list(db, scope.clone(), &chosen).await;
+        assert_eq!(value.count, after.total, "{scope:?} {pairs:?}: {key} {} shows {} but lists {}", value.slug, value.count, after.total);
+        checked += 1;
+    }
+    let mut stocked = pairs.to_vec();
+    stocked.push(("stock", "1"));
+    assert_eq!(base.facets.in_stock_count, list(db, scope.clone(), &stocked).await.total, "{scope:?} {pairs:?}: in stock");
+    checked
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn facet_counts_equal_the_results_of_choosing_them(db: PgPool) {
+    let app = spawn(db).await;
+    sell_out_some_variants(&app.db).await;
+    // The reported case: with "In stock only", a colour counts products in stock in that colour.
+    let audio = Scope::Category("audio".into());
+    let stocked = list(&app.db, audio.clone(), &[("stock", "1")]).await;
+    let unstocked = list(&app.db, audio.clone(), &[]).await;
+    assert!(
+        stocked.facets.colours.iter().zip(&unstocked.facets.colours).any(|(s, u)| s.count < u.count),
+        "the fixture has colours sold out in some products"
+    );
+    let scopes = [hoodies(), audio, Scope::Collection("winter-edit".into()), Scope::Search("hoodie".into())];
+    let mut checked = 0;
+    for scope in &scopes {
+        let all = list(&app.db, scope.clone(), &[]).await;
+        let (c1, c2) = (all.facets.colours[0].slug.as_str(), all.facets.colours[1].slug.as_str());
+        let (s1, s2) = (all.facets.sizes[0].slug.as_str(), all.facets.sizes[all.facets.sizes.len() / 2].slug.as_str());
+        let combinations: [&[(&str, &str)]; 11] = [
+            &[],
+            &[("stock", "1")],
+            &[("colour", c1)],
+            &[("colour", c1), ("stock", "1")],
+            &[("size", s1), ("stock", "1")],
+            &[("size", s2)],
+            &[("colour", c1), ("size", s2), ("stock", "1")],
+            &[("colour", c1), ("colour", c2), ("stock", "1")],
+            &[("size", s1), ("size", s2), ("colour", c2)],
+            &[("min", "70"), ("max", "140"), ("stock", "1")],
+            &[("colour", c2), ("max", "100")],
+        ];
+        for pairs in combinations {
+            checked += assert_counts_are_results(&app.db, scope, pairs).await;
+        }
+    }
+    assert!(checked > 200, "{checked} facet values checked");
+}
+
+/// One-letter typos of `word`: dropped, doubled (added), changed and two letters swapped.
+fn typos(word: &str) -> [(&'static str, String); 4] {
+    let w: Vec<char> = word.chars().collect();
+    let mid = w.len() / 2;
+    let mut dropped = w.clone();
+    dropped.remove(mid);
+    let mut added = w.clone();
+    added.insert(mid, w[mid]);
+    let mut changed = w.clone();
+    changed[1] = if w[1] == 'z' { 'q' } else { 'z' };
+    let mut swapped = w.clone();
+    let at = (1..w.len() - 1).find(|&i| w[i] != w[i + 1]).unwrap_or(0);
+    swapped.swap(at, at + 1);
+    let text = |v: Vec<char>| v.into_iter().collect::<String>();
+    [("dropped", text(dropped)), ("added", text(added)), ("changed", text(changed)), ("swapped", text(swapped))]
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn search_corrects_one_typo_in_any_catalogue_word(db: PgPool) {
+    let app = spawn(db).await;
+    // The reported case, and typos in a two-word query.
+    for (typed, expected) in [("Costal", "Coastal"), ("Caostal", "Coastal"), ("Coastel", "Coastal"), ("costal hoodei", "Hoodie")] {
+        let found = list(&app.db, Scope::Search(typed.into()), &[]).await;
+        assert!(found.total > 0 && found.products[0].name.contains(expected), "{typed} finds {expected}: {:?}", found.products.first().map(|c| &c.name));
+    }
+    let words: Vec<String> = sqlx::query_scalar("select word from search_words where length(word) >= 5 order by word").fetch_all(&app.db).await.unwrap();
+    assert!(words.len() > 40, "the word list holds the demo catalogue's words: {words:?}");
+    let mut tried = 0;
+    for word in &words {
+        for (kind, typed) in typos(word) {
+            let listing = list(&app.db, Scope::Search(typed.clone()), &[]).await;
+            let found = listing.products.iter().any(|c| c.name.to_lowercase().contains(word.as_str())) || (word == "larkspur" && listing.total > 0);
+            assert!(found, "{word} {kind} as “{typed}” finds it: {:?}", listing.products.iter().map(|c| &c.name).collect::<Vec<_>>());
+            tried += 1;
+        }
+    }
+    assert_eq!(tried, words.len() * 4);
+    // Not every string is a typo of something.
+    assert_eq!(list(&app.db, Scope::Search("zzzzqqq".into()), &[]).await.total, 0);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn new_product_names_join_the_word_list(db: PgPool) {
+    let app = spawn(db).await;
+    sqlx::query("insert into products (name, slug, description, brand, price_minor) values ('Quokka Beanie', 'quokka-beanie', 'Warm.', 'Tundra', 2500)")
+        .execute(&app.db).await.unwrap();
+    for typed in ["Qokka", "Tunrda"] {
+        let found = list(&app.db, Scope::Search(typed.into()), &[]).await;
+        assert_eq!(found.products.first().map(|c| c.name.as_str()), Some("Quokka Beanie"), "{typed}");
+    }
 }

@@ -65,6 +65,8 @@ test('a wrong code is explained beside the field and keeps what was typed', asyn
   await expect(page.getByText("That code isn't right")).toBeVisible();
   await expect(page.getByLabel('Email')).toHaveValue(email);
   await expect(page.getByLabel('Code')).toHaveAttribute('aria-invalid', 'true');
+  await expect(page.getByLabel('Code')).toHaveAccessibleDescription(/code isn't right/);
+  await expect(page.getByLabel('Email')).not.toHaveAttribute('aria-invalid', /./);
 });
 
 test('password sign-in and sign-out', async ({ page }) => {

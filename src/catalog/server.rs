@@ -141,8 +141,26 @@ use sqlx::{Postgres, QueryBuilder};
 enum Resolved {
     Category(Uuid),
     Collection(Uuid),
-    /// `fuzzy`: no whole-word match exists, so match by trigram similarity (typos).
-    Search { q: String, fuzzy: bool },
+    Search { q: String, mode: SearchMode },
+}
+
+/// How a search query matches products (see `search_mode`).
+enum SearchMode {
+    /// Full text on the query as typed (quotes, `or` and `-word` work).
+    Words,
+    /// Full text with each word or a catalogue word one typo away from it: a tsquery such as
+    /// `(costal | coastal) & hoodie`, made only of lowercase letters and operators.
+    Corrected(String),
+    /// Trigram similarity to the name: partial words while typing ("hood").
+    Trigram,
+}
+
+/// The tsquery of a full-text mode.
+fn push_tsquery(qb: &mut QueryBuilder<'_, Postgres>, q: &str, mode: &SearchMode) {
+    match mode {
+        SearchMode::Corrected(tsquery) => qb.push("to_tsquery('english', ").push_bind(tsquery.clone()).push(")"),
+        _ => qb.push("websearch_to_tsquery('english', ").push_bind(q.to_owned()).push(")"),
+    };
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -167,37 +185,15 @@ fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters
             qb.push(" and exists (select 1 from collection_products cp where cp.product_id = p.id and cp.collection_id = ");
             qb.push_bind(*id).push(")");
         }
-        Resolved::Search { q, fuzzy: false } => {
-            qb.push(" and p.search_document @@ websearch_to_tsquery('english', ").push_bind(q.clone()).push(")");
-        }
-        Resolved::Search { q, fuzzy: true } => {
+        Resolved::Search { q, mode: SearchMode::Trigram } => {
             qb.push(" and ").push_bind(q.clone()).push(" <% p.name");
         }
-    }
-    let colours = !f.colours.is_empty() && except != Except::Colour;
-    if colours {
-        qb.push(" and exists (select 1 from product_colours x join colours c on c.id = x.colour_id where x.product_id = p.id and c.slug = any(");
-        qb.push_bind(f.colours.clone()).push("))");
-    }
-    let sizes = !f.sizes.is_empty() && except != Except::Size;
-    let stock = f.in_stock && except != Except::Stock;
-    if sizes || stock {
-        // One variant must satisfy size, stock and (when chosen) colour together.
-        qb.push(
-            " and exists (select 1 from product_colours x join product_sizes ps on ps.product_colour_id = x.id \
-             join sizes z on z.id = ps.size_id where x.product_id = p.id",
-        );
-        if sizes {
-            qb.push(" and z.slug = any(").push_bind(f.sizes.clone()).push(")");
+        Resolved::Search { q, mode } => {
+            qb.push(" and p.search_document @@ ");
+            push_tsquery(qb, q, mode);
         }
-        if stock {
-            qb.push(" and ps.stock > ps.reserved");
-        }
-        if colours {
-            qb.push(" and x.colour_id in (select id from colours where slug = any(").push_bind(f.colours.clone()).push("))");
-        }
-        qb.push(")");
     }
+    push_variant_filters(qb, f, except);
     if except != Except::Price {
         if let Some(min) = f.min_price {
             qb.push(" and p.effective_price_minor >= ").push_bind(min * 100);
@@ -208,15 +204,59 @@ fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters
     }
 }
 
+/// The colour, size and stock filters as ` and …` clauses on products `p`. Size and stock
+/// must hold on one variant, of a chosen colour when colours are chosen.
+fn push_variant_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, except: Except) {
+    let colours = (!f.colours.is_empty() && except != Except::Colour).then_some(&f.colours);
+    if let Some(colours) = colours {
+        qb.push(" and exists (select 1 from product_colours x join colours c on c.id = x.colour_id where x.product_id = p.id and c.slug = any(");
+        qb.push_bind(colours.clone()).push("))");
+    }
+    let sizes = (!f.sizes.is_empty() && except != Except::Size).then_some(&f.sizes);
+    let stock = f.in_stock && except != Except::Stock;
+    if sizes.is_some() || stock {
+        qb.push(
+            " and exists (select 1 from product_colours x join product_sizes ps on ps.product_colour_id = x.id \
+             where x.product_id = p.id",
+        );
+        push_variant_match(qb, "x", "ps", colours, sizes, stock);
+        qb.push(")");
+    }
+}
+
+/// ` and …` clauses on one variant (`colour_row` in product_colours, `size_row` in
+/// product_sizes): one of `colours`, one of `sizes`, available stock (stock - reserved).
+fn push_variant_match(
+    qb: &mut QueryBuilder<'_, Postgres>,
+    colour_row: &str,
+    size_row: &str,
+    colours: Option<&Vec<String>>,
+    sizes: Option<&Vec<String>>,
+    stock: bool,
+) {
+    if let Some(sizes) = sizes {
+        qb.push(format!(" and {size_row}.size_id in (select id from sizes where slug = any("));
+        qb.push_bind(sizes.clone()).push("))");
+    }
+    if stock {
+        qb.push(format!(" and {size_row}.stock > {size_row}.reserved"));
+    }
+    if let Some(colours) = colours {
+        qb.push(format!(" and {colour_row}.colour_id in (select id from colours where slug = any("));
+        qb.push_bind(colours.clone()).push("))");
+    }
+}
+
 fn push_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, sort: Sort) {
     match (sort, scope) {
-        (Sort::Relevance, Resolved::Search { q, fuzzy: false }) => {
-            // Name matches (weight A) outrank brand (B) and description (C).
-            qb.push(" order by ts_rank(p.search_document, websearch_to_tsquery('english', ");
-            qb.push_bind(q.clone()).push(")) desc, p.id");
-        }
-        (Sort::Relevance, Resolved::Search { q, fuzzy: true }) => {
+        (Sort::Relevance, Resolved::Search { q, mode: SearchMode::Trigram }) => {
             qb.push(" order by word_similarity(").push_bind(q.clone()).push(", p.name) desc, p.id");
+        }
+        (Sort::Relevance, Resolved::Search { q, mode }) => {
+            // Name matches (weight A) outrank brand (B) and description (C).
+            qb.push(" order by ts_rank(p.search_document, ");
+            push_tsquery(qb, q, mode);
+            qb.push(") desc, p.id");
         }
         (Sort::PriceAsc, _) => {
             qb.push(" order by p.effective_price_minor asc, p.id");
@@ -237,16 +277,61 @@ fn push_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, sort: Sort)
 }
 
 /// Whole-word full-text search when anything matches that way (fast, on the GIN index);
-/// otherwise trigram similarity, which forgives typos such as "hodie".
+/// else the same with typos corrected against the catalogue's words (`search_words`: one
+/// letter dropped, added, changed or two swapped, in words of four letters or more); else
+/// trigram similarity to names, which finds partial words as they are typed.
 async fn search_mode(db: &PgPool, q: &str) -> Result<Resolved, sqlx::Error> {
-    let whole_words: bool = sqlx::query_scalar(
-        "select exists(select 1 from products where search_document @@ websearch_to_tsquery('english', $1)
-                       and is_active and deleted_at is null)",
-    )
-    .bind(q)
+    let resolved = |mode| Resolved::Search { q: q.to_owned(), mode };
+    if any_match(db, "websearch_to_tsquery('english', $1)", q).await? {
+        return Ok(resolved(SearchMode::Words));
+    }
+    if let Some(tsquery) = corrected_tsquery(db, q).await? {
+        if any_match(db, "to_tsquery('english', $1)", &tsquery).await? {
+            return Ok(resolved(SearchMode::Corrected(tsquery)));
+        }
+    }
+    Ok(resolved(SearchMode::Trigram))
+}
+
+async fn any_match(db: &PgPool, tsquery_sql: &str, arg: &str) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar(&format!(
+        "select exists(select 1 from products where search_document @@ {tsquery_sql} and is_active and deleted_at is null)"
+    ))
+    .bind(arg)
     .fetch_one(db)
+    .await
+}
+
+/// `(word | near | …) & …` for the words of `q`, or `None` when no word has a near
+/// catalogue word. Levenshtein (≤ 2, fuzzystrmatch) narrows the word list in PostgreSQL;
+/// `one_edit_apart` keeps the single drops, additions, changes and swaps.
+async fn corrected_tsquery(db: &PgPool, q: &str) -> Result<Option<String>, sqlx::Error> {
+    let words = super::types::query_words(q);
+    let long: Vec<String> = words.iter().filter(|w| w.chars().count() >= 4).cloned().collect();
+    if long.is_empty() {
+        return Ok(None);
+    }
+    let near: Vec<(String, String)> = sqlx::query_as(
+        "select t.word, w.word from unnest($1::text[]) t(word)
+         join search_words w on length(w.word) between length(t.word) - 1 and length(t.word) + 1
+                            and w.word <> t.word and levenshtein_less_equal(t.word, w.word, 2) <= 2",
+    )
+    .bind(&long)
+    .fetch_all(db)
     .await?;
-    Ok(Resolved::Search { q: q.to_owned(), fuzzy: !whole_words })
+    let mut corrected = false;
+    let groups: Vec<String> = words
+        .iter()
+        .map(|word| {
+            let mut alternatives = vec![word.clone()];
+            for (_, candidate) in near.iter().filter(|(w, c)| w == word && super::types::one_edit_apart(w, c)) {
+                alternatives.push(candidate.clone());
+                corrected = true;
+            }
+            format!("({})", alternatives.join(" | "))
+        })
+        .collect();
+    Ok(corrected.then(|| groups.join(" & ")))
 }
 
 /// An active category or collection by slug: id, name, description.
@@ -342,7 +427,7 @@ fn summary_key(scope: &Scope, f: &Filters) -> String {
         Scope::Collection(s) => format!("k:{s}"),
         Scope::Search(q) => format!("q:{}", q.to_lowercase()),
     };
-    format!("listing-summary:v1:{scope}:{}", base.to_query(Sort::Newest))
+    format!("listing-summary:v2:{scope}:{}", base.to_query(Sort::Newest))
 }
 
 async fn cached_summary(cache: Option<&fred::prelude::Pool>, key: &str) -> Option<(i64, Facets)> {
@@ -359,34 +444,50 @@ async fn store_summary(cache: Option<&fred::prelude::Pool>, key: &str, summary: 
     }
 }
 
-/// Total and facet counts: each facet counts with every filter except its own.
+/// Total and facet counts. Ticking a value adds it to its facet's choices (values of one
+/// facet are alternatives), so a value's count is the size of the listing after ticking it:
+/// products matching the current choices or that value, with every other filter, and size
+/// and stock checked on a variant of that very colour. Counted in one grouped query per facet
+/// as "with the value" plus "already listed", less their overlap.
 async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, Facets), sqlx::Error> {
     let total = async {
         let mut qb = QueryBuilder::new("select count(*) from products p");
         push_where(&mut qb, r, f, Except::Nothing);
         qb.build_query_scalar::<i64>().fetch_one(db).await
     };
+    let sizes_chosen = (!f.sizes.is_empty()).then_some(&f.sizes);
+    let colours_chosen = (!f.colours.is_empty()).then_some(&f.colours);
     let colours = async {
-        let mut qb = QueryBuilder::new(
-            "select c.slug, c.name, c.hex, count(distinct p.id) from products p \
+        // A colour qualifies a product when a variant of that colour has a chosen size and stock.
+        let value_ok = |qb: &mut QueryBuilder<'_, Postgres>| {
+            if sizes_chosen.is_some() || f.in_stock {
+                qb.push(" and exists (select 1 from product_sizes psv where psv.product_colour_id = pcx.id");
+                push_variant_match(qb, "pcx", "psv", None, sizes_chosen, f.in_stock);
+                qb.push(")");
+            }
+        };
+        let mut qb = QueryBuilder::new("select c.slug, c.name, c.hex");
+        push_value_counts(&mut qb, f, value_ok);
+        qb.push(
+            " from products p \
              join product_colours pcx on pcx.product_id = p.id join colours c on c.id = pcx.colour_id",
         );
         push_where(&mut qb, r, f, Except::Colour);
         qb.push(" group by c.slug, c.name, c.hex, c.sort_order order by c.sort_order");
-        qb.build_query_as::<(String, String, String, i64)>().fetch_all(db).await
+        qb.build_query_as::<(String, String, String, i64, i64)>().fetch_all(db).await
     };
     let sizes = async {
-        let mut qb = QueryBuilder::new(
-            "select z.slug, z.label, count(distinct p.id) from products p \
-             join product_colours pcx on pcx.product_id = p.id \
+        // A size qualifies a product when a variant in that size has stock and a chosen colour.
+        let value_ok = |qb: &mut QueryBuilder<'_, Postgres>| push_variant_match(qb, "pcx", "psx", colours_chosen, None, f.in_stock);
+        let mut qb = QueryBuilder::new("select z.slug, z.label");
+        push_value_counts(&mut qb, f, value_ok);
+        qb.push(
+            " from products p join product_colours pcx on pcx.product_id = p.id \
              join product_sizes psx on psx.product_colour_id = pcx.id join sizes z on z.id = psx.size_id",
         );
         push_where(&mut qb, r, f, Except::Size);
-        if f.in_stock {
-            qb.push(" and psx.stock > psx.reserved");
-        }
         qb.push(" group by z.slug, z.label, z.sort_order order by z.sort_order");
-        qb.build_query_as::<(String, String, i64)>().fetch_all(db).await
+        qb.build_query_as::<(String, String, i64, i64)>().fetch_all(db).await
     };
     let in_stock = async {
         let mut qb = QueryBuilder::new("select count(*) from products p");
@@ -402,16 +503,16 @@ async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, F
     };
     let (total, colours, sizes, in_stock_count, bounds) = tokio::try_join!(total, colours, sizes, in_stock, bounds)?;
 
-    let facet = |slug: String, label: String, hex: Option<String>, count: i64, chosen: &[String]| FacetValue {
-        selected: chosen.contains(&slug),
-        slug,
-        label,
-        hex,
-        count,
+    // `with_value`: products qualified by the value; `overlap`: those of them already listed.
+    // Values that would add nothing to an unfiltered facet are left out unless ticked.
+    let facet = |slug: String, label: String, hex: Option<String>, with_value: i64, overlap: i64, chosen: &[String]| {
+        let selected = chosen.contains(&slug);
+        let count = if chosen.is_empty() { with_value } else { total + with_value - overlap };
+        (with_value > 0 || selected).then_some(FacetValue { selected, slug, label, hex, count })
     };
     let facets = Facets {
-        colours: colours.into_iter().map(|(s, l, h, c)| facet(s, l, Some(h), c, &f.colours)).collect(),
-        sizes: sizes.into_iter().map(|(s, l, c)| facet(s, l, None, c, &f.sizes)).collect(),
+        colours: colours.into_iter().filter_map(|(s, l, h, n, o)| facet(s, l, Some(h), n, o, &f.colours)).collect(),
+        sizes: sizes.into_iter().filter_map(|(s, l, n, o)| facet(s, l, None, n, o, &f.sizes)).collect(),
         in_stock_count,
         price_bounds: match bounds {
             (Some(lo), Some(hi)) => Some((lo / 100, (hi + 99) / 100)),
@@ -419,6 +520,17 @@ async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, F
         },
     };
     Ok((total, facets))
+}
+
+/// A facet value's two counts: products the value qualifies, then those of them that the
+/// current filters already list.
+fn push_value_counts(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, value_ok: impl Fn(&mut QueryBuilder<'_, Postgres>)) {
+    qb.push(", count(distinct p.id) filter (where true");
+    value_ok(qb);
+    qb.push("), count(distinct p.id) filter (where true");
+    value_ok(qb);
+    push_variant_filters(qb, f, Except::Nothing);
+    qb.push(")");
 }
 
 /// Search-as-you-type: a handful of the most relevant names.

@@ -345,3 +345,58 @@ pub struct LookbookPage {
     pub products: Vec<ProductCard>,
     pub canonical_url: String,
 }
+
+/// The words of a search query as typo correction sees them: lowercase ASCII letters only
+/// (so they can be joined into a tsquery as they are), at most eight.
+pub fn query_words(q: &str) -> Vec<String> {
+    q.to_lowercase()
+        .split(|c: char| !c.is_ascii_lowercase())
+        .filter(|w| !w.is_empty())
+        .take(8)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Whether `a` becomes `b` by one dropped, added or changed letter, or two neighbours swapped.
+pub fn one_edit_apart(a: &str, b: &str) -> bool {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let (ra, rb) = (&a[prefix..], &b[prefix..]);
+    match (ra.len(), rb.len()) {
+        (0, 0) => false,
+        (la, lb) if la == lb => ra[1..] == rb[1..] || (la >= 2 && ra[0] == rb[1] && ra[1] == rb[0] && ra[2..] == rb[2..]),
+        (la, lb) if la == lb + 1 => ra[1..] == *rb,
+        (la, lb) if la + 1 == lb => *ra == rb[1..],
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod search_word_tests {
+    use super::{one_edit_apart, query_words};
+
+    #[test]
+    fn one_edit_covers_drop_add_change_and_swap() {
+        for (typed, word) in [
+            ("costal", "coastal"),  // dropped
+            ("coasttal", "coastal"), // added
+            ("coastel", "coastal"), // changed
+            ("caostal", "coastal"), // swapped
+            ("coastla", "coastal"), // swapped at the end
+            ("oastal", "coastal"),  // first letter dropped
+            ("xcoastal", "coastal"), // letter added in front
+        ] {
+            assert!(one_edit_apart(typed, word), "{typed} → {word}");
+        }
+        for (typed, word) in [("coastal", "coastal"), ("cstal", "coastal"), ("caotsal", "coastal"), ("ocatsal", "coastal"), ("", "ab")] {
+            assert!(!one_edit_apart(typed, word), "{typed} ↛ {word}");
+        }
+    }
+
+    #[test]
+    fn query_words_are_lowercase_letters() {
+        assert_eq!(query_words("Costal  Zip-Hoodie's 2x"), ["costal", "zip", "hoodie", "s", "x"]);
+        assert_eq!(query_words("'); drop"), ["drop"]);
+        assert!(query_words("Ünïcode").iter().all(|w| w.bytes().all(|b| b.is_ascii_lowercase())));
+    }
+}

@@ -4,11 +4,16 @@ use super::{
 };
 use crate::{
     forms::{form_outcome, latest_error, latest_notice, FormFlash},
-    ui::{FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{focus_main, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 
-/// The first-visit banner: never blocks the page, every action is a real button.
+/// Smaller buttons on phones, so the banner covers as little of a small screen as it can.
+const COMPACT_ON_PHONES: &str = "max-sm:px-3 max-sm:py-1.5 max-sm:text-xs";
+
+/// The first-visit banner: never blocks the page, every action is a real button. On phones
+/// it is short (two lines and a row of buttons); style/tailwind.css keeps focused controls
+/// clear of it.
 #[island]
 pub fn ConsentBanner() -> impl IntoView {
     let (open, set_open) = signal(true);
@@ -19,6 +24,8 @@ pub fn ConsentBanner() -> impl IntoView {
     Effect::new(move || {
         if let Some(Ok(_)) = save.value().get() {
             set_open.set(false);
+            // The button that had focus is gone; keep the keyboard user in the page.
+            focus_main();
         }
     });
     let error = Signal::derive(move || save.value().get().and_then(Result::err));
@@ -26,7 +33,7 @@ pub fn ConsentBanner() -> impl IntoView {
     // preset); once alive, the island saves in place.
     let button = move |label: &'static str, class: &'static str, preset: &'static str, choice: Box<dyn Fn() -> ConsentChoice + Send + Sync>| {
         view! {
-            <button type="submit" name="preset" value=preset class=class disabled=move || save.pending().get()
+            <button type="submit" name="preset" value=preset class=format!("{class} {COMPACT_ON_PHONES}") disabled=move || save.pending().get()
                 on:click=move |ev| { ev.prevent_default(); save.dispatch(choice()); }>{label}</button>
         }
     };
@@ -34,15 +41,16 @@ pub fn ConsentBanner() -> impl IntoView {
         <Show when=move || open.get()>
             <section role="region" aria-label="Cookie consent" data-testid="consent-banner"
                 class="fixed inset-x-0 bottom-0 z-40 border-t border-stone-200 bg-white shadow-[0_-8px_24px_rgba(0,0,0,0.08)]">
-                <form method="post" action=SaveConsent::url() class="mx-auto flex max-w-7xl flex-col gap-4 px-4 py-4 sm:px-6 lg:flex-row lg:items-center lg:px-8">
-                    <div class="flex-1 text-sm text-stone-700">
-                        <p class="font-semibold text-stone-900">"Cookies on Larkspur"</p>
-                        <p class="mt-1">
-                            "We use essential cookies to run the shop. With your permission we also remember this device to keep your cart and wishlist, and measure how the shop is used. "
+                <form method="post" action=SaveConsent::url() class="mx-auto flex max-w-7xl flex-col gap-2 px-3 py-2 sm:gap-4 sm:px-6 sm:py-4 lg:flex-row lg:items-center lg:px-8">
+                    <div class="flex-1 text-xs text-stone-700 sm:text-sm">
+                        <p class="hidden font-semibold text-stone-900 sm:block">"Cookies on Larkspur"</p>
+                        <p class="sm:mt-1">
+                            <span class="sm:hidden">"Essential cookies run the shop. May we also remember this device and measure visits? "</span>
+                            <span class="hidden sm:inline">"We use essential cookies to run the shop. With your permission we also remember this device to keep your cart and wishlist, and measure how the shop is used. "</span>
                             <a href="/privacy/cookies" class=LINK>"Cookie settings"</a>
                         </p>
                         <Show when=move || choosing.get()>
-                            <fieldset class="mt-3 space-y-2">
+                            <fieldset class="mt-2 space-y-1 sm:mt-3 sm:space-y-2">
                                 <legend class="sr-only">"Choose which cookies to allow"</legend>
                                 <label class="flex items-center gap-2"><input type="checkbox" name="analytics" value="true" class="h-4 w-4 accent-emerald-800" prop:checked=move || analytics.get() on:change=move |ev| analytics.set(event_target_checked(&ev))/>"Analytics and personalisation"</label>
                                 <label class="flex items-center gap-2"><input type="checkbox" name="marketing" value="true" class="h-4 w-4 accent-emerald-800" prop:checked=move || marketing.get() on:change=move |ev| marketing.set(event_target_checked(&ev))/>"Marketing"</label>
@@ -56,7 +64,7 @@ pub fn ConsentBanner() -> impl IntoView {
                         <Show
                             when=move || choosing.get()
                             fallback=move || view! {
-                                <a href="/privacy/cookies" role="button" class=BUTTON_SECONDARY
+                                <a href="/privacy/cookies" role="button" class=format!("{BUTTON_SECONDARY} {COMPACT_ON_PHONES}")
                                     on:click=move |ev| { ev.prevent_default(); set_choosing.set(true); }>"Choose"</a>
                             }
                         >

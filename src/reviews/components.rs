@@ -1,7 +1,7 @@
 use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews, SubmitReview, VoteHelpful, REVIEW_SAVED};
 use crate::{
     forms::{latest_error, latest_notice, FormFlash},
-    ui::{Field, FormError, Notice, Rating, BUTTON_SECONDARY, LINK},
+    ui::{described_by, invalid, Field, FieldMessage, FormError, Notice, Rating, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use uuid::Uuid;
@@ -115,7 +115,8 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>, flash: Option<FormFlash>
     let submit = Action::new(move |(r, t, c): &(i16, String, String)| submit_review(product_id, *r, t.clone(), c.clone()));
     let error = latest_error(move || submit.value().get().map(Result::err), &flash);
     let saved = latest_notice(move || submit.value().get(), |_| REVIEW_SAVED.to_string(), &flash);
-    let rating_error = move || error.get().and_then(|e| e.field_error("rating"));
+    let rating_error = Signal::derive(move || error.get().and_then(|e| e.field_error("rating")));
+    let comment_error = Signal::derive(move || error.get().and_then(|e| e.field_error("comment")));
     view! {
         <form method="post" action=SubmitReview::url() class="space-y-4" on:submit=move |ev| {
             ev.prevent_default();
@@ -130,20 +131,24 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>, flash: Option<FormFlash>
                     {(1..=5i16).map(|n| view! {
                         <label class="cursor-pointer text-2xl">
                             <input type="radio" name="rating" class="peer sr-only" value=n.to_string() checked=initial_rating == n
-                                prop:checked=move || rating.get() == n on:change=move |_| rating.set(n)/>
+                                prop:checked=move || rating.get() == n on:change=move |_| rating.set(n)
+                                aria-invalid=move || invalid(rating_error.get().is_some())
+                                aria-describedby=move || described_by([rating_error.get().map(|_| "field-rating-error")])/>
                             <span class=move || star_class(rating.get() >= n) aria-hidden="true">"★"</span>
                             <span class="sr-only">{format!("{n} star{}", if n == 1 { "" } else { "s" })}</span>
                         </label>
                     }).collect_view()}
                 </div>
-                {move || rating_error().map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
+                <FieldMessage id="field-rating-error" message=rating_error/>
             </fieldset>
             <Field label="Title (optional)" name="title" value=title error/>
             <div class="space-y-1">
                 <label for="field-comment" class="block text-sm font-medium text-stone-800">"Your review"</label>
-                <textarea id="field-comment" name="comment" rows="4" class="block w-full rounded-lg border border-stone-300 px-3 py-2"
+                <textarea id="field-comment" name="comment" rows="4" class="block w-full rounded-lg border border-stone-300 px-3 py-2 aria-[invalid=true]:border-red-600"
+                    aria-invalid=move || invalid(comment_error.get().is_some())
+                    aria-describedby=move || described_by([comment_error.get().map(|_| "field-comment-error")])
                     prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))>{initial_comment}</textarea>
-                {move || error.get().and_then(|e| e.field_error("comment")).map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
+                <FieldMessage id="field-comment-error" message=comment_error/>
             </div>
             <FormError error/>
             <Notice message=saved/>

@@ -44,14 +44,15 @@ pub fn Price(price: Money, compare_at: Option<Money>) -> impl IntoView {
     }
 }
 
-/// Star rating with an accessible label; nothing when there are no reviews yet.
+/// Star rating, announced as one image with its label (an `aria-label` on a plain `<p>` is
+/// ignored by screen readers); nothing when there are no reviews yet.
 #[component]
 pub fn Rating(avg_x10: i32, count: i32) -> impl IntoView {
     (count > 0).then(|| {
         let label = format!("Rated {}.{} out of 5 from {} review{}", avg_x10 / 10, avg_x10 % 10, count, if count == 1 { "" } else { "s" });
         let filled = ((avg_x10 + 5) / 10).clamp(0, 5) as usize;
         view! {
-            <p class="mt-1 flex items-center gap-1 text-xs text-stone-600" aria-label=label.clone() title=label>
+            <p class="mt-1 flex items-center gap-1 text-xs text-stone-600" role="img" aria-label=label.clone() title=label>
                 <span aria-hidden="true" class="tracking-tight text-amber-500">
                     {"★".repeat(filled)}<span class="text-stone-300">{"★".repeat(5 - filled)}</span>
                 </span>
@@ -143,16 +144,7 @@ pub fn Field(
     let message = Memo::new(move |_| error.get().and_then(|e| e.field_error(&field)));
     let described_by = {
         let (message_id, hint_id, has_hint) = (message_id.clone(), hint_id.clone(), hint.is_some());
-        move || {
-            let mut ids = Vec::new();
-            if has_hint {
-                ids.push(hint_id.clone());
-            }
-            if message.get().is_some() {
-                ids.push(message_id.clone());
-            }
-            ids.join(" ")
-        }
+        move || described_by([has_hint.then_some(hint_id.as_str()), message.get().map(|_| message_id.as_str())])
     };
     view! {
         <div class="space-y-1">
@@ -165,7 +157,7 @@ pub fn Field(
                 autocomplete=autocomplete
                 inputmode=inputmode
                 required=required
-                aria-invalid=move || message.get().is_some().to_string()
+                aria-invalid=move || invalid(message.get().is_some())
                 aria-describedby=described_by
                 class="block w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-base text-stone-900 shadow-sm placeholder:text-stone-400 focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700 aria-[invalid=true]:border-red-600"
                 // The attribute gives the server-rendered page its value (what a plain post
@@ -174,9 +166,26 @@ pub fn Field(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
-            {move || message.get().map(|m| view! { <p id=message_id.clone() class="text-sm text-red-700">{m}</p> })}
+            <FieldMessage id=message_id message/>
         </div>
     }
+}
+
+/// `aria-invalid` for a control: present ("true") only while it has an error.
+pub fn invalid(has_error: bool) -> Option<&'static str> {
+    has_error.then_some("true")
+}
+
+/// `aria-describedby` from the ids that apply (hint, error message), or no attribute.
+pub fn described_by<'a>(ids: impl IntoIterator<Item = Option<&'a str>>) -> Option<String> {
+    let ids: Vec<&str> = ids.into_iter().flatten().collect();
+    (!ids.is_empty()).then(|| ids.join(" "))
+}
+
+/// A field's error message, with the id its control's `aria-describedby` names.
+#[component]
+pub fn FieldMessage(#[prop(into)] id: String, #[prop(into)] message: Signal<Option<String>>) -> impl IntoView {
+    move || message.get().map(|m| view! { <p id=id.clone() class="text-sm text-red-700">{m}</p> })
 }
 
 /// An error that isn't about one field (wrong password, locked device, outage).
@@ -207,6 +216,33 @@ pub fn go_to(path: &str) {
     }
     #[cfg(not(feature = "hydrate"))]
     let _ = path;
+}
+
+/// Moves keyboard focus to the element with this id (in the browser; nothing on the server).
+pub fn focus_id(id: &str) {
+    #[cfg(feature = "hydrate")]
+    {
+        use leptos::wasm_bindgen::JsCast;
+        let element = document().get_element_by_id(id).and_then(|e| e.dyn_into::<leptos::web_sys::HtmlElement>().ok());
+        if let Some(element) = element {
+            let _ = element.focus();
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = id;
+}
+
+/// Moves focus to the main content, for when the control that had it goes away (a closing
+/// banner would otherwise drop focus to the page body). `tabindex="-1"` makes the element
+/// focusable by script without adding it to the Tab order.
+pub fn focus_main() {
+    #[cfg(feature = "hydrate")]
+    if let Some(main) = document().get_element_by_id("main") {
+        if !main.has_attribute("tabindex") {
+            let _ = main.set_attribute("tabindex", "-1");
+        }
+    }
+    focus_id("main");
 }
 
 /// Percent-encodes a value for a query string or form body (RFC 3986 unreserved kept).
@@ -264,6 +300,14 @@ pub fn Breadcrumbs(crumbs: Vec<Crumb>, #[prop(into)] site_url: String) -> impl I
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn describedby_lists_only_what_applies() {
+        assert_eq!(super::described_by([None, None]), None);
+        assert_eq!(super::described_by([Some("hint"), None]).as_deref(), Some("hint"));
+        assert_eq!(super::described_by([Some("hint"), Some("error")]).as_deref(), Some("hint error"));
+        assert_eq!(super::invalid(false), None);
+    }
+
     #[test]
     fn values_are_percent_encoded() {
         assert_eq!(super::url_encode("+15555550100"), "%2B15555550100");

@@ -55,12 +55,15 @@ pub fn WishlistPage() -> impl IntoView {
             <h1 class="text-3xl font-semibold tracking-tight text-stone-900">"Your wishlist"</h1>
             <Suspense fallback=|| view! { <p class="mt-6 text-stone-500">"Loading…"</p> }>
                 {move || items.get().map(|result| match result {
-                    Ok(cards) if cards.is_empty() => view! {
+                    Ok(Some(cards)) if cards.is_empty() => view! {
                         <p class="mt-6 text-stone-600">"Nothing saved yet. Tap the heart on any product to keep it here."</p>
                     }.into_any(),
-                    Ok(cards) => view! { <div class="mt-8"><ProductGrid cards label="Saved products"/></div> }.into_any(),
-                    Err(AppError::Rejected(message)) => view! {
-                        <p class="mt-6 text-stone-600">{message}" "<a href="/sign-in?next=/wishlist" class=LINK>"Sign in"</a>" or "<a href="/privacy/cookies" class=LINK>"change cookie settings"</a>"."</p>
+                    Ok(Some(cards)) => view! { <div class="mt-8"><ProductGrid cards label="Saved products"/></div> }.into_any(),
+                    Ok(None) => view! {
+                        <p class="mt-6 text-stone-600" data-testid="wishlist-prompt">
+                            "Nothing saved yet. To keep products here, "<a href="/sign-in?next=/wishlist" class=LINK>"sign in"</a>
+                            " or "<a href="/privacy/cookies" class=LINK>"allow cookies"</a>" so we can remember this device."
+                        </p>
                     }.into_any(),
                     Err(err) => view! { <ErrorNotice error=err/> }.into_any(),
                 })}

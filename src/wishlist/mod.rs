@@ -91,13 +91,16 @@ pub async fn wishlist_contains(product_id: Uuid) -> Result<bool, AppError> {
     .await
 }
 
+/// The visitor's saved products; `None` when they have nowhere to keep any (not signed in,
+/// no cookie consent), which the page answers with an empty list and a prompt, not an error.
 #[server(endpoint = "wishlist/list")]
-pub async fn get_wishlist() -> Result<Vec<ProductCard>, AppError> {
+pub async fn get_wishlist() -> Result<Option<Vec<ProductCard>>, AppError> {
     use crate::server::ctx;
     ctx::respond(async move {
-        let owner = server::owner(&ctx::session().await?.data().await?)?;
+        let Ok(owner) = server::owner(&ctx::session().await?.data().await?) else { return Ok(None) };
         let (column, id) = server::column(owner);
-        crate::catalog::server::wishlist_cards(&ctx::state()?.db, column, id).await.map_err(Into::into)
+        let cards = crate::catalog::server::wishlist_cards(&ctx::state()?.db, column, id).await?;
+        Ok(Some(cards))
     })
     .await
 }

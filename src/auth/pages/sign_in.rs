@@ -8,7 +8,7 @@ use crate::{
         types::Channel,
     },
     forms::{flashed, form_outcome, latest_error, latest_notice, second_step_first, FormFlash},
-    ui::{go_to, url_encode, Field, FormError, Notice, PageTitle, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{focus_id, go_to, url_encode, Field, FormError, Notice, PageTitle, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Meta;
@@ -111,21 +111,35 @@ impl Tab {
     }
 }
 
-/// The tabs are links, so each way of signing in is reachable without JavaScript; once
-/// the island is alive they switch in place.
+/// The ARIA tab pattern over links: each tab is a link to `?tab=…`, so every way of signing
+/// in is reachable without JavaScript (and then every tab is in the Tab order). Once the
+/// island is alive, tabs switch in place, only the selected tab is in the Tab order and the
+/// arrow keys, Home and End move between tabs.
 #[island]
 fn SignInPanel(next: String, tab: Tab, flash: Option<FormFlash>) -> impl IntoView {
     let initial = tab;
     let (tab, set_tab) = signal(tab);
+    // Effects run only in the browser: true once the keyboard handling below is live.
+    let (alive, set_alive) = signal(false);
+    Effect::new(move || set_alive.set(true));
     let next = StoredValue::new(next);
     let flash = StoredValue::new(flash);
     // Only the tab the page opened on shows what a plain post left.
     let flash_for = move |t: Tab| if t == initial { flash.get_value() } else { None };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let to = tab_after_key(tab.get_untracked(), &ev.key());
+        if let Some(to) = to {
+            ev.prevent_default();
+            set_tab.set(to);
+            focus_id(&tab_id(to));
+        }
+    };
     let tab_link = move |t: Tab| {
         let href = format!("/sign-in?tab={}&next={}", t.slug(), url_encode(&next.get_value()));
         view! {
-            <a href=href role="tab" id=format!("tab-{}", t.slug()) aria-controls="sign-in-panel"
+            <a href=href role="tab" id=tab_id(t) aria-controls="sign-in-panel"
                 aria-selected=move || (tab.get() == t).to_string()
+                tabindex=move || if alive.get() && tab.get() != t { "-1" } else { "0" }
                 class="rounded-full px-3 py-1.5 text-center text-sm font-medium text-stone-700 aria-selected:bg-stone-900 aria-selected:text-white focus-visible:outline-2 focus-visible:outline-emerald-700"
                 on:click=move |ev| {
                     ev.prevent_default();
@@ -135,10 +149,11 @@ fn SignInPanel(next: String, tab: Tab, flash: Option<FormFlash>) -> impl IntoVie
     };
     view! {
         <div class="mt-8">
-            <div role="tablist" aria-label="Ways to sign in" class="grid grid-cols-2 gap-1 rounded-2xl bg-stone-100 p-1 sm:grid-cols-4">
+            <div role="tablist" aria-label="Ways to sign in" class="grid grid-cols-2 gap-1 rounded-2xl bg-stone-100 p-1 sm:grid-cols-4"
+                on:keydown=on_keydown>
                 {Tab::ALL.into_iter().map(tab_link).collect_view()}
             </div>
-            <div role="tabpanel" id="sign-in-panel" class="mt-6">
+            <div role="tabpanel" id="sign-in-panel" aria-labelledby=move || tab_id(tab.get()) class="mt-6">
                 {move || {
                     let t = tab.get();
                     let flash = flash_for(t);
@@ -152,6 +167,39 @@ fn SignInPanel(next: String, tab: Tab, flash: Option<FormFlash>) -> impl IntoVie
                 }}
             </div>
         </div>
+    }
+}
+
+fn tab_id(t: Tab) -> String {
+    format!("tab-{}", t.slug())
+}
+
+/// Where a key moves the selection in the tab list (wrapping at the ends), if anywhere.
+fn tab_after_key(current: Tab, key: &str) -> Option<Tab> {
+    let at = Tab::ALL.iter().position(|t| *t == current).unwrap_or(0);
+    let n = Tab::ALL.len();
+    let to = match key {
+        "ArrowRight" | "ArrowDown" => (at + 1) % n,
+        "ArrowLeft" | "ArrowUp" => (at + n - 1) % n,
+        "Home" => 0,
+        "End" => n - 1,
+        _ => return None,
+    };
+    Some(Tab::ALL[to])
+}
+
+#[cfg(test)]
+mod tab_tests {
+    use super::{tab_after_key, Tab};
+
+    #[test]
+    fn arrow_keys_move_between_tabs_and_wrap() {
+        assert_eq!(tab_after_key(Tab::Password, "ArrowRight"), Some(Tab::EmailCode));
+        assert_eq!(tab_after_key(Tab::Password, "ArrowLeft"), Some(Tab::Link));
+        assert_eq!(tab_after_key(Tab::Link, "ArrowRight"), Some(Tab::Password));
+        assert_eq!(tab_after_key(Tab::PhoneCode, "Home"), Some(Tab::Password));
+        assert_eq!(tab_after_key(Tab::EmailCode, "End"), Some(Tab::Link));
+        assert_eq!(tab_after_key(Tab::EmailCode, "Enter"), None);
     }
 }
 

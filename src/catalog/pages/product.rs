@@ -9,7 +9,7 @@ use crate::{
     forms::{form_outcome, latest_error, latest_notice, FormFlash},
     money::Money,
     reviews::components::ReviewsSection,
-    ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, LINK},
+    ui::{described_by, invalid, PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, LINK},
     wishlist::{components::WishlistButton, wishlist_contains},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -159,6 +159,8 @@ fn ProductPurchase(
         }
     });
     let error = latest_error(move || add.value().get().map(Result::err), &flash);
+    // Which control a refusal is about, for aria-invalid and aria-describedby.
+    let refused = move |field: &'static str| error.get().is_some_and(|e: AppError| e.field_error(field).is_some());
     let chosen = move || current().and_then(|c| size.get().and_then(|i| c.sizes.get(i).cloned()));
     let availability = move || match chosen() {
         None => {
@@ -225,7 +227,9 @@ fn ProductPurchase(
                                 <label class=if sold_out { "cursor-not-allowed" } else { "cursor-pointer" }>
                                     <input type="radio" name="variant_id" form="add-to-cart" class="peer sr-only" value=s.variant_id.to_string() disabled=sold_out
                                         checked=size.get_untracked() == Some(i)
-                                        prop:checked=move || size.get() == Some(i) on:change=move |_| set_size.set(Some(i))/>
+                                        prop:checked=move || size.get() == Some(i) on:change=move |_| set_size.set(Some(i))
+                                        aria-invalid=move || invalid(refused("variant_id"))
+                                        aria-describedby=move || described_by([refused("variant_id").then_some("add-to-cart-error")])/>
                                     <span class=if sold_out {
                                         "block min-w-12 rounded-lg border border-stone-200 px-3 py-2 text-center text-sm text-stone-400 line-through"
                                     } else {
@@ -250,7 +254,9 @@ fn ProductPurchase(
                         <input id="quantity" name="quantity" type="number" min="1" max=crate::cart::MAX_LINE_QUANTITY.to_string() inputmode="numeric"
                             class="mt-1 w-20 rounded-lg border border-stone-300 px-3 py-2" value=quantity.get_untracked().to_string()
                             prop:value=move || quantity.get().to_string()
-                            on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))/>
+                            on:input=move |ev| quantity.set(event_target_value(&ev).parse().unwrap_or(1))
+                            aria-invalid=move || invalid(refused("quantity"))
+                            aria-describedby=move || described_by([refused("quantity").then_some("add-to-cart-error")])/>
                     </div>
                     // Not `disabled` while the request runs: that would drop keyboard focus.
                     <button type="submit" class=BUTTON_PRIMARY disabled=move || chosen().is_some_and(|s| s.available <= 0)
@@ -264,7 +270,7 @@ fn ProductPurchase(
                     </p>
                 })}
                 {move || error.get().map(|e: AppError| view! {
-                    <p role="alert" class="mt-3 text-sm text-red-700">
+                    <p id="add-to-cart-error" role="alert" class="mt-3 text-sm text-red-700">
                         {e.field_error("variant_id").or_else(|| e.field_error("quantity")).unwrap_or_else(|| e.to_string())}
                     </p>
                 })}
