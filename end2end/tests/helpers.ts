@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import AxeBuilder from '@axe-core/playwright';
 import { expect, type Page } from '@playwright/test';
 
 /** One value from the test database (the suite's server uses the same DATABASE_URL). */
@@ -40,4 +41,13 @@ export async function acceptCookies(page: Page) {
   const banner = page.getByTestId('consent-banner');
   await banner.getByRole('button', { name: 'Accept all' }).click();
   await expect(banner).toBeHidden();
+}
+
+/** Fails on any serious or critical axe violation of the page as it is now. */
+export async function expectNoSeriousViolations(page: Page, what: string) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
+  const serious = results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.help}\n    ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join('\n    ')}`);
+  expect(serious, `${what}\n${serious.join('\n')}`).toEqual([]);
 }

@@ -108,6 +108,15 @@ pub async fn demo_store(db: &PgPool, media_dir: &Path) -> anyhow::Result<String>
     seed_merchandising(&mut tx).await?;
     seed_articles(&mut tx).await?;
     seed_geography(&mut tx).await?;
+    // Promo codes shoppers can try at checkout.
+    sqlx::query(
+        "insert into coupons (code, description, kind, value, min_order_minor) values
+             ('WELCOME10', '10% off a first order', 'percent', 10, 0),
+             ('SAVE20', '$20 off orders of $150 or more', 'fixed', 2000, 15000)
+         on conflict (code) do nothing",
+    )
+    .execute(&mut *tx)
+    .await?;
     seed_staff(&mut tx).await?;
     seed_orders_and_reviews(&mut tx).await?;
     tx.commit().await?;

@@ -1,0 +1,168 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { acceptCookies, expectNoSeriousViolations, loaded, sql } from './helpers';
+
+/** The newest code texted to `phone` (the store writes texts to its outbox here). */
+async function latestSmsCode(phone: string): Promise<string> {
+  const dir = join(process.env.OUTBOX_DIR ?? 'outbox', 'sms');
+  let code = '';
+  await expect
+    .poll(() => {
+      const mine = readdirSync(dir).filter((f) => f.endsWith(`${phone.slice(1)}.txt`)).sort();
+      const newest = mine.at(-1);
+      code = newest ? (readFileSync(join(dir, newest), 'utf8').match(/code is (\d{6})/)?.[1] ?? '') : '';
+      return code;
+    }, { timeout: 15_000 })
+    .toMatch(/^\d{6}$/);
+  return code;
+}
+
+function uniquePhone(): string {
+  return `+1555${String(Date.now()).slice(-7)}`;
+}
+
+/** A product with at least two sizes in stock in its first colour. */
+function productWithSizes(): string {
+  return sql(`select p.slug from products p join product_colours pc on pc.product_id = p.id
+    join product_sizes ps on ps.product_colour_id = pc.id
+    where p.is_active and p.deleted_at is null and ps.stock - ps.reserved >= 3
+    group by p.slug, pc.id having count(*) >= 2 order by p.slug limit 1`);
+}
+
+async function addTwoSizes(page: Page) {
+  await loaded(page, `/p/${productWithSizes()}`);
+  const sizes = page.locator('input[name="variant_id"]:not([disabled])');
+  const add = page.getByRole('button', { name: 'Add to cart' });
+  await sizes.nth(0).check({ force: true });
+  await add.click();
+  await expect(page.getByTestId('cart-count')).toHaveText('1');
+  await sizes.nth(1).check({ force: true });
+  await add.click();
+  // The header follows without a reload, and focus stays where it was.
+  await expect(page.getByTestId('cart-count')).toHaveText('2');
+  await expect(add).toBeFocused();
+}
+
+async function contactStep(page: Page, phone: string) {
+  await page.getByLabel('Email').fill(`buyer.${phone.slice(1)}@example.com`);
+  await page.getByLabel('Mobile number').fill(phone);
+  await page.getByRole('button', { name: 'Text me a code' }).click();
+  await page.getByLabel('6-digit code').fill(await latestSmsCode(phone));
+  await page.getByRole('button', { name: 'Confirm number' }).click();
+}
+
+async function addressStep(page: Page) {
+  const form = page.getByTestId('new-address');
+  await form.getByLabel("Recipient's name").fill('Grace Hopper');
+  await form.getByLabel('Country').selectOption({ label: 'United States' });
+  await form.getByLabel('State / region').selectOption({ label: 'California' });
+  await form.getByLabel('City').selectOption({ label: 'San Francisco' });
+  await form.getByLabel('Street address').fill('1 Market Street');
+  await form.getByLabel('Postal code').fill('94105');
+  await form.getByRole('button', { name: 'Deliver to this address' }).click();
+}
+
+test('an anonymous shopper buys two sizes with a texted code, a new address, a promo code and offline payment', async ({ page, baseURL }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await loaded(page, '/');
+  await acceptCookies(page);
+  await addTwoSizes(page);
+
+  await loaded(page, '/cart');
+  await expect(page.getByTestId('cart-line')).toHaveCount(2);
+  await expectNoSeriousViolations(page, 'cart with items');
+  await page.getByRole('link', { name: 'Go to checkout' }).click();
+
+  await expectNoSeriousViolations(page, 'checkout contact step');
+  const phone = uniquePhone();
+  await contactStep(page, phone);
+
+  await expect(page.getByRole('heading', { name: /Delivery address/ })).toBeVisible();
+  await expectNoSeriousViolations(page, 'checkout address step');
+  // A wrong postal code is refused beside the field, and what was typed stays.
+  const form = page.getByTestId('new-address');
+  await form.getByLabel("Recipient's name").fill('Grace Hopper');
+  await form.getByRole('button', { name: 'Deliver to this address' }).click();
+  await expect(page.getByText('Choose a country.')).toBeVisible();
+  await expect(page.getByTestId('new-address').getByLabel("Recipient's name")).toHaveValue('Grace Hopper');
+  await addressStep(page);
+
+  await page.getByLabel('Promo code (optional)').fill('welcome10');
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await expect(page.getByTestId('discount')).toBeVisible();
+  await expectNoSeriousViolations(page, 'checkout review step');
+  await page.getByLabel('Cash on delivery').check();
+  await page.getByRole('button', { name: /Place order/ }).click();
+
+  await expect(page).toHaveURL(/\/account\/orders\/\d+/);
+  await expect(page.getByTestId('order-status')).toHaveText('Pending');
+  await expectNoSeriousViolations(page, 'order page');
+  await expect(page.getByTestId('cart-count')).toHaveText('0');
+
+  // Coming back later, the shopper is signed in as that customer.
+  const later = await page.context().newPage();
+  await loaded(later, '/account/orders');
+  await expect(later).toHaveURL(/\/account\/orders$/);
+  await expect(later.getByRole('link', { name: /Order #\d+/ })).toHaveCount(1);
+  expect(sql(`select count(*) from users where phone = '${phone}' and phone_verified_at is not null`)).toBe('1');
+  void baseURL;
+});
+
+test('on a phone, a shopper pays by card on the payment page and a signed event marks the order paid', async ({ page }) => {
+  test.setTimeout(120_000);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await loaded(page, '/');
+  await acceptCookies(page);
+  await addTwoSizes(page);
+  await loaded(page, '/checkout');
+  await contactStep(page, uniquePhone());
+  await addressStep(page);
+  await page.getByLabel('Express delivery (next working day)').check();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await page.getByLabel('Card (secure payment page by Stripe)').check();
+  await page.getByRole('button', { name: /Place order/ }).click();
+
+  // The stand-in's hosted page; the order is only paid once the signed event arrives.
+  await expect(page.getByRole('heading', { name: /^Pay / })).toBeVisible();
+  await page.getByRole('button', { name: 'Pay' }).click();
+  await expect(page).toHaveURL(/\/account\/orders\/\d+\?payment=success/);
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId('order-status')).toHaveText('Paid', { timeout: 1_000 });
+  }).toPass({ timeout: 15_000 });
+  await expectNoSeriousViolations(page, 'paid order at 360 px');
+});
+
+test('checkout works without JavaScript', async ({ browser }) => {
+  test.setTimeout(120_000);
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto(`/p/${productWithSizes()}`);
+  await page.locator('input[name="variant_id"]:not([disabled])').first().check({ force: true });
+  await page.getByRole('button', { name: 'Add to cart' }).click();
+  await page.goto('/cart');
+  await expect(page.getByTestId('cart-line')).toHaveCount(1);
+  await page.getByRole('link', { name: 'Go to checkout' }).click();
+  await contactStep(page, uniquePhone());
+  // Without JavaScript the lists narrow through "Show choices".
+  const form = page.getByTestId('new-address');
+  await form.getByLabel("Recipient's name").fill('Ada NoScript');
+  await form.getByLabel('Country').selectOption({ label: 'United Kingdom' });
+  await form.getByRole('button', { name: 'Show choices' }).click();
+  await page.getByTestId('new-address').getByLabel('State / region').selectOption({ label: 'England' });
+  await page.getByTestId('new-address').getByRole('button', { name: 'Show choices' }).click();
+  const narrowed = page.getByTestId('new-address');
+  await expect(narrowed.getByLabel("Recipient's name")).toHaveValue('Ada NoScript');
+  await narrowed.getByLabel('City').selectOption({ label: 'London' });
+  await narrowed.getByLabel('Street address').fill('10 Downing Street');
+  await narrowed.getByLabel('Postal code').fill('SW1A 2AA');
+  await narrowed.getByRole('button', { name: 'Deliver to this address' }).click();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await page.getByLabel('Bank transfer').check();
+  await page.getByRole('button', { name: /Place order/ }).click();
+  await expect(page).toHaveURL(/\/account\/orders\/\d+/);
+  await expect(page.getByTestId('order-status')).toHaveText('Pending');
+  await context.close();
+});
