@@ -119,6 +119,22 @@ async fn place(app: &TestApp, user: Uuid, cart: Uuid, key: &str, coupon: Option<
     .await
 }
 
+/// Every shopper places their order at the same moment.
+async fn race(app: &std::sync::Arc<TestApp>, shoppers: Vec<(Uuid, Uuid)>, coupon: Option<&'static str>) -> Vec<Result<orders::Placed, AppError>> {
+    let tasks: Vec<_> = shoppers
+        .into_iter()
+        .map(|(user, cart)| {
+            let app = app.clone();
+            tokio::spawn(async move { place(&app, user, cart, &format!("k-{user}"), coupon, PaymentMethod::CashOnDelivery).await })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+    outcomes
+}
+
 async fn stock_of(db: &PgPool, variant: Uuid) -> (i32, i32) {
     sqlx::query_as("select stock, reserved from product_sizes where id = $1").bind(variant).fetch_one(db).await.unwrap()
 }
@@ -132,16 +148,9 @@ async fn fifty_buyers_for_five_units_exactly_five_get_one(db: PgPool) {
         shoppers.push(shopper(&app.db, n, &[(variant, 1)]).await);
     }
     let app = std::sync::Arc::new(app);
-    let tasks: Vec<_> = shoppers
-        .into_iter()
-        .map(|(user, cart)| {
-            let app = app.clone();
-            tokio::spawn(async move { place(&app, user, cart, &format!("k-{user}"), None, PaymentMethod::CashOnDelivery).await })
-        })
-        .collect();
     let mut placed = 0;
-    for task in tasks {
-        match task.await.unwrap() {
+    for outcome in race(&app, shoppers, None).await {
+        match outcome {
             Ok(_) => placed += 1,
             Err(AppError::Conflict(message)) => assert!(message.contains("sold out"), "{message}"),
             Err(other) => panic!("unexpected refusal: {other:?}"),
@@ -164,18 +173,8 @@ async fn the_last_use_of_a_coupon_goes_to_exactly_one_shopper(db: PgPool) {
         shoppers.push(shopper(&app.db, n, &[(variant, 1)]).await);
     }
     let app = std::sync::Arc::new(app);
-    let tasks: Vec<_> = shoppers
-        .into_iter()
-        .map(|(user, cart)| {
-            let app = app.clone();
-            // Case does not matter.
-            tokio::spawn(async move { place(&app, user, cart, "key", Some("lastone"), PaymentMethod::BankTransfer).await })
-        })
-        .collect();
-    let mut outcomes = Vec::new();
-    for task in tasks {
-        outcomes.push(task.await.unwrap());
-    }
+    // Case does not matter.
+    let outcomes = race(&app, shoppers, Some("lastone")).await;
     assert_eq!(outcomes.iter().filter(|o| o.is_ok()).count(), 1);
     for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
         assert_eq!(refused.field_error("coupon").as_deref(), Some("That code has been used up."));
@@ -558,7 +557,7 @@ async fn a_visitor_checks_out_with_a_texted_code_and_becomes_a_customer(db: PgPo
     let res = browser.post_form("checkout/address", &borrowed, "/checkout").await;
     assert_eq!(res.headers_location.as_deref(), Some("/checkout"));
 
-    sqlx::query("insert into coupons (code, kind, value) values ('WELCOME10', 'percent', 10)").execute(&app.db).await.unwrap();
+    // WELCOME10 is one of the demo promo codes.
     browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "NOPE")], "/checkout").await;
     assert!(browser.get("/checkout").await.body.contains("recognise that code"), "the refusal is shown beside the field");
     let res = browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "welcome10")], "/checkout").await;

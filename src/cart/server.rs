@@ -111,6 +111,19 @@ pub async fn add(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) -> Resul
     Ok(())
 }
 
+/// A cart's lines joined to their size, colour and product (`ci`, `ps`, `pc`, `col`, `s`, `p`).
+#[macro_export]
+macro_rules! cart_lines_from {
+    () => {
+        "from cart_items ci
+         join product_sizes ps on ps.id = ci.product_size_id
+         join product_colours pc on pc.id = ps.product_colour_id
+         join colours col on col.id = pc.colour_id
+         join sizes s on s.id = ps.size_id
+         join products p on p.id = pc.product_id"
+    };
+}
+
 #[derive(sqlx::FromRow)]
 struct LineRow {
     variant_id: Uuid,
@@ -147,22 +160,16 @@ impl LineRow {
 
 /// The cart's lines with today's prices, stock and what changed, oldest first.
 pub async fn view(db: impl PgExecutor<'_>, cart: Uuid) -> Result<CartView, sqlx::Error> {
-    let rows: Vec<LineRow> = sqlx::query_as(
+    let rows: Vec<LineRow> = sqlx::query_as(concat!(
         "select ps.id as variant_id, p.name as product_name, p.slug as product_slug, col.name as colour_name,
                 col.slug as colour_slug, s.label as size_label,
                 (select i.url from product_colour_images i where i.product_colour_id = pc.id
                  order by i.is_primary desc, i.sort_order limit 1) as image_url,
                 p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
-                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available
-         from cart_items ci
-         join product_sizes ps on ps.id = ci.product_size_id
-         join product_colours pc on pc.id = ps.product_colour_id
-         join colours col on col.id = pc.colour_id
-         join sizes s on s.id = ps.size_id
-         join products p on p.id = pc.product_id
-         where ci.cart_id = $1
-         order by ci.created_at, ci.id",
-    )
+                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available ",
+        cart_lines_from!(),
+        " where ci.cart_id = $1 order by ci.created_at, ci.id"
+    ))
     .bind(cart)
     .fetch_all(db)
     .await?;

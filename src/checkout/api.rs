@@ -369,7 +369,12 @@ pub async fn place_order(key: String, payment: String, expected_total: i64) -> R
                 expected_total_minor: Some(expected_total),
             },
         )
-        .await?;
+        .await
+        // The review step has no coupon field: a code that stopped applying is said plainly.
+        .map_err(|e| match e.field_error("coupon") {
+            Some(message) => AppError::Rejected(format!("{message} Remove it in step 3 to continue.")),
+            None => e,
+        })?;
         super::server::finish_draft(&session).await?;
         if placed.payment == PaymentMethod::Stripe {
             crate::payments::server::start_checkout(&app, placed.order_id).await

@@ -122,19 +122,13 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
         return Ok(Placed { order_id, number, total_minor, currency, payment, created: false });
     }
 
-    let lines: Vec<PlacingLine> = sqlx::query_as(
+    let lines: Vec<PlacingLine> = sqlx::query_as(concat!(
         "select ps.id as variant_id, p.id as product_id, p.name as product_name, col.name as colour_name, s.label as size_label,
                 ps.sku, p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
-                (p.is_active and p.deleted_at is null) as live
-         from cart_items ci
-         join product_sizes ps on ps.id = ci.product_size_id
-         join product_colours pc on pc.id = ps.product_colour_id
-         join colours col on col.id = pc.colour_id
-         join sizes s on s.id = ps.size_id
-         join products p on p.id = pc.product_id
-         where ci.cart_id = $1
-         order by ps.id",
-    )
+                (p.is_active and p.deleted_at is null) as live ",
+        crate::cart_lines_from!(),
+        " where ci.cart_id = $1 order by ps.id"
+    ))
     .bind(p.cart_id)
     .fetch_all(&mut *tx)
     .await?;
