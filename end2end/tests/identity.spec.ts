@@ -72,7 +72,7 @@ test('a wrong code is explained beside the field and keeps what was typed', asyn
 test('password sign-in and sign-out', async ({ page }) => {
   await loaded(page, '/sign-in');
   await page.getByLabel('Email').fill('admin@larkspur.local');
-  await page.getByLabel('Password', { exact: true }).fill('larkspur-admin-2026');
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill('larkspur-admin-2026');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('link', { name: 'Dashboard', exact: true })).toBeVisible();
@@ -100,14 +100,14 @@ test('five wrong passwords lock this device with a clear message', async ({ page
   await loaded(page, '/sign-in');
   await page.getByLabel('Email').fill('admin@larkspur.local');
   for (let attempt = 1; attempt <= 4; attempt++) {
-    await page.getByLabel('Password', { exact: true }).fill(`wrong guess ${attempt}`);
+    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(`wrong guess ${attempt}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect(page.getByTestId('form-error')).toHaveText('The email or password is incorrect.');
   }
-  await page.getByLabel('Password', { exact: true }).fill('wrong guess 5');
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill('wrong guess 5');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('form-error')).toContainText('locked for 5 minutes');
-  await page.getByLabel('Password', { exact: true }).fill('larkspur-admin-2026');
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill('larkspur-admin-2026');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page.getByTestId('form-error')).toContainText('locked for 4 minutes');
 });

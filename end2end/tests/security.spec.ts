@@ -81,11 +81,11 @@ test('sign-up, sign-in and reset work with JavaScript off, secrets never in a UR
   const signIn = await withoutJavaScript(browser);
   await signIn.page.goto('/sign-in');
   await signIn.page.getByLabel('Email').fill(email);
-  await signIn.page.getByLabel('Password', { exact: true }).fill('not my password');
+  await signIn.page.getByRole('textbox', { name: 'Password', exact: true }).fill('not my password');
   await signIn.page.getByRole('button', { name: 'Sign in' }).click();
   await expect(signIn.page.getByTestId('form-error')).toHaveText('The email or password is incorrect.');
   await expect(signIn.page.getByLabel('Email')).toHaveValue(email);
-  await signIn.page.getByLabel('Password', { exact: true }).fill(password);
+  await signIn.page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
   await signIn.page.getByRole('button', { name: 'Sign in' }).click();
   await expect(signIn.page).toHaveURL(/\/account$/);
   expectNoSecretIn(signIn.urls, password);

@@ -51,7 +51,7 @@ pub fn HeaderCart(count: i64) -> impl IntoView {
                 <span data-testid="cart-count" class="inline-flex min-w-5 justify-center rounded-full bg-stone-900 px-1.5 text-xs font-semibold text-white">{move || count.get()}</span>
                 <span class="sr-only">{move || if count.get() == 1 { " item" } else { " items" }}</span>
             </a>
-            <button type="button" class="hidden rounded p-1 text-stone-600 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:block"
+            <button type="button" class="hidden h-8 w-8 items-center justify-center rounded text-stone-600 hover:text-stone-900 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:inline-flex"
                 aria-expanded=move || open.get().to_string() aria-controls="mini-cart" on:click=move |_| set_open.update(|o| *o = !*o)>
                 <span aria-hidden="true">"▾"</span><span class="sr-only">"Show cart contents"</span>
             </button>

@@ -58,6 +58,8 @@ pub struct StripeConfig {
     pub secret_key: Secret,
     pub webhook_secret: Secret,
     pub api_base: String,
+    /// Where Stripe's hosted payment pages live (the CSP lets checkout forms go there).
+    pub checkout_origin: String,
 }
 
 #[derive(Debug, Clone)]
@@ -304,6 +306,7 @@ impl Vars<'_> {
             secret_key: Secret::new(secret_key),
             webhook_secret: Secret::new(webhook_secret),
             api_base: self.url("STRIPE_API_BASE", Some("https://api.stripe.com"))?,
+            checkout_origin: self.url("STRIPE_CHECKOUT_ORIGIN", Some("https://checkout.stripe.com"))?,
         }))
     }
 

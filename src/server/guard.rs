@@ -50,7 +50,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let policy = content_security_policy(is_html.then_some(nonce.as_str()));
+    let payment_page = state.config.stripe.as_ref().map(|s| s.checkout_origin.as_str());
+    let policy = content_security_policy(is_html.then_some(nonce.as_str()), payment_page);
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
@@ -58,15 +59,17 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// Scripts only from this origin or carrying this response's nonce; no inline event
-/// handlers, no `eval`, no framing, forms only to this site.
-pub fn content_security_policy(nonce: Option<&str>) -> String {
+/// handlers, no `eval`, no framing, forms only to this site (and on to the card payment
+/// page, `payment_page`, which placing an order redirects to).
+pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
     format!(
         "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; {scripts}; \
-         connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+         connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'{}",
+        payment_page.map(|origin| format!(" {origin}")).unwrap_or_default()
     )
 }
 
@@ -217,9 +220,12 @@ mod tests {
 
     #[test]
     fn the_policy_never_allows_inline_scripts_without_the_nonce() {
-        let with = content_security_policy(Some("abc"));
+        let with = content_security_policy(Some("abc"), None);
         assert!(with.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
-        for policy in [with, content_security_policy(None)] {
+        assert!(with.ends_with("form-action 'self'"));
+        let paying = content_security_policy(None, Some("https://checkout.stripe.com"));
+        assert!(paying.ends_with("form-action 'self' https://checkout.stripe.com"), "{paying}");
+        for policy in [with, paying] {
             let scripts = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
             assert!(!scripts.contains("unsafe-inline"), "{scripts}");
         }
