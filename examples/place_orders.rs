@@ -2,6 +2,7 @@
 //! with less stock than buyers, then spread over every size. Prints orders per second and
 //! checks that nothing was oversold. Run through `bench/orders.sh`.
 //!   DATABASE_URL=… cargo run --features ssr --example place_orders -- [buyers] [concurrency]
+//! `concurrency` plays the app's connection pool: buyers beyond it wait for a connection.
 
 use chrono::{Duration, Utc};
 use larkspur::{
@@ -19,7 +20,7 @@ const RATES: DeliveryRates = DeliveryRates { standard_minor: 500, express_minor:
 async fn main() -> anyhow::Result<()> {
     let args: Vec<usize> = std::env::args().skip(1).filter_map(|a| a.parse().ok()).collect();
     let buyers = args.first().copied().unwrap_or(2000);
-    let concurrency = args.get(1).copied().unwrap_or(32);
+    let concurrency = args.get(1).copied().unwrap_or(8);
     let url = std::env::var("DATABASE_URL")?;
     let db = PgPoolOptions::new().max_connections(concurrency as u32 + 2).connect(&url).await?;
     larkspur::server::startup::migrate(&db).await?;

@@ -53,6 +53,20 @@ struct PlacingLine {
     quantity: i32,
     currency: String,
     live: bool,
+    available: i32,
+}
+
+fn not_enough(lines: &[PlacingLine], variant: Uuid, available: i32) -> AppError {
+    let what = lines
+        .iter()
+        .find(|l| l.variant_id == variant)
+        .map(|l| format!("{} ({}, {})", l.product_name, l.colour_name, l.size_label))
+        .unwrap_or_default();
+    AppError::Conflict(if available <= 0 {
+        format!("{what} has just sold out. Review your cart and try again.")
+    } else {
+        format!("Only {available} of {what} left. Review your cart and try again.")
+    })
 }
 
 /// A coupon as checkout applies it: its id, terms and this shopper's uses so far.
@@ -105,7 +119,8 @@ pub fn discount_for(applied: Option<&AppliedCoupon>, now: DateTime<Utc>, subtota
 #[tracing::instrument(skip_all, fields(user_id = %p.user_id))]
 pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
     let mut tx = db.begin().await?;
-    // One placement at a time per shopper and key: the second waits, then finds the first.
+    // One placement at a time per shopper and key: the second waits, then finds the first
+    // (in a statement of its own, so its snapshot is taken after the wait).
     sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
         .bind(format!("order:{}:{}", p.user_id, p.idempotency_key))
         .execute(&mut *tx)
@@ -125,7 +140,7 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
     let lines: Vec<PlacingLine> = sqlx::query_as(concat!(
         "select ps.id as variant_id, p.id as product_id, p.name as product_name, col.name as colour_name, s.label as size_label,
                 ps.sku, p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
-                (p.is_active and p.deleted_at is null) as live ",
+                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available ",
         crate::cart_lines_from!(),
         " where ci.cart_id = $1 order by ps.id"
     ))
@@ -137,6 +152,10 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
     }
     if lines.iter().any(|l| !l.live || l.price_seen_minor.is_some_and(|seen| seen != l.unit_price_minor)) {
         return Err(AppError::Conflict("Some items in your cart changed. Review your cart before placing the order.".into()));
+    }
+    // Sold out already: say so before doing any work (the locked check below decides).
+    if let Some(line) = lines.iter().find(|l| l.available < l.quantity) {
+        return Err(not_enough(&lines, line.variant_id, line.available));
     }
     let currency = lines[0].currency.clone();
     if lines.iter().any(|l| l.currency != currency) {
@@ -169,13 +188,39 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
     // confirm the payment or cancel.
     let reserved_until = (p.payment == PaymentMethod::Stripe).then(|| now + hold);
     let address = serde_json::to_value(p.address).map_err(AppError::internal)?;
-    let (order_id, number): (Uuid, i64) = sqlx::query_as(
-        "insert into orders (user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, total_minor, coupon_id,
-                             email, phone, shipping_address, payment_method, delivery_method, idempotency_key, reserved_until,
-                             placed_at)
-         values ($1, 'pending', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-         returning id, number",
+    let order_id = Uuid::now_v7();
+    let (job_kind, job_payload) = jobs::row(&jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed })?;
+    let variant_ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
+    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
+    // The order and everything that comes with it in one round trip: its lines at today's
+    // prices, the held units, the first history entry, the pending payment, the emptied
+    // cart and the confirmation email's job.
+    let number: i64 = sqlx::query_scalar(
+        "with placed as (
+             insert into orders (id, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, total_minor,
+                                 coupon_id, email, phone, shipping_address, payment_method, delivery_method, idempotency_key,
+                                 reserved_until, placed_at)
+             values ($1, $2, 'pending', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+             returning number),
+          items as (
+             insert into order_items (order_id, product_id, product_size_id, product_name, colour_name, size_label, sku,
+                                      unit_price_minor, quantity, line_total_minor)
+             select $1, u.product_id, u.variant, u.name, u.colour, u.size, u.sku, u.price, u.quantity, u.price * u.quantity
+             from unnest($17::uuid[], $18::uuid[], $19::text[], $20::text[], $21::text[], $22::text[], $23::bigint[], $24::int[])
+                  as u(product_id, variant, name, colour, size, sku, price, quantity)),
+          held as (
+             insert into inventory_reservations (order_id, product_size_id, quantity, expires_at)
+             select $1, v, q, $25 from unnest($18::uuid[], $24::int[]) as u(v, q)),
+          history as (
+             insert into order_status_history (order_id, from_status, to_status, actor_kind, actor_user_id, note, created_at)
+             values ($1, null, 'pending', 'customer', $2, 'Order placed', $16)),
+          payment as (
+             insert into payments (order_id, provider, amount_minor, currency) values ($1, $12, $7, $3)),
+          emptied as (delete from cart_items where cart_id = $26),
+          mail as (insert into jobs (kind, payload, run_at) values ($27, $28, $16))
+         select number from placed",
     )
+    .bind(order_id)
     .bind(p.user_id)
     .bind(&currency)
     .bind(totals.subtotal_minor)
@@ -191,18 +236,6 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
     .bind(p.idempotency_key)
     .bind(reserved_until)
     .bind(now)
-    .fetch_one(&mut *tx)
-    .await?;
-
-    let variant_ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
-    let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
-    sqlx::query(
-        "insert into order_items (order_id, product_id, product_size_id, product_name, colour_name, size_label, sku,
-                                  unit_price_minor, quantity, line_total_minor)
-         select $1, * , u.price * u.quantity from unnest($2::uuid[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[],
-                                                        $8::bigint[], $9::int[]) as u(product_id, variant, name, colour, size, sku, price, quantity)",
-    )
-    .bind(order_id)
     .bind(lines.iter().map(|l| l.product_id).collect::<Vec<_>>())
     .bind(&variant_ids)
     .bind(lines.iter().map(|l| l.product_name.clone()).collect::<Vec<_>>())
@@ -211,82 +244,48 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
     .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.unit_price_minor).collect::<Vec<_>>())
     .bind(&quantities)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
-        "insert into inventory_reservations (order_id, product_size_id, quantity, expires_at)
-         select $1, v, q, $4 from unnest($2::uuid[], $3::int[]) as u(v, q)",
-    )
-    .bind(order_id)
-    .bind(&variant_ids)
-    .bind(&quantities)
     .bind(reserved_until.unwrap_or(now + Duration::days(3650)))
-    .execute(&mut *tx)
+    .bind(p.cart_id)
+    .bind(job_kind)
+    .bind(job_payload)
+    .fetch_one(&mut *tx)
     .await?;
     if let Some((coupon_id, discount)) = coupon {
         // The row is locked and its limits were checked above; the check constraint on
         // times_used is the last line of defence.
-        sqlx::query("update coupons set times_used = times_used + 1 where id = $1").bind(coupon_id).execute(&mut *tx).await?;
-        sqlx::query("insert into coupon_redemptions (coupon_id, order_id, user_id, discount_minor) values ($1, $2, $3, $4)")
-            .bind(coupon_id)
-            .bind(order_id)
-            .bind(p.user_id)
-            .bind(discount)
-            .execute(&mut *tx)
-            .await?;
-    }
-    sqlx::query(
-        "insert into order_status_history (order_id, from_status, to_status, actor_kind, actor_user_id, note, created_at)
-         values ($1, null, 'pending', 'customer', $2, 'Order placed', $3)",
-    )
-    .bind(order_id)
-    .bind(p.user_id)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query("insert into payments (order_id, provider, amount_minor, currency) values ($1, $2, $3, $4)")
+        sqlx::query(
+            "with used as (update coupons set times_used = times_used + 1 where id = $1)
+             insert into coupon_redemptions (coupon_id, order_id, user_id, discount_minor) values ($1, $2, $3, $4)",
+        )
+        .bind(coupon_id)
         .bind(order_id)
-        .bind(p.payment.as_str())
-        .bind(totals.total_minor)
-        .bind(&currency)
+        .bind(p.user_id)
+        .bind(discount)
         .execute(&mut *tx)
         .await?;
-    crate::cart::server::clear(&mut *tx, p.cart_id).await?;
-    jobs::enqueue(&mut tx, jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed }, now).await?;
+    }
 
-    // Stock last, so the rows of popular sizes stay locked for the shortest time. Rows are
-    // locked in id order, and `no key update` does not wait for the key-share locks the
-    // foreign keys above took: two orders sharing sizes cannot deadlock.
+    // Stock last, in one statement, so the rows of popular sizes stay locked for the
+    // shortest time. Rows are locked in id order, and `no key update` does not wait for the
+    // key-share locks the foreign keys above took: two orders sharing sizes cannot deadlock.
+    // Units are reserved only when every line has enough.
     let short: Vec<(Uuid, i32)> = sqlx::query_as(
-        "with locked as (select id, stock - reserved as available from product_sizes
-                         where id = any($1) order by id for no key update)
-         select u.v, coalesce(l.available, 0) from unnest($1::uuid[], $2::int[]) as u(v, q)
-         left join locked l on l.id = u.v where coalesce(l.available, 0) < u.q",
+        "with wanted as (select v, q from unnest($1::uuid[], $2::int[]) as u(v, q)),
+              locked as (select id, stock - reserved as available from product_sizes
+                         where id = any($1) order by id for no key update),
+              short as (select w.v, coalesce(l.available, 0) as available from wanted w
+                        left join locked l on l.id = w.v where coalesce(l.available, 0) < w.q),
+              reserve as (update product_sizes ps set reserved = ps.reserved + w.q from wanted w
+                          where ps.id = w.v and not exists (select 1 from short))
+         select v, available from short",
     )
     .bind(&variant_ids)
     .bind(&quantities)
     .fetch_all(&mut *tx)
     .await?;
     if let Some((variant, available)) = short.first() {
-        let what = lines
-            .iter()
-            .find(|l| l.variant_id == *variant)
-            .map(|l| format!("{} ({}, {})", l.product_name, l.colour_name, l.size_label))
-            .unwrap_or_default();
-        return Err(AppError::Conflict(if *available <= 0 {
-            format!("{what} has just sold out. Review your cart and try again.")
-        } else {
-            format!("Only {available} of {what} left. Review your cart and try again.")
-        }));
+        return Err(not_enough(&lines, *variant, *available));
     }
-    sqlx::query(
-        "update product_sizes ps set reserved = ps.reserved + u.q
-         from unnest($1::uuid[], $2::int[]) as u(v, q) where ps.id = u.v",
-    )
-    .bind(&variant_ids)
-    .bind(&quantities)
-    .execute(&mut *tx)
-    .await?;
     tx.commit().await?;
     tracing::info!(order = number, total = totals.total_minor, "order placed");
     Ok(Placed { order_id, number, total_minor: totals.total_minor, currency, payment: p.payment, created: true })

@@ -29,11 +29,16 @@ impl Job {
 const LEASE: Duration = Duration::minutes(5);
 const BATCH: i64 = 10;
 
+/// The `kind` and `payload` columns of a job, for statements that insert it themselves.
+pub fn row(job: &Job) -> Result<(&'static str, serde_json::Value), AppError> {
+    Ok((job.kind(), serde_json::to_value(job).map_err(AppError::internal)?))
+}
+
 pub async fn enqueue(conn: &mut PgConnection, job: Job, now: DateTime<Utc>) -> Result<(), AppError> {
-    let value = serde_json::to_value(&job).map_err(AppError::internal)?;
+    let (kind, payload) = row(&job)?;
     sqlx::query("insert into jobs (kind, payload, run_at) values ($1, $2, $3)")
-        .bind(job.kind())
-        .bind(value)
+        .bind(kind)
+        .bind(payload)
         .bind(now)
         .execute(conn)
         .await?;
