@@ -616,3 +616,73 @@ fn between(text: &str, start: &str, end: &str) -> String {
     let from = text.find(start).unwrap_or_else(|| panic!("{start} not in page")) + start.len();
     text[from..].split(end).next().unwrap().to_owned()
 }
+
+/// A local HTTP stand-in for the two Stripe endpoints the store calls; it records what it
+/// was sent.
+async fn stripe_stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+    use axum::{extract::State, routing::post, Json, Router};
+    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+    let seen: Seen = Default::default();
+    async fn session(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
+        seen.lock().unwrap().push(("session".into(), body));
+        Json(serde_json::json!({ "id": "cs_test_standin", "url": "https://checkout.stripe.test/pay/cs_test_standin" }))
+    }
+    async fn refund(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
+        let n = { let mut s = seen.lock().unwrap(); s.push(("refund".into(), body)); s.len() };
+        Json(serde_json::json!({ "id": format!("re_test_{n}") }))
+    }
+    let app = Router::new().route("/v1/checkout/sessions", post(session)).route("/v1/refunds", post(refund)).with_state(seen.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, seen)
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) {
+    let (base, seen) = stripe_stand_in().await;
+    let vars = [("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET), ("STRIPE_API_BASE", base.as_str())];
+    let app = spawn_configured(db, &redis_url(), &vars).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
+
+    let url = larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    assert_eq!(url, "https://checkout.stripe.test/pay/cs_test_standin");
+    let sent = seen.lock().unwrap()[0].1.clone();
+    assert!(sent.contains(&format!("line_items%5B0%5D%5Bprice_data%5D%5Bunit_amount%5D={}", placed.total_minor)), "{sent}");
+    assert!(sent.contains(&format!("metadata%5Border_id%5D={}", placed.order_id)));
+    let reference: Option<String> = sqlx::query_scalar("select provider_ref from payments where order_id = $1").bind(placed.order_id).fetch_one(&app.db).await.unwrap();
+    assert_eq!(reference.as_deref(), Some("cs_test_standin"));
+
+    // Refunding before anything was paid is refused.
+    let staff = user;
+    let err = larkspur::payments::server::refund(&app.state, placed.order_id, 100, "", staff).await.unwrap_err();
+    assert_eq!(err, AppError::Rejected("This order has no card payment to refund.".into()));
+
+    let paid = serde_json::json!({ "id": "evt_paid", "type": "checkout.session.completed",
+        "data": { "object": { "id": "cs_test_standin", "payment_status": "paid", "payment_intent": "pi_test_9",
+                               "metadata": { "order_id": placed.order_id } } } });
+    larkspur::payments::server::handle_event(&app.state, &paid).await.unwrap();
+    let total = placed.total_minor;
+    // Part of it, then more than is left (refused), then the rest.
+    larkspur::payments::server::refund(&app.state, placed.order_id, 1000, "Damaged strap", staff).await.unwrap();
+    let too_much = larkspur::payments::server::refund(&app.state, placed.order_id, total, "", staff).await.unwrap_err();
+    assert!(too_much.field_error("amount").is_some());
+    let partial = serde_json::json!({ "id": "evt_refund_part", "type": "charge.refunded",
+        "data": { "object": { "payment_intent": "pi_test_9", "amount_refunded": 1000 } } });
+    larkspur::payments::server::handle_event(&app.state, &partial).await.unwrap();
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Paid, "partially_refunded"));
+
+    larkspur::payments::server::refund(&app.state, placed.order_id, total - 1000, "Returned", staff).await.unwrap();
+    let full = serde_json::json!({ "id": "evt_refund_full", "type": "charge.refunded",
+        "data": { "object": { "payment_intent": "pi_test_9", "amount_refunded": total } } });
+    larkspur::payments::server::handle_event(&app.state, &full).await.unwrap();
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Refunded, "refunded"));
+    let refunds: Vec<(i64, String)> = sqlx::query_as("select amount_minor, status from refunds order by created_at").fetch_all(&app.db).await.unwrap();
+    assert_eq!(refunds, vec![(1000, "succeeded".into()), (total - 1000, "succeeded".into())]);
+    let requests: Vec<String> = seen.lock().unwrap().iter().filter(|(k, _)| k == "refund").map(|(_, b)| b.clone()).collect();
+    assert_eq!(requests, vec!["payment_intent=pi_test_9&amount=1000".to_string(), format!("payment_intent=pi_test_9&amount={}", total - 1000)]);
+}

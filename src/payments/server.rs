@@ -196,24 +196,34 @@ pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppErro
 /// order becomes "refunded" when Stripe's `charge.refunded` event confirms the full amount.
 pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason: &str, actor: Uuid) -> Result<(), AppError> {
     let config = state.config.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
-    let payment: Option<(Uuid, String, i64, i64)> = sqlx::query_as(
-        "select id, provider_ref, amount_minor, refunded_minor from payments
-         where order_id = $1 and provider = 'stripe' and status in ('succeeded', 'partially_refunded') and provider_ref like 'pi_%'",
+    // The payment row is locked while the refund is recorded, so two refunds at once cannot
+    // both take the same money; refunds asked for but not yet confirmed by Stripe count.
+    let mut tx = state.db.begin().await?;
+    let payment: Option<(Uuid, String, i64, i64, String)> = sqlx::query_as(
+        "select p.id, p.provider_ref, p.amount_minor,
+                greatest(p.refunded_minor, (select coalesce(sum(r.amount_minor), 0) from refunds r
+                                            where r.payment_id = p.id and r.status <> 'failed'))::bigint,
+                p.currency::text
+         from payments p
+         where p.order_id = $1 and p.provider = 'stripe' and p.status in ('succeeded', 'partially_refunded') and p.provider_ref like 'pi_%'
+         for update of p",
     )
     .bind(order_id)
-    .fetch_optional(&state.db)
+    .fetch_optional(&mut *tx)
     .await?;
-    let (payment_id, intent, amount, refunded) = payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
+    let (payment_id, intent, amount, refunded, currency) =
+        payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
     if amount_minor <= 0 || amount_minor > amount - refunded {
-        return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(amount - refunded, "USD"))));
+        return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(amount - refunded, currency))));
     }
     let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason, actor_user_id) values ($1, $2, $3, $4) returning id")
         .bind(payment_id)
         .bind(amount_minor)
         .bind(reason)
         .bind(actor)
-        .fetch_one(&state.db)
+        .fetch_one(&mut *tx)
         .await?;
+    tx.commit().await?;
     let outcome = stripe::refund(&state.http, config, &intent, amount_minor, &refund_id.to_string()).await;
     let (status, reference) = match &outcome {
         Ok(id) => ("succeeded", Some(id.clone())),
