@@ -53,6 +53,7 @@ async function contactStep(page: Page, phone: string) {
 }
 
 async function addressStep(page: Page, postalCode = '94105') {
+  await page.waitForLoadState('networkidle');
   const form = page.getByTestId('new-address');
   await form.getByLabel("Recipient's name").fill('Grace Hopper');
   await form.getByLabel('Country').selectOption({ label: 'United States' });

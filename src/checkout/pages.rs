@@ -263,10 +263,24 @@ fn PlacePicker(
     let (states, set_states) = signal(states);
     let (cities, set_cities) = signal(cities);
     let (enhanced, set_enhanced) = signal(false);
-    Effect::new(move || set_enhanced.set(true));
     let load_states = Action::new(move |c: &Uuid| {
         let c = *c;
         async move { set_states.set(get_states(c).await.unwrap_or_default()) }
+    });
+    // A country chosen while the page was still loading (before this island came alive)
+    // changed no signal: pick it up from the element once it is ours.
+    let country_select = NodeRef::<leptos::html::Select>::new();
+    Effect::new(move || {
+        if let Some(select) = country_select.get() {
+            let chosen = Uuid::parse_str(&select.value()).ok();
+            if chosen != country.get_untracked() {
+                set_country.set(chosen);
+                if let Some(c) = chosen {
+                    load_states.dispatch(c);
+                }
+            }
+            set_enhanced.set(true);
+        }
     });
     let load_cities = Action::new(move |s: &Uuid| {
         let s = *s;
@@ -282,7 +296,7 @@ fn PlacePicker(
         <div class="grid gap-4 sm:grid-cols-3">
             <div>
                 <label for="field-country" class="block text-sm font-medium">"Country"</label>
-                <select id="field-country" name="country" class=select autocomplete="country-name" required
+                <select id="field-country" name="country" class=select autocomplete="country-name" required node_ref=country_select
                     aria-invalid=country_error.is_some().to_string() aria-describedby="field-country-error"
                     on:change=move |ev| {
                         let c = Uuid::parse_str(&event_target_value(&ev)).ok();
