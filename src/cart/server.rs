@@ -111,38 +111,30 @@ pub async fn add(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) -> Resul
     Ok(())
 }
 
-/// A cart's lines joined to their size, colour and product (`ci`, `ps`, `pc`, `col`, `s`, `p`).
-#[macro_export]
-macro_rules! cart_lines_from {
-    () => {
-        "from cart_items ci
-         join product_sizes ps on ps.id = ci.product_size_id
-         join product_colours pc on pc.id = ps.product_colour_id
-         join colours col on col.id = pc.colour_id
-         join sizes s on s.id = ps.size_id
-         join products p on p.id = pc.product_id"
-    };
-}
-
+/// A cart line with what it is now in the catalogue: what the cart page shows and what
+/// placing an order checks and copies.
 #[derive(sqlx::FromRow)]
-struct LineRow {
-    variant_id: Uuid,
-    product_name: String,
-    product_slug: String,
-    colour_name: String,
-    colour_slug: String,
-    size_label: String,
-    image_url: Option<String>,
-    unit_price_minor: i64,
-    price_seen_minor: Option<i64>,
-    quantity: i32,
-    currency: String,
-    live: bool,
-    available: i32,
+pub struct LineRow {
+    pub variant_id: Uuid,
+    pub product_id: Uuid,
+    pub product_name: String,
+    pub product_slug: String,
+    pub colour_name: String,
+    pub colour_slug: String,
+    pub size_label: String,
+    pub sku: String,
+    pub image_url: Option<String>,
+    pub unit_price_minor: i64,
+    pub price_seen_minor: Option<i64>,
+    pub quantity: i32,
+    pub currency: String,
+    pub live: bool,
+    pub available: i32,
 }
 
 impl LineRow {
-    fn issue(&self) -> Option<LineIssue> {
+    /// What the shopper must see before buying this line, if anything changed.
+    pub fn issue(&self) -> Option<LineIssue> {
         if !self.live {
             Some(LineIssue::Unavailable)
         } else if self.available <= 0 {
@@ -158,21 +150,31 @@ impl LineRow {
     }
 }
 
-/// The cart's lines with today's prices, stock and what changed, oldest first.
-pub async fn view(db: impl PgExecutor<'_>, cart: Uuid) -> Result<CartView, sqlx::Error> {
-    let rows: Vec<LineRow> = sqlx::query_as(concat!(
-        "select ps.id as variant_id, p.name as product_name, p.slug as product_slug, col.name as colour_name,
-                col.slug as colour_slug, s.label as size_label,
+/// The cart's lines, oldest first, with today's prices and stock.
+pub async fn rows(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>, sqlx::Error> {
+    sqlx::query_as(
+        "select ps.id as variant_id, p.id as product_id, p.name as product_name, p.slug as product_slug,
+                col.name as colour_name, col.slug as colour_slug, s.label as size_label, ps.sku,
                 (select i.url from product_colour_images i where i.product_colour_id = pc.id
                  order by i.is_primary desc, i.sort_order limit 1) as image_url,
                 p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
-                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available ",
-        cart_lines_from!(),
-        " where ci.cart_id = $1 order by ci.created_at, ci.id"
-    ))
+                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available
+         from cart_items ci
+         join product_sizes ps on ps.id = ci.product_size_id
+         join product_colours pc on pc.id = ps.product_colour_id
+         join colours col on col.id = pc.colour_id
+         join sizes s on s.id = ps.size_id
+         join products p on p.id = pc.product_id
+         where ci.cart_id = $1 order by ci.created_at, ci.id",
+    )
     .bind(cart)
     .fetch_all(db)
-    .await?;
+    .await
+}
+
+/// The cart's lines with today's prices, stock and what changed, oldest first.
+pub async fn view(db: impl PgExecutor<'_>, cart: Uuid) -> Result<CartView, sqlx::Error> {
+    let rows = rows(db, cart).await?;
     let currency = rows.first().map(|r| r.currency.clone()).unwrap_or_else(|| "USD".into());
     let lines = rows
         .into_iter()

@@ -38,7 +38,7 @@ pub async fn checkout_send_code(email: String, phone: String) -> Result<Option<C
     use crate::{
         auth::{
             server::{codes::Purpose, delivery, signin::Caller, users},
-            types::{Channel, Email},
+            types::{Channel, Email, Phone},
         },
         forms::server::{finish, Then},
     };
@@ -46,22 +46,12 @@ pub async fn checkout_send_code(email: String, phone: String) -> Result<Option<C
     let result = crate::server::ctx::respond(async move {
         let caller = Caller::current().await?;
         caller.ensure_unlocked().await?;
-        let email = Email::parse(&email).map_err(|m| AppError::field("email", m));
-        let phone = delivery::parse_destination(Channel::Sms, &phone);
-        let (email, phone) = match (email, phone) {
-            (Ok(e), Ok(p)) => (e, p),
-            (e, p) => {
-                let mut errors = crate::error::FieldErrors::new();
-                for err in [e.err(), p.err()].into_iter().flatten() {
-                    if let AppError::Validation(fields) = err {
-                        for (field, messages) in fields.0 {
-                            messages.into_iter().for_each(|m| errors.add(field.clone(), m));
-                        }
-                    }
-                }
-                return Err(AppError::Validation(errors));
-            }
-        };
+        // Both fields are checked, so both messages show at once.
+        let mut errors = crate::error::FieldErrors::new();
+        let email = Email::parse(&email).map_err(|m| errors.add("email", m)).ok();
+        let phone = Phone::parse(&phone).map_err(|m| errors.add("phone", m)).ok();
+        let (Some(email), Some(phone)) = (email, phone) else { return Err(AppError::Validation(errors)) };
+        let phone = phone.as_str().to_owned();
         super::server::update_draft(&caller.session, |d| d.email = Some(email.as_str().to_owned())).await?;
         let signed_in = crate::auth::server::current_user(&caller.session, &caller.data, &caller.state.db).await?.map(|(id, _)| id);
         let owner = users::by_verified_phone(&caller.state.db, &phone).await?;

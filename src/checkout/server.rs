@@ -61,20 +61,6 @@ pub fn payment_methods(state: &AppState) -> Vec<PaymentMethod> {
     methods
 }
 
-/// The signed-in customer's verified phone and email, if any.
-async fn contact_of(db: &PgPool, user_id: Uuid) -> Result<(Option<String>, Option<String>), sqlx::Error> {
-    let row: Option<(Option<String>, bool, Option<String>)> =
-        sqlx::query_as("select phone, phone_verified_at is not null, email::text from users where id = $1")
-            .bind(user_id)
-            .fetch_optional(db)
-            .await?;
-    Ok(match row {
-        Some((phone, true, email)) => (phone, email),
-        Some((_, false, email)) => (None, email),
-        None => (None, None),
-    })
-}
-
 pub async fn addresses(db: &PgPool, user_id: Uuid) -> Result<Vec<SavedAddress>, sqlx::Error> {
     let rows: Vec<(Uuid, String, String, String, String, String, String, String, String, String, bool)> = sqlx::query_as(
         "select a.id, a.recipient_name, a.phone, a.line1, a.line2, ci.name, s.name, co.name, co.code::text, a.postal_code, a.is_default
@@ -187,10 +173,12 @@ pub async fn view(state: &AppState, session: &AppSession, user_id: Option<Uuid>,
         Some(cart) => crate::cart::server::view(db, cart).await?,
         None => Default::default(),
     };
-    let (phone, account_email) = match user_id {
-        Some(user) => contact_of(db, user).await?,
-        None => (None, None),
+    let account = match user_id {
+        Some(user) => crate::auth::server::users::by_id(db, user).await?,
+        None => None,
     };
+    let phone = account.as_ref().filter(|a| a.phone_verified_at.is_some()).and_then(|a| a.phone.clone());
+    let account_email = account.and_then(|a| a.email);
     let email = draft.email.clone().or(account_email.clone());
     let contact = match (user_id, phone, email) {
         (Some(_), Some(phone), Some(email)) => Some(Contact { email, phone }),

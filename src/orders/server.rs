@@ -4,6 +4,7 @@
 
 use super::types::{Actor, AddressSnapshot, OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentMethod, StatusChange};
 use crate::{
+    cart::{server::LineRow, LineIssue},
     checkout::pricing::{CouponKind, CouponTerms, DeliveryMethod, DeliveryRates, Totals},
     error::AppError,
     server::jobs,
@@ -40,23 +41,7 @@ pub struct Placed {
     pub created: bool,
 }
 
-#[derive(sqlx::FromRow)]
-struct PlacingLine {
-    variant_id: Uuid,
-    product_id: Uuid,
-    product_name: String,
-    colour_name: String,
-    size_label: String,
-    sku: String,
-    unit_price_minor: i64,
-    price_seen_minor: Option<i64>,
-    quantity: i32,
-    currency: String,
-    live: bool,
-    available: i32,
-}
-
-fn not_enough(lines: &[PlacingLine], variant: Uuid, available: i32) -> AppError {
+fn not_enough(lines: &[LineRow], variant: Uuid, available: i32) -> AppError {
     let what = lines
         .iter()
         .find(|l| l.variant_id == variant)
@@ -137,25 +122,21 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
         return Ok(Placed { order_id, number, total_minor, currency, payment, created: false });
     }
 
-    let lines: Vec<PlacingLine> = sqlx::query_as(concat!(
-        "select ps.id as variant_id, p.id as product_id, p.name as product_name, col.name as colour_name, s.label as size_label,
-                ps.sku, p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
-                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available ",
-        crate::cart_lines_from!(),
-        " where ci.cart_id = $1 order by ps.id"
-    ))
-    .bind(p.cart_id)
-    .fetch_all(&mut *tx)
-    .await?;
+    let lines = crate::cart::server::rows(&mut *tx, p.cart_id).await?;
     if lines.is_empty() {
         return Err(AppError::Rejected("Your cart is empty.".into()));
     }
-    if lines.iter().any(|l| !l.live || l.price_seen_minor.is_some_and(|seen| seen != l.unit_price_minor)) {
-        return Err(AppError::Conflict("Some items in your cart changed. Review your cart before placing the order.".into()));
-    }
-    // Sold out already: say so before doing any work (the locked check below decides).
-    if let Some(line) = lines.iter().find(|l| l.available < l.quantity) {
-        return Err(not_enough(&lines, line.variant_id, line.available));
+    // Anything that changed since the shopper saw the cart stops the order (the locked
+    // stock check below decides the race for the last units).
+    for line in &lines {
+        match line.issue() {
+            Some(LineIssue::SoldOut) => return Err(not_enough(&lines, line.variant_id, 0)),
+            Some(LineIssue::OnlyLeft(left)) => return Err(not_enough(&lines, line.variant_id, left)),
+            Some(LineIssue::Unavailable | LineIssue::PriceChanged { .. }) => {
+                return Err(AppError::Conflict("Some items in your cart changed. Review your cart before placing the order.".into()))
+            }
+            None => {}
+        }
     }
     let currency = lines[0].currency.clone();
     if lines.iter().any(|l| l.currency != currency) {
