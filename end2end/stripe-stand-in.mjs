@@ -22,6 +22,20 @@ async function readBody(req) {
   return new URLSearchParams(body);
 }
 
+// A Checkout Session as Stripe's API returns it (with every field the store's client
+// requires).
+const checkoutSession = (s, paymentStatus, paymentIntent) => ({
+  id: s.id, object: 'checkout.session', mode: 'payment', livemode: false,
+  status: paymentStatus === 'paid' ? 'complete' : 'open', payment_status: paymentStatus, payment_intent: paymentIntent,
+  client_reference_id: s.order_id, metadata: { order_id: s.order_id }, customer_email: s.email,
+  currency: s.currency, amount_subtotal: s.amount, amount_total: s.amount,
+  created: s.created, expires_at: s.expires_at, success_url: s.success_url, cancel_url: s.cancel_url,
+  url: paymentStatus === 'paid' ? null : `http://127.0.0.1:${port}/pay/${s.id}`,
+  automatic_tax: { enabled: false, liability: null, provider: null, status: null },
+  custom_fields: [], custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
+  payment_method_types: ['card'], shipping_options: [],
+});
+
 const page = (s) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pay — Stripe stand-in</title></head>
 <body><main><h1>Pay ${(s.amount / 100).toFixed(2)} ${s.currency.toUpperCase()}</h1>
 <form method="post" action="/pay/${s.id}"><button type="submit">Pay</button></form>
@@ -41,12 +55,15 @@ createServer(async (req, res) => {
       order_id: form.get('metadata[order_id]'),
       amount: Number(form.get('line_items[0][price_data][unit_amount]')),
       currency: form.get('line_items[0][price_data][currency]'),
+      email: form.get('customer_email'),
       success_url: form.get('success_url'),
       cancel_url: form.get('cancel_url'),
+      created: Math.floor(Date.now() / 1000),
+      expires_at: Number(form.get('expires_at')),
     };
     sessions.set(id, session);
     res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ id, object: 'checkout.session', url: `http://127.0.0.1:${port}/pay/${id}` }));
+    res.end(JSON.stringify(checkoutSession(session, 'unpaid', null)));
     return;
   }
   const session = sessions.get(url.pathname.split('/')[2]);
@@ -56,10 +73,9 @@ createServer(async (req, res) => {
   }
   if (url.pathname.startsWith('/pay/') && session && req.method === 'POST') {
     const payload = JSON.stringify({
-      id: `evt_${randomBytes(12).toString('hex')}`,
-      type: 'checkout.session.completed',
-      data: { object: { id: session.id, object: 'checkout.session', payment_status: 'paid', payment_intent: `pi_${randomBytes(8).toString('hex')}`,
-        client_reference_id: session.order_id, metadata: { order_id: session.order_id } } },
+      id: `evt_${randomBytes(12).toString('hex')}`, object: 'event', type: 'checkout.session.completed',
+      created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null },
+      data: { object: checkoutSession(session, 'paid', `pi_${randomBytes(8).toString('hex')}`) },
     });
     const delivered = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sign(payload) }, body: payload });
     res.writeHead(303, { location: delivered.ok ? session.success_url : session.cancel_url }).end();

@@ -392,6 +392,47 @@ async fn status_changes_follow_the_rules_in_rust_and_in_the_database(db: PgPool)
     );
 }
 
+/// A Stripe event as its webhook delivers it, around `object`.
+fn event(id: &str, kind: &str, object: serde_json::Value) -> String {
+    serde_json::json!({ "id": id, "object": "event", "type": kind, "created": 1_700_000_000, "livemode": false, "pending_webhooks": 1,
+                        "api_version": "2025-11-17.clover", "request": { "id": null, "idempotency_key": null }, "data": { "object": object } })
+    .to_string()
+}
+
+/// A Checkout Session with every field async-stripe requires, as Stripe sends it.
+fn session(id: &str, payment_status: &str, payment_intent: Option<&str>, order_id: Uuid) -> serde_json::Value {
+    serde_json::json!({
+        "id": id, "object": "checkout.session", "mode": "payment", "status": if payment_status == "paid" { "complete" } else { "open" },
+        "payment_status": payment_status, "payment_intent": payment_intent, "client_reference_id": order_id,
+        "metadata": { "order_id": order_id }, "created": 1_700_000_000, "expires_at": 1_700_001_860, "livemode": false,
+        "currency": "usd", "amount_total": 2500, "amount_subtotal": 2500, "customer_email": "buyer@example.com", "url": null,
+        "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+        "custom_fields": [], "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
+        "payment_method_types": ["card"], "shipping_options": []
+    })
+}
+
+/// A charge on `payment_intent` of which `refunded` has gone back.
+fn charge(payment_intent: &str, amount: i64, refunded: i64) -> serde_json::Value {
+    serde_json::json!({
+        "id": "ch_test_1", "object": "charge", "amount": amount, "amount_captured": amount, "amount_refunded": refunded,
+        "refunded": refunded >= amount, "captured": true, "paid": true, "disputed": false, "status": "succeeded",
+        "currency": "usd", "created": 1_700_000_000, "livemode": false, "metadata": {}, "payment_intent": payment_intent,
+        "billing_details": { "address": null, "email": null, "name": null, "phone": null, "tax_id": null }
+    })
+}
+
+/// A form-encoded request body as its fields.
+fn form(body: &str) -> std::collections::HashMap<String, String> {
+    url::form_urlencoded::parse(body.as_bytes()).into_owned().collect()
+}
+
+/// Delivers `payload` signed with the endpoint secret, as Stripe would.
+async fn deliver(app: &TestApp, payload: String) {
+    let signature = stripe::sign(WEBHOOK_SECRET, &payload, app.clock_now().timestamp());
+    larkspur::payments::server::receive(&app.state, &signature, payload.as_bytes()).await.unwrap();
+}
+
 async fn send_webhook(client: &Client, payload: &str, signature: &str) -> Response {
     let builder = Request::post("/webhooks/stripe")
         .header(header::CONTENT_TYPE, "application/json")
@@ -408,34 +449,28 @@ async fn only_signed_webhooks_count_and_a_replay_changes_nothing(db: PgPool) {
     let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
     let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
     sqlx::query("update payments set provider_ref = 'cs_test_1' where order_id = $1").bind(placed.order_id).execute(&app.db).await.unwrap();
-    let payload = serde_json::json!({
-        "id": "evt_paid_1",
-        "type": "checkout.session.completed",
-        "data": { "object": { "id": "cs_test_1", "payment_status": "paid", "payment_intent": "pi_test_1",
-                               "client_reference_id": placed.order_id, "metadata": { "order_id": placed.order_id } } }
-    })
-    .to_string();
+    let payload = event("evt_paid_1", "checkout.session.completed", session("cs_test_1", "paid", Some("pi_test_1"), placed.order_id));
     let client = Client::new(&app);
     let now = app.clock_now().timestamp();
 
     let unsigned = send_webhook(&client, &payload, "").await;
     assert_eq!(unsigned.status, StatusCode::BAD_REQUEST);
-    let forged = send_webhook(&client, &payload, &stripe::sign("whsec_wrong", payload.as_bytes(), now)).await;
+    let forged = send_webhook(&client, &payload, &stripe::sign("whsec_wrong", &payload, now)).await;
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
-    let stale = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now - 600)).await;
+    let stale = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, &payload, now - 600)).await;
     assert_eq!(stale.status, StatusCode::BAD_REQUEST);
     let tampered = payload.replace("cs_test_1", "cs_test_2");
-    let swapped = send_webhook(&client, &tampered, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now)).await;
+    let swapped = send_webhook(&client, &tampered, &stripe::sign(WEBHOOK_SECRET, &payload, now)).await;
     assert_eq!(swapped.status, StatusCode::BAD_REQUEST);
     assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Pending, "not paid by any of those");
 
-    let signed = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now)).await;
+    let signed = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, &payload, now)).await;
     assert_eq!(signed.status, StatusCode::OK, "{}", signed.body);
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Paid, "succeeded"));
     assert_eq!(stock_of(&app.db, variant).await, (4, 0));
 
-    let replay = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, payload.as_bytes(), now + 5)).await;
+    let replay = send_webhook(&client, &payload, &stripe::sign(WEBHOOK_SECRET, &payload, now + 5)).await;
     assert_eq!(replay.status, StatusCode::OK);
     assert_eq!(stock_of(&app.db, variant).await, (4, 0), "stock taken once");
     let paid = format!("select count(*) from order_status_history where to_status = 'paid' and order_id = '{}'", placed.order_id);
@@ -443,12 +478,8 @@ async fn only_signed_webhooks_count_and_a_replay_changes_nothing(db: PgPool) {
     assert_eq!(count(&app.db, "select count(*) from payment_events").await, 1);
 
     // A full refund confirmed by Stripe marks the order refunded.
-    let refund = serde_json::json!({
-        "id": "evt_refund_1", "type": "charge.refunded",
-        "data": { "object": { "id": "ch_1", "payment_intent": "pi_test_1", "amount_refunded": detail.total_minor } }
-    })
-    .to_string();
-    let res = send_webhook(&client, &refund, &stripe::sign(WEBHOOK_SECRET, refund.as_bytes(), now)).await;
+    let refund = event("evt_refund_1", "charge.refunded", charge("pi_test_1", detail.total_minor, detail.total_minor));
+    let res = send_webhook(&client, &refund, &stripe::sign(WEBHOOK_SECRET, &refund, now)).await;
     assert_eq!(res.status, StatusCode::OK);
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Refunded, "refunded"));
@@ -623,15 +654,18 @@ async fn stripe_stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(Stri
     use axum::{extract::State, routing::post, Json, Router};
     type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
     let seen: Seen = Default::default();
-    async fn session(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
+    async fn create_session(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
         seen.lock().unwrap().push(("session".into(), body));
-        Json(serde_json::json!({ "id": "cs_test_standin", "url": "https://checkout.stripe.test/pay/cs_test_standin" }))
+        let mut created = session("cs_test_standin", "unpaid", None, Uuid::nil());
+        created["url"] = "https://checkout.stripe.test/pay/cs_test_standin".into();
+        Json(created)
     }
     async fn refund(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
         let n = { let mut s = seen.lock().unwrap(); s.push(("refund".into(), body)); s.len() };
-        Json(serde_json::json!({ "id": format!("re_test_{n}") }))
+        Json(serde_json::json!({ "id": format!("re_test_{n}"), "object": "refund", "amount": 100, "currency": "usd", "created": 1_700_000_000,
+                                 "status": "succeeded", "payment_intent": "pi_test_9", "metadata": {} }))
     }
-    let app = Router::new().route("/v1/checkout/sessions", post(session)).route("/v1/refunds", post(refund)).with_state(seen.clone());
+    let app = Router::new().route("/v1/checkout/sessions", post(create_session)).route("/v1/refunds", post(refund)).with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -649,9 +683,13 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
 
     let url = larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
     assert_eq!(url, "https://checkout.stripe.test/pay/cs_test_standin");
-    let sent = seen.lock().unwrap()[0].1.clone();
-    assert!(sent.contains(&format!("line_items%5B0%5D%5Bprice_data%5D%5Bunit_amount%5D={}", placed.total_minor)), "{sent}");
-    assert!(sent.contains(&format!("metadata%5Border_id%5D={}", placed.order_id)));
+    let sent = form(&seen.lock().unwrap()[0].1);
+    let order_ref = placed.order_id.to_string();
+    assert_eq!(sent.get("line_items[0][price_data][unit_amount]"), Some(&placed.total_minor.to_string()), "{sent:?}");
+    assert_eq!(sent.get("line_items[0][quantity]").map(String::as_str), Some("1"));
+    assert_eq!(sent.get("metadata[order_id]"), Some(&order_ref));
+    assert_eq!(sent.get("payment_intent_data[metadata][order_id]"), Some(&order_ref));
+    assert_eq!(sent.get("mode").map(String::as_str), Some("payment"));
     let reference: Option<String> = sqlx::query_scalar("select provider_ref from payments where order_id = $1").bind(placed.order_id).fetch_one(&app.db).await.unwrap();
     assert_eq!(reference.as_deref(), Some("cs_test_standin"));
 
@@ -660,29 +698,23 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
     let err = larkspur::payments::server::refund(&app.state, placed.order_id, 100, "", staff).await.unwrap_err();
     assert_eq!(err, AppError::Rejected("This order has no card payment to refund.".into()));
 
-    let paid = serde_json::json!({ "id": "evt_paid", "type": "checkout.session.completed",
-        "data": { "object": { "id": "cs_test_standin", "payment_status": "paid", "payment_intent": "pi_test_9",
-                               "metadata": { "order_id": placed.order_id } } } });
-    larkspur::payments::server::handle_event(&app.state, &paid).await.unwrap();
+    deliver(&app, event("evt_paid", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_test_9"), placed.order_id))).await;
     let total = placed.total_minor;
     // Part of it, then more than is left (refused), then the rest.
     larkspur::payments::server::refund(&app.state, placed.order_id, 1000, "Damaged strap", staff).await.unwrap();
     let too_much = larkspur::payments::server::refund(&app.state, placed.order_id, total, "", staff).await.unwrap_err();
     assert!(too_much.field_error("amount").is_some());
-    let partial = serde_json::json!({ "id": "evt_refund_part", "type": "charge.refunded",
-        "data": { "object": { "payment_intent": "pi_test_9", "amount_refunded": 1000 } } });
-    larkspur::payments::server::handle_event(&app.state, &partial).await.unwrap();
+    deliver(&app, event("evt_refund_part", "charge.refunded", charge("pi_test_9", total, 1000))).await;
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Paid, "partially_refunded"));
 
     larkspur::payments::server::refund(&app.state, placed.order_id, total - 1000, "Returned", staff).await.unwrap();
-    let full = serde_json::json!({ "id": "evt_refund_full", "type": "charge.refunded",
-        "data": { "object": { "payment_intent": "pi_test_9", "amount_refunded": total } } });
-    larkspur::payments::server::handle_event(&app.state, &full).await.unwrap();
+    deliver(&app, event("evt_refund_full", "charge.refunded", charge("pi_test_9", total, total))).await;
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Refunded, "refunded"));
     let refunds: Vec<(i64, String)> = sqlx::query_as("select amount_minor, status from refunds order by created_at").fetch_all(&app.db).await.unwrap();
     assert_eq!(refunds, vec![(1000, "succeeded".into()), (total - 1000, "succeeded".into())]);
-    let requests: Vec<String> = seen.lock().unwrap().iter().filter(|(k, _)| k == "refund").map(|(_, b)| b.clone()).collect();
-    assert_eq!(requests, vec!["payment_intent=pi_test_9&amount=1000".to_string(), format!("payment_intent=pi_test_9&amount={}", total - 1000)]);
+    let requests: Vec<_> = seen.lock().unwrap().iter().filter(|(k, _)| k == "refund").map(|(_, body)| form(body)).collect();
+    let asked = |amount: i64| std::collections::HashMap::from([("payment_intent".to_owned(), "pi_test_9".to_owned()), ("amount".to_owned(), amount.to_string())]);
+    assert_eq!(requests, vec![asked(1000), asked(total - 1000)]);
 }

@@ -1,7 +1,7 @@
 //! Starting a card payment, the Stripe webhook, and refunds. Every event is stored once by
 //! its id (a replay changes nothing) and applied in the same transaction.
 
-use super::stripe;
+use super::stripe::{self, Notice};
 use crate::{
     error::AppError,
     orders::{server as orders, Actor, OrderStatus},
@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 /// Opens a Stripe Checkout Session for an unpaid card order; answers its address.
 pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, AppError> {
-    let config = state.config.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not available.".into()))?;
+    let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not available.".into()))?;
     let row: Option<(i64, String, String, i64, String, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
         "select number, status, currency::text, total_minor, email::text, reserved_until from orders
          where id = $1 and payment_method = 'stripe'",
@@ -33,8 +33,7 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
     let success = format!("{base}/account/orders/{number}?payment=success");
     let cancel = format!("{base}/account/orders/{number}?payment=cancelled");
     let session = stripe::create_session(
-        &state.http,
-        config,
+        client,
         stripe::NewSession {
             order_number: number,
             order_id: &order_ref,
@@ -48,7 +47,7 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
     )
     .await
     .map_err(|e| {
-        tracing::error!(error = %format!("{e:#}"), "creating a Stripe checkout session failed");
+        tracing::error!(error = %e, "creating a Stripe checkout session failed");
         AppError::Unavailable
     })?;
     let mut tx = state.db.begin().await?;
@@ -83,16 +82,13 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
 
 /// `POST /webhooks/stripe`. Answers 400 to anything not signed with the endpoint secret.
 pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
-    let Some(config) = state.config.stripe.as_ref() else { return StatusCode::NOT_FOUND };
-    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
-    let now = state.clock.now();
-    if let Err(problem) = stripe::verify_signature(config.webhook_secret.expose(), signature, &body, now.timestamp()) {
-        tracing::warn!(?problem, "refused a webhook with a bad signature");
-        return StatusCode::BAD_REQUEST;
+    if state.config.stripe.is_none() {
+        return StatusCode::NOT_FOUND;
     }
-    let Ok(event) = serde_json::from_slice::<Value>(&body) else { return StatusCode::BAD_REQUEST };
-    match handle_event(&state, &event).await {
+    let signature = headers.get("stripe-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    match receive(&state, signature, &body).await {
         Ok(()) => StatusCode::OK,
+        Err(AppError::BadRequest(_)) => StatusCode::BAD_REQUEST,
         // Stripe retries on an error status: right for an outage, not for a bad event.
         Err(AppError::Unavailable | AppError::Internal) => StatusCode::SERVICE_UNAVAILABLE,
         Err(e) => {
@@ -102,22 +98,31 @@ pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: By
     }
 }
 
-#[tracing::instrument(skip_all, fields(event_id, event_type))]
-pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppError> {
-    let (Some(id), Some(kind)) = (event["id"].as_str(), event["type"].as_str()) else {
-        return Err(AppError::BadRequest("event without id or type".into()));
+/// Verifies a webhook delivery and applies its event once.
+pub async fn receive(state: &AppState, signature: &str, body: &[u8]) -> Result<(), AppError> {
+    let config = state.config.stripe.as_ref().ok_or_else(|| AppError::NotFound("Card payments".into()))?;
+    let refused = |problem: &dyn std::fmt::Display| {
+        tracing::warn!(%problem, "refused a webhook delivery");
+        AppError::BadRequest("The webhook delivery was refused.".into())
     };
-    tracing::Span::current().record("event_id", id).record("event_type", kind);
-    let object = &event["data"]["object"];
+    let payload = std::str::from_utf8(body).map_err(|e| refused(&e))?;
+    let delivery = stripe::verify(config.webhook_secret.expose(), signature, payload, state.clock.now().timestamp()).map_err(|e| refused(&e))?;
+    // Stored as received, for staff and for support requests to Stripe.
+    let raw: Value = serde_json::from_str(payload).map_err(|e| refused(&e))?;
+    apply(state, &delivery, &raw).await
+}
+
+#[tracing::instrument(skip_all, fields(event_id = %delivery.id, event_type = %delivery.kind))]
+async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Result<(), AppError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     let fresh = sqlx::query(
         "insert into payment_events (provider, event_id, event_type, payload, processed_at) values ('stripe', $1, $2, $3, $4)
          on conflict (provider, event_id) do nothing",
     )
-    .bind(id)
-    .bind(kind)
-    .bind(event)
+    .bind(&delivery.id)
+    .bind(&delivery.kind)
+    .bind(raw)
     .bind(now)
     .execute(&mut *tx)
     .await?
@@ -126,11 +131,9 @@ pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppErro
     if !fresh {
         return Ok(());
     }
-    let order_id = object["metadata"]["order_id"].as_str().or(object["client_reference_id"].as_str()).and_then(|s| Uuid::parse_str(s).ok());
-    match (kind, order_id) {
-        ("checkout.session.completed", Some(order_id)) if object["payment_status"].as_str() == Some("paid") => {
-            let session_id = object["id"].as_str().unwrap_or_default();
-            let intent = object["payment_intent"].as_str();
+    match &delivery.notice {
+        Notice::SessionCompleted { session_id, order_id: Some(order_id), paid: true, payment_intent } => {
+            let order_id = *order_id;
             let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update").bind(order_id).fetch_optional(&mut *tx).await?;
             if status.as_deref() == Some("pending") {
                 orders::transition(&mut tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
@@ -144,38 +147,36 @@ pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppErro
             )
             .bind(order_id)
             .bind(session_id)
-            .bind(intent)
+            .bind(payment_intent)
             .execute(&mut *tx)
             .await?;
         }
-        ("checkout.session.expired", Some(order_id)) => {
+        Notice::SessionExpired { session_id, order_id } => {
             // The order stays pending (it can be paid again until its hold runs out).
             sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider_ref = $2 and status = 'pending'")
                 .bind(order_id)
-                .bind(object["id"].as_str().unwrap_or_default())
+                .bind(session_id)
                 .execute(&mut *tx)
                 .await?;
         }
-        ("payment_intent.payment_failed", Some(order_id)) => {
+        Notice::PaymentFailed { order_id } => {
             sqlx::query("update payments set status = 'failed' where order_id = $1 and provider = 'stripe' and status = 'pending'")
                 .bind(order_id)
                 .execute(&mut *tx)
                 .await?;
         }
-        ("charge.refunded", _) => {
-            let intent = object["payment_intent"].as_str().unwrap_or_default();
-            let refunded = object["amount_refunded"].as_i64().unwrap_or(0);
+        Notice::ChargeRefunded { payment_intent, amount_refunded } => {
             let row: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
                 "select id, order_id, amount_minor from payments where provider = 'stripe' and provider_ref = $1 for update",
             )
-            .bind(intent)
+            .bind(payment_intent)
             .fetch_optional(&mut *tx)
             .await?;
             if let Some((payment_id, order_id, amount)) = row {
-                let full = refunded >= amount;
+                let full = *amount_refunded >= amount;
                 sqlx::query("update payments set refunded_minor = least($2, amount_minor), status = $3 where id = $1")
                     .bind(payment_id)
-                    .bind(refunded)
+                    .bind(amount_refunded)
                     .bind(if full { "refunded" } else { "partially_refunded" })
                     .execute(&mut *tx)
                     .await?;
@@ -186,7 +187,8 @@ pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppErro
                 }
             }
         }
-        _ => {}
+        // Unpaid sessions (a delayed method) and sessions not opened by the store.
+        Notice::SessionCompleted { .. } | Notice::Other => {}
     }
     tx.commit().await?;
     Ok(())
@@ -195,7 +197,7 @@ pub async fn handle_event(state: &AppState, event: &Value) -> Result<(), AppErro
 /// Refunds part or all of an order's card payment (the admin dashboard calls this). The
 /// order becomes "refunded" when Stripe's `charge.refunded` event confirms the full amount.
 pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason: &str, actor: Uuid) -> Result<(), AppError> {
-    let config = state.config.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
+    let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
     // The payment row is locked while the refund is recorded, so two refunds at once cannot
     // both take the same money; refunds asked for but not yet confirmed by Stripe count.
     let mut tx = state.db.begin().await?;
@@ -224,11 +226,11 @@ pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason:
         .fetch_one(&mut *tx)
         .await?;
     tx.commit().await?;
-    let outcome = stripe::refund(&state.http, config, &intent, amount_minor, &refund_id.to_string()).await;
+    let outcome = stripe::refund(client, &intent, amount_minor, &refund_id.to_string()).await;
     let (status, reference) = match &outcome {
         Ok(id) => ("succeeded", Some(id.clone())),
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "Stripe refund failed");
+            tracing::error!(error = %e, "Stripe refund failed");
             ("failed", None)
         }
     };

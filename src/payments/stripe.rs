@@ -1,16 +1,32 @@
-//! The two pieces of Stripe the store uses: creating a hosted Checkout Session, and checking
-//! the `Stripe-Signature` of webhook deliveries (HMAC-SHA256 of `timestamp.payload` with the
-//! endpoint secret, within a tolerance). The API base is configurable, so tests talk to a
-//! local stand-in through this same code.
+//! The store's side of Stripe, through async-stripe: opening a hosted Checkout Session,
+//! refunding a payment, and turning a signed webhook delivery into what happened. The API
+//! base is configurable, so tests run this same code against a local stand-in.
 
 use crate::server::config::StripeConfig;
 use anyhow::Context;
-use hmac::{Hmac, Mac};
-use serde::Deserialize;
-use sha2::Sha256;
+use std::{collections::HashMap, time::Duration};
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
+use stripe_checkout::{
+    checkout_session::{
+        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData,
+        ProductData,
+    },
+    CheckoutSessionMode, CheckoutSessionPaymentStatus,
+};
+use stripe_core::refund::CreateRefund;
+use stripe_types::Currency;
+use stripe_webhook::{EventObject, Webhook};
+use uuid::Uuid;
 
-/// Stripe's default tolerance between the signature's timestamp and now.
-pub const TOLERANCE_SECS: i64 = 300;
+pub use stripe::StripeError;
+pub use stripe_webhook::WebhookError;
+
+/// The API client, built once at start-up from the configured key and base URL.
+pub fn client(config: &StripeConfig) -> anyhow::Result<Client> {
+    // async-stripe appends `v1/…` to the base exactly as given.
+    let base = format!("{}/", config.api_base.trim_end_matches('/'));
+    ClientBuilder::new(config.secret_key.expose()).url(base).timeout(Duration::from_secs(20)).build().context("configuring the Stripe client")
+}
 
 pub struct NewSession<'a> {
     pub order_number: i64,
@@ -24,156 +40,166 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
 }
 
-#[derive(Debug, Deserialize)]
+/// The parts of a created Checkout Session the store keeps.
 pub struct Session {
     pub id: String,
     pub url: Option<String>,
 }
 
-pub async fn create_session(http: &reqwest::Client, config: &StripeConfig, s: NewSession<'_>) -> anyhow::Result<Session> {
-    let number = s.order_number.to_string();
-    let amount = s.total_minor.to_string();
-    let expires = s.expires_at.to_string();
-    let name = format!("Larkspur order #{number}");
-    let currency = s.currency.to_lowercase();
-    let form: Vec<(&str, &str)> = vec![
-        ("mode", "payment"),
-        ("client_reference_id", s.order_id),
-        ("customer_email", s.email),
-        ("success_url", s.success_url),
-        ("cancel_url", s.cancel_url),
-        ("expires_at", &expires),
-        ("metadata[order_id]", s.order_id),
-        ("payment_intent_data[metadata][order_id]", s.order_id),
-        ("line_items[0][quantity]", "1"),
-        ("line_items[0][price_data][currency]", &currency),
-        ("line_items[0][price_data][unit_amount]", &amount),
-        ("line_items[0][price_data][product_data][name]", &name),
-    ];
-    let body = form.iter().map(|(k, v)| format!("{}={}", crate::ui::url_encode(k), crate::ui::url_encode(v))).collect::<Vec<_>>().join("&");
-    let response = http
-        .post(format!("{}/v1/checkout/sessions", config.api_base))
-        .bearer_auth(config.secret_key.expose())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("idempotency-key", format!("checkout-{}-{}", s.order_id, s.expires_at))
-        .body(body)
-        .send()
-        .await
-        .context("contacting Stripe")?;
-    let status = response.status();
-    anyhow::ensure!(status.is_success(), "Stripe answered {status}: {}", response.text().await.unwrap_or_default());
-    response.json().await.context("reading Stripe's checkout session")
+pub async fn create_session(client: &Client, s: NewSession<'_>) -> Result<Session, StripeError> {
+    let order = HashMap::from([("order_id".to_owned(), s.order_id.to_owned())]);
+    let Ok(currency) = s.currency.to_lowercase().parse::<Currency>();
+    let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency);
+    price.unit_amount = Some(s.total_minor);
+    price.product_data = Some(ProductData::new(format!("Larkspur order #{}", s.order_number)));
+    let mut line = CreateCheckoutSessionLineItems::new();
+    line.quantity = Some(1);
+    line.price_data = Some(price);
+    // The payment intent carries the order too, so its failure events can be matched.
+    let mut intent = CreateCheckoutSessionPaymentIntentData::new();
+    intent.metadata = Some(order.clone());
+    let session = CreateCheckoutSession::new()
+        .mode(CheckoutSessionMode::Payment)
+        .client_reference_id(s.order_id)
+        .customer_email(s.email)
+        .success_url(s.success_url)
+        .cancel_url(s.cancel_url)
+        .expires_at(s.expires_at)
+        .metadata(order)
+        .payment_intent_data(intent)
+        .line_items(vec![line])
+        .customize()
+        .request_strategy(idempotent(&format!("checkout-{}-{}", s.order_id, s.expires_at))?)
+        .send(client)
+        .await?;
+    Ok(Session { id: session.id.as_str().to_owned(), url: session.url })
 }
 
-/// Refunds `amount_minor` of a payment intent (a partial refund when less than paid).
-pub async fn refund(http: &reqwest::Client, config: &StripeConfig, payment_intent: &str, amount_minor: i64, key: &str) -> anyhow::Result<String> {
-    #[derive(Deserialize)]
-    struct Refund {
-        id: String,
-    }
-    let body = format!("payment_intent={}&amount={amount_minor}", crate::ui::url_encode(payment_intent));
-    let response = http
-        .post(format!("{}/v1/refunds", config.api_base))
-        .bearer_auth(config.secret_key.expose())
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("idempotency-key", key)
-        .body(body)
-        .send()
-        .await
-        .context("contacting Stripe")?;
-    let status = response.status();
-    anyhow::ensure!(status.is_success(), "Stripe answered {status}");
-    Ok(response.json::<Refund>().await.context("reading Stripe's refund")?.id)
+/// Refunds `amount_minor` of a payment intent (a partial refund when less than paid);
+/// answers the refund's id. `key` makes a retried call refund once.
+pub async fn refund(client: &Client, payment_intent: &str, amount_minor: i64, key: &str) -> Result<String, StripeError> {
+    let refund = CreateRefund::new().payment_intent(payment_intent).amount(amount_minor).customize().request_strategy(idempotent(key)?).send(client).await?;
+    Ok(refund.id.as_str().to_owned())
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SignatureError {
-    Missing,
-    Malformed,
-    TooOld,
-    Mismatch,
+fn idempotent(key: &str) -> Result<RequestStrategy, StripeError> {
+    let key = IdempotencyKey::new(key).map_err(|e| StripeError::ClientError(e.to_string()))?;
+    Ok(RequestStrategy::Idempotent(key))
 }
 
-/// Checks a `Stripe-Signature` header (`t=…,v1=…[,v1=…]`) for `payload` at `now` (seconds).
-pub fn verify_signature(secret: &str, header: &str, payload: &[u8], now: i64) -> Result<(), SignatureError> {
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", t)) => timestamp = t.parse::<i64>().ok(),
-            Some(("v1", sig)) => signatures.push(sig),
-            _ => {}
-        }
-    }
-    let timestamp = timestamp.ok_or(if header.is_empty() { SignatureError::Missing } else { SignatureError::Malformed })?;
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed);
-    }
-    if (now - timestamp).abs() > TOLERANCE_SECS {
-        return Err(SignatureError::TooOld);
-    }
-    let matches = signatures.iter().any(|sig| {
-        let Some(bytes) = decode_hex(sig) else { return false };
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-        mac.update(timestamp.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(payload);
-        mac.verify_slice(&bytes).is_ok()
-    });
-    if matches {
-        Ok(())
-    } else {
-        Err(SignatureError::Mismatch)
-    }
+/// A verified webhook delivery: its id and type, and what it means for the store.
+#[derive(Debug)]
+pub struct Delivery {
+    pub id: String,
+    pub kind: String,
+    pub notice: Notice,
+}
+
+/// What the store acts on; every other event is recorded and otherwise ignored.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Notice {
+    SessionCompleted { session_id: String, order_id: Option<Uuid>, paid: bool, payment_intent: Option<String> },
+    SessionExpired { session_id: String, order_id: Option<Uuid> },
+    PaymentFailed { order_id: Option<Uuid> },
+    ChargeRefunded { payment_intent: Option<String>, amount_refunded: i64 },
+    Other,
+}
+
+/// Checks the `Stripe-Signature` header (HMAC-SHA256 of `timestamp.payload` with the
+/// endpoint secret, within Stripe's five-minute tolerance of `now`) and reads the event.
+/// `now` is the store's clock rather than the system's, so tests can move time.
+pub fn verify(secret: &str, header: &str, payload: &str, now: i64) -> Result<Delivery, WebhookError> {
+    let event = Webhook::construct_event_with_timestamp(payload, header, secret, now)?;
+    let order_of = |metadata: Option<&HashMap<String, String>>, reference: Option<&String>| {
+        metadata.and_then(|m| m.get("order_id")).or(reference).and_then(|id| Uuid::parse_str(id).ok())
+    };
+    let notice = match event.data.object {
+        EventObject::CheckoutSessionCompleted(session) => Notice::SessionCompleted {
+            order_id: order_of(session.metadata.as_ref(), session.client_reference_id.as_ref()),
+            paid: session.payment_status == CheckoutSessionPaymentStatus::Paid,
+            payment_intent: session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()),
+            session_id: session.id.as_str().to_owned(),
+        },
+        EventObject::CheckoutSessionExpired(session) => Notice::SessionExpired {
+            order_id: order_of(session.metadata.as_ref(), session.client_reference_id.as_ref()),
+            session_id: session.id.as_str().to_owned(),
+        },
+        EventObject::PaymentIntentPaymentFailed(intent) => Notice::PaymentFailed { order_id: order_of(Some(&intent.metadata), None) },
+        EventObject::ChargeRefunded(charge) => Notice::ChargeRefunded {
+            payment_intent: charge.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()),
+            amount_refunded: charge.amount_refunded,
+        },
+        _ => Notice::Other,
+    };
+    Ok(Delivery { id: event.id.as_str().to_owned(), kind: event.type_.as_str().to_owned(), notice })
 }
 
 /// The header Stripe would send for `payload` at `timestamp` (tests and the stand-in sign
 /// with it).
-pub fn sign(secret: &str, payload: &[u8], timestamp: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(payload);
-    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={timestamp},v1={hex}")
-}
-
-fn decode_hex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
-        return None;
-    }
-    (0..s.len()).step_by(2).map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok()).collect()
+pub fn sign(secret: &str, payload: &str, timestamp: i64) -> String {
+    Webhook::generate_test_header(payload, secret, Some(timestamp))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_signature_made_with_the_secret_verifies() {
-        let payload = br#"{"id":"evt_1"}"#;
-        let header = sign("whsec_test", payload, 1_700_000_000);
-        assert_eq!(verify_signature("whsec_test", &header, payload, 1_700_000_100), Ok(()));
+    const SECRET: &str = "whsec_test";
+    const NOW: i64 = 1_700_000_000;
+
+    const ORDER: &str = "0192f0a4-1c2d-7e3f-8a4b-5c6d7e8f9a0b";
+
+    fn completed(payment_status: &str) -> String {
+        serde_json::json!({
+            "id": "evt_1", "object": "event", "type": "checkout.session.completed", "created": NOW, "livemode": false,
+            "pending_webhooks": 1, "api_version": null, "request": { "id": null, "idempotency_key": null },
+            "data": { "object": {
+                "id": "cs_test_1", "object": "checkout.session", "mode": "payment", "payment_status": payment_status,
+                "status": "complete", "created": NOW, "expires_at": NOW + 1800, "livemode": false,
+                "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
+                "custom_fields": [], "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
+                "payment_method_types": ["card"], "shipping_options": [],
+                "client_reference_id": ORDER, "metadata": { "order_id": ORDER }, "payment_intent": "pi_1"
+            } }
+        })
+        .to_string()
     }
 
     #[test]
-    fn tampering_a_wrong_secret_or_an_old_timestamp_is_refused() {
-        let payload = br#"{"id":"evt_1"}"#;
-        let header = sign("whsec_test", payload, 1_700_000_000);
-        assert_eq!(verify_signature("whsec_test", &header, br#"{"id":"evt_2"}"#, 1_700_000_000), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature("whsec_other", &header, payload, 1_700_000_000), Err(SignatureError::Mismatch));
-        assert_eq!(verify_signature("whsec_test", &header, payload, 1_700_000_000 + 301), Err(SignatureError::TooOld));
-        assert_eq!(verify_signature("whsec_test", "", payload, 0), Err(SignatureError::Missing));
-        assert_eq!(verify_signature("whsec_test", "t=abc,v1=00", payload, 0), Err(SignatureError::Malformed));
-        assert_eq!(verify_signature("whsec_test", "t=1700000000", payload, 1_700_000_000), Err(SignatureError::Malformed));
+    fn a_signed_completed_session_reads_as_paid() {
+        let payload = completed("paid");
+        let delivery = verify(SECRET, &sign(SECRET, &payload, NOW), &payload, NOW + 100).unwrap();
+        assert_eq!((delivery.id.as_str(), delivery.kind.as_str()), ("evt_1", "checkout.session.completed"));
+        let expected = Notice::SessionCompleted {
+            session_id: "cs_test_1".into(),
+            order_id: Some(Uuid::parse_str(ORDER).unwrap()),
+            paid: true,
+            payment_intent: Some("pi_1".into()),
+        };
+        assert_eq!(delivery.notice, expected);
+        let unpaid = completed("unpaid");
+        let notice = verify(SECRET, &sign(SECRET, &unpaid, NOW), &unpaid, NOW).unwrap().notice;
+        assert!(matches!(notice, Notice::SessionCompleted { paid: false, .. }));
+    }
+
+    #[test]
+    fn tampering_a_wrong_secret_an_old_timestamp_or_no_signature_is_refused() {
+        let payload = completed("paid");
+        let header = sign(SECRET, &payload, NOW);
+        let tampered = payload.replace("cs_test_1", "cs_test_2");
+        assert!(matches!(verify(SECRET, &header, &tampered, NOW), Err(WebhookError::BadSignature)));
+        assert!(matches!(verify("whsec_other", &header, &payload, NOW), Err(WebhookError::BadSignature)));
+        assert!(matches!(verify(SECRET, &header, &payload, NOW + 301), Err(WebhookError::BadTimestamp(_))));
+        assert!(verify(SECRET, "", &payload, NOW).is_err());
+        assert!(verify(SECRET, &format!("t={NOW}"), &payload, NOW).is_err());
     }
 
     #[test]
     fn any_of_several_signatures_may_match() {
-        let payload = b"{}";
-        let good = sign("whsec_test", payload, 10);
+        let payload = completed("paid");
+        let good = sign(SECRET, &payload, NOW);
         let v1 = good.split("v1=").nth(1).unwrap();
-        let header = format!("t=10,v1={},v1={v1}", "ab".repeat(32));
-        assert_eq!(verify_signature("whsec_test", &header, payload, 10), Ok(()));
+        let header = format!("t={NOW},v1={},v1={v1}", "ab".repeat(32));
+        assert!(verify(SECRET, &header, &payload, NOW).is_ok());
     }
 }

@@ -16,4 +16,6 @@ pub struct AppState {
     pub sms: Arc<dyn SmsProvider>,
     /// Outgoing HTTP (OAuth token exchange, SMS provider); shares connections.
     pub http: reqwest::Client,
+    /// The Stripe API client, when card payments are configured.
+    pub stripe: Option<stripe::Client>,
 }
