@@ -74,7 +74,8 @@ createServer(async (req, res) => {
   if (url.pathname.startsWith('/pay/') && session && req.method === 'POST') {
     const payload = JSON.stringify({
       id: `evt_${randomBytes(12).toString('hex')}`, object: 'event', type: 'checkout.session.completed',
-      created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, request: { id: null, idempotency_key: null },
+      created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, api_version: '2026-09-30.endive',
+      request: { id: null, idempotency_key: null },
       data: { object: checkoutSession(session, 'paid', `pi_${randomBytes(8).toString('hex')}`) },
     });
     const delivered = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sign(payload) }, body: payload });

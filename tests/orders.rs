@@ -395,7 +395,7 @@ async fn status_changes_follow_the_rules_in_rust_and_in_the_database(db: PgPool)
 /// A Stripe event as its webhook delivers it, around `object`.
 fn event(id: &str, kind: &str, object: serde_json::Value) -> String {
     serde_json::json!({ "id": id, "object": "event", "type": kind, "created": 1_700_000_000, "livemode": false, "pending_webhooks": 1,
-                        "api_version": "2025-11-17.clover", "request": { "id": null, "idempotency_key": null }, "data": { "object": object } })
+                        "api_version": "2026-09-30.endive", "request": { "id": null, "idempotency_key": null }, "data": { "object": object } })
     .to_string()
 }
 
@@ -717,4 +717,34 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
     let requests: Vec<_> = seen.lock().unwrap().iter().filter(|(k, _)| k == "refund").map(|(_, body)| form(body)).collect();
     let asked = |amount: i64| std::collections::HashMap::from([("payment_intent".to_owned(), "pi_test_9".to_owned()), ("amount".to_owned(), amount.to_string())]);
     assert_eq!(requests, vec![asked(1000), asked(total - 1000)]);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_card_payment_for_an_order_no_longer_waiting_goes_back(db: PgPool) {
+    let (base, seen) = stripe_stand_in().await;
+    let vars = [("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET), ("STRIPE_API_BASE", base.as_str())];
+    let app = spawn_configured(db, &redis_url(), &vars).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    // The hold runs out, then the shopper pays on the page that was still open.
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::hours(1)).await.unwrap(), 1);
+    deliver(&app, event("evt_late", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_late"), placed.order_id))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Cancelled, "not revived");
+    assert_eq!(stock_of(&app.db, variant).await, (5, 0), "its units stay released");
+    assert!(seen.lock().unwrap().iter().all(|(kind, _)| kind != "refund"), "refunded by the queue, not inside the webhook");
+
+    jobs::run_due(&app.state).await.unwrap();
+    let refunds: Vec<_> = seen.lock().unwrap().iter().filter(|(kind, _)| kind == "refund").map(|(_, body)| form(body)).collect();
+    let all = std::collections::HashMap::from([("payment_intent".to_owned(), "pi_late".to_owned()), ("amount".to_owned(), placed.total_minor.to_string())]);
+    assert_eq!(refunds, vec![all]);
+    let recorded: Vec<(i64, String, Option<Uuid>)> = sqlx::query_as("select amount_minor, status, actor_user_id from refunds").fetch_all(&app.db).await.unwrap();
+    assert_eq!(recorded, vec![(placed.total_minor, "succeeded".to_owned(), None)]);
+    jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(seen.lock().unwrap().iter().filter(|(kind, _)| kind == "refund").count(), 1, "given back once");
+
+    deliver(&app, event("evt_late_refunded", "charge.refunded", charge("pi_late", placed.total_minor, placed.total_minor))).await;
+    let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
+    assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Cancelled, "refunded"));
 }

@@ -5,7 +5,10 @@ use super::stripe::{self, Notice};
 use crate::{
     error::AppError,
     orders::{server as orders, Actor, OrderStatus},
-    server::state::AppState,
+    server::{
+        jobs::{self, Job},
+        state::AppState,
+    },
 };
 use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
 use serde_json::Value;
@@ -137,9 +140,10 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
             let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update").bind(order_id).fetch_optional(&mut *tx).await?;
             if status.as_deref() == Some("pending") {
                 orders::transition(&mut tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
-            } else {
-                // Paid after the hold ran out: the money must go back (staff see it).
-                tracing::warn!(%order_id, ?status, "payment arrived for an order that is no longer pending");
+            } else if let Some(intent) = payment_intent {
+                // Paid after the hold ran out, or paid twice: the money goes back.
+                tracing::warn!(%order_id, ?status, "payment arrived for an order that is no longer pending; refunding it");
+                jobs::enqueue(&mut tx, Job::RefundUnwantedPayment { payment_intent: intent.clone() }, now).await?;
             }
             sqlx::query(
                 "update payments set status = 'succeeded', provider_ref = coalesce($3, provider_ref)
@@ -197,7 +201,28 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
 /// Refunds part or all of an order's card payment (the admin dashboard calls this). The
 /// order becomes "refunded" when Stripe's `charge.refunded` event confirms the full amount.
 pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason: &str, actor: Uuid) -> Result<(), AppError> {
+    give_back(state, Paid::Order(order_id), Some(amount_minor), reason, Some(actor)).await
+}
+
+/// Gives back all of a card payment that arrived for an order no longer waiting for it (its
+/// hold ran out, or it was paid twice). Run by the job queue, so a failure is retried.
+pub async fn refund_unwanted(state: &AppState, payment_intent: &str) -> Result<(), AppError> {
+    give_back(state, Paid::Intent(payment_intent), None, "Paid after the order stopped waiting for payment", None).await
+}
+
+/// Which card payment to refund: an order's, or the one of a payment intent.
+enum Paid<'a> {
+    Order(Uuid),
+    Intent(&'a str),
+}
+
+/// Refunds `amount` (all that is left when `None`) of a card payment.
+async fn give_back(state: &AppState, paid: Paid<'_>, amount: Option<i64>, reason: &str, actor: Option<Uuid>) -> Result<(), AppError> {
     let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
+    let (order_id, intent) = match paid {
+        Paid::Order(id) => (Some(id), None),
+        Paid::Intent(intent) => (None, Some(intent)),
+    };
     // The payment row is locked while the refund is recorded, so two refunds at once cannot
     // both take the same money; refunds asked for but not yet confirmed by Stripe count.
     let mut tx = state.db.begin().await?;
@@ -207,17 +232,27 @@ pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason:
                                             where r.payment_id = p.id and r.status <> 'failed'))::bigint,
                 p.currency::text
          from payments p
-         where p.order_id = $1 and p.provider = 'stripe' and p.status in ('succeeded', 'partially_refunded') and p.provider_ref like 'pi_%'
+         where (p.order_id = $1 or p.provider_ref = $2) and p.provider = 'stripe'
+           and p.status in ('succeeded', 'partially_refunded') and p.provider_ref like 'pi_%'
+         order by p.created_at
+         limit 1
          for update of p",
     )
     .bind(order_id)
+    .bind(intent)
     .fetch_optional(&mut *tx)
     .await?;
-    let (payment_id, intent, amount, refunded, currency) =
+    let (payment_id, intent, paid, refunded, currency) =
         payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
-    if amount_minor <= 0 || amount_minor > amount - refunded {
-        return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(amount - refunded, currency))));
-    }
+    let left = paid - refunded;
+    let amount_minor = match amount {
+        None if left == 0 => return Ok(()),
+        None => left,
+        Some(amount) if amount <= 0 || amount > left => {
+            return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(left, currency))));
+        }
+        Some(amount) => amount,
+    };
     let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason, actor_user_id) values ($1, $2, $3, $4) returning id")
         .bind(payment_id)
         .bind(amount_minor)

@@ -15,12 +15,14 @@ use uuid::Uuid;
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Job {
     OrderEmail { order_id: Uuid, event: OrderEmail },
+    RefundUnwantedPayment { payment_intent: String },
 }
 
 impl Job {
     fn kind(&self) -> &'static str {
         match self {
             Self::OrderEmail { .. } => "order_email",
+            Self::RefundUnwantedPayment { .. } => "refund_unwanted_payment",
         }
     }
 }
@@ -101,6 +103,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
 async fn perform(state: &AppState, job: Job) -> anyhow::Result<()> {
     match job {
         Job::OrderEmail { order_id, event } => crate::orders::emails::send(state, order_id, event).await,
+        Job::RefundUnwantedPayment { payment_intent } => Ok(crate::payments::server::refund_unwanted(state, &payment_intent).await?),
     }
 }
 
