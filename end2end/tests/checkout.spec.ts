@@ -30,6 +30,15 @@ function productWithSizes(): string {
     group by p.slug, pc.id having count(*) >= 2 order by p.slug limit 1`);
 }
 
+// A product with two or more colours, each with a size in stock.
+function productWithColours(): string {
+  return sql(`select p.slug from products p where p.is_active and p.deleted_at is null
+    and (select count(*) from product_colours pc where pc.product_id = p.id) >= 2
+    and not exists (select 1 from product_colours pc where pc.product_id = p.id and not exists (
+      select 1 from product_sizes ps where ps.product_colour_id = pc.id and ps.stock - ps.reserved >= 3))
+    order by p.slug limit 1`);
+}
+
 async function addTwoSizes(page: Page) {
   await loaded(page, `/p/${productWithSizes()}`);
   const sizes = page.locator('input[name="variant_id"]:not([disabled])');
@@ -139,11 +148,20 @@ test('checkout works without JavaScript', async ({ browser }) => {
   test.setTimeout(120_000);
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
-  await page.goto(`/p/${productWithSizes()}`);
+  // Another colour is chosen through "Show this colour", which reloads with its sizes.
+  await page.goto(`/p/${productWithColours()}`);
+  const second = page.locator('input[name="colour"]').nth(1);
+  const slug = await second.getAttribute('value');
+  const colourName = (await second.locator('xpath=..').innerText()).trim();
+  await second.check({ force: true });
+  await page.getByRole('button', { name: 'Show this colour' }).click();
+  await expect(page).toHaveURL(new RegExp(`colour=${slug}`));
+  await expect(page.getByTestId('colour-name')).toHaveText(colourName);
   await page.locator('input[name="variant_id"]:not([disabled])').first().check({ force: true });
   await page.getByRole('button', { name: 'Add to cart' }).click();
   await page.goto('/cart');
   await expect(page.getByTestId('cart-line')).toHaveCount(1);
+  await expect(page.getByTestId('cart-line')).toContainText(colourName);
   await page.getByRole('link', { name: 'Go to checkout' }).click();
   await contactStep(page, uniquePhone());
   // Without JavaScript the lists narrow through "Show choices".

@@ -37,6 +37,8 @@ test('browse: home → category → filter by colour and size → product → sw
   await page.locator('input[name="colour"]').nth(1).check({ force: true });
   await expect(page.getByTestId('colour-name')).not.toHaveText(firstColour!);
   await expect(image).not.toHaveAttribute('src', firstSrc!);
+  // The no-JavaScript way to switch colour is gone once the page is live.
+  await expect(page.getByRole('button', { name: 'Show this colour' })).toHaveCount(0);
 
   // A size that is in stock becomes choosable and the availability updates.
   const size = page.locator('input[name="variant_id"]:not([disabled])').first();

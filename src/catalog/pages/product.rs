@@ -9,7 +9,7 @@ use crate::{
     forms::{form_outcome, latest_error, latest_notice, FormFlash},
     money::Money,
     reviews::components::ReviewsSection,
-    ui::{described_by, invalid, PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, LINK},
+    ui::{described_by, invalid, PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
     wishlist::{components::WishlistButton, wishlist_contains},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -171,6 +171,9 @@ fn ProductPurchase(
         Some(s) if s.available <= 5 => format!("Only {} left", s.available),
         Some(_) => "In stock".to_string(),
     };
+    // Set once the island runs in the browser: the no-JavaScript colour button goes away.
+    let (enhanced, set_enhanced) = signal(false);
+    Effect::new(move || set_enhanced.set(true));
     let one_size = colours.with_value(|c| c.iter().all(|c| c.sizes.len() == 1));
     if one_size && colours.with_value(|c| c.get(start).is_some_and(|c| c.sizes.first().is_some_and(|s| s.available > 0))) {
         set_size.set(Some(0));
@@ -198,7 +201,9 @@ fn ProductPurchase(
                 <h1 class="text-3xl font-semibold tracking-tight text-stone-900">{name}</h1>
                 <div class="mt-2 text-lg" data-testid="price"><Price price compare_at/></div>
                 <Rating avg_x10=rating_avg_x10 count=rating_count/>
-                <fieldset class="mt-6">
+                // Without JavaScript, "Show this colour" reloads the page with its sizes.
+                <form method="get" class="mt-6">
+                <fieldset>
                     <legend class="text-sm font-semibold text-stone-900">
                         "Colour: "<span data-testid="colour-name">{move || current().map(|c| c.name).unwrap_or_default()}</span>
                     </legend>
@@ -218,6 +223,10 @@ fn ProductPurchase(
                         }).collect_view())}
                     </div>
                 </fieldset>
+                <Show when=move || !enhanced.get()>
+                    <button type="submit" class=format!("mt-3 {BUTTON_SECONDARY}")>"Show this colour"</button>
+                </Show>
+                </form>
                 <fieldset class="mt-6">
                     <legend class="text-sm font-semibold text-stone-900">"Size"</legend>
                     <div class="mt-3 flex flex-wrap gap-2">
