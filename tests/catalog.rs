@@ -418,3 +418,14 @@ async fn new_product_names_join_the_word_list(db: PgPool) {
         assert_eq!(found.products.first().map(|c| c.name.as_str()), Some("Quokka Beanie"), "{typed}");
     }
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn cached_listing_counts_live_under_the_stores_redis_prefix(db: PgPool) {
+    use fred::prelude::ClientLike;
+    let app = spawn(db).await;
+    assert_eq!(Client::new(&app).get("/c/hoodies?size=m").await.status, StatusCode::OK);
+    let prefix = app.state.config.redis_prefix.clone();
+    let keys: Vec<String> = app.state.redis.custom(fred::cmd!("KEYS"), vec![format!("{prefix}listing-summary:*")]).await.unwrap();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert!(keys[0].contains("c:hoodies"), "{keys:?}");
+}

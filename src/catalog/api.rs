@@ -54,7 +54,7 @@ pub async fn get_listing(scope: Scope, pairs: Vec<(String, String)>) -> Result<L
         let default_sort = if matches!(scope, Scope::Search(_)) { Sort::Relevance } else { Sort::Newest };
         let filters = Filters::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), default_sort);
         let state = ctx::state()?;
-        let mut listing = super::server::listing(&state.db, Some(&state.redis), &state.config.site_url, scope, filters, default_sort).await?;
+        let mut listing = super::server::listing(&state.db, Some((&state.redis, &state.config.redis_prefix)), &state.config.site_url, scope, filters, default_sort).await?;
         // Hearts on the cards: one query for the whole page, only for visitors with a wishlist.
         let session = ctx::session().await?.data().await.unwrap_or_default();
         if let Ok(owner) = crate::wishlist::server::owner(&session) {

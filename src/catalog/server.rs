@@ -365,13 +365,13 @@ async fn resolve(db: &PgPool, scope: &Scope) -> Result<(Resolved, String, String
 
 /// A whole listing page: products, total and facet counts, in a fixed number of queries
 /// whatever the catalogue size or page.
-#[tracing::instrument(skip(db, site_url))]
-/// `cache`: where to keep facet counts and totals for a minute (they do not depend on the
-/// page or the sort, so paging and re-sorting reuse them). Any Redis failure just means the
-/// counts are computed again.
+/// `cache`: Redis and the store's key prefix, where facet counts and totals are kept for a
+/// minute (they do not depend on the page or the sort, so paging and re-sorting reuse
+/// them). Any Redis failure just means the counts are computed again.
+#[tracing::instrument(skip(db, cache, site_url))]
 pub async fn listing(
     db: &PgPool,
-    cache: Option<&fred::prelude::Pool>,
+    cache: Option<(&fred::prelude::Pool, &str)>,
     site_url: &str,
     scope: Scope,
     filters: Filters,
@@ -404,12 +404,12 @@ pub async fn listing(
         Ok::<_, sqlx::Error>(rows.into_iter().map(ProductCard::from).collect::<Vec<_>>())
     };
     let summary = async {
-        let key = summary_key(&scope, f);
-        if let Some(hit) = cached_summary(cache, &key).await {
+        let cache = cache.map(|(redis, prefix)| (redis, summary_key(prefix, &scope, f)));
+        if let Some(hit) = cached_summary(&cache).await {
             return Ok(hit);
         }
         let summary = facet_summary(db, r, f).await?;
-        store_summary(cache, &key, &summary).await;
+        store_summary(&cache, &summary).await;
         Ok::<_, sqlx::Error>(summary)
     };
     let (products, (total, facets)) = tokio::try_join!(products, summary)?;
@@ -418,7 +418,7 @@ pub async fn listing(
 
 const SUMMARY_TTL_SECS: i64 = 60;
 
-fn summary_key(scope: &Scope, f: &Filters) -> String {
+fn summary_key(prefix: &str, scope: &Scope, f: &Filters) -> String {
     let mut base = f.clone();
     base.page = 1;
     base.sort = Sort::Newest;
@@ -427,19 +427,20 @@ fn summary_key(scope: &Scope, f: &Filters) -> String {
         Scope::Collection(s) => format!("k:{s}"),
         Scope::Search(q) => format!("q:{}", q.to_lowercase()),
     };
-    format!("listing-summary:v2:{scope}:{}", base.to_query(Sort::Newest))
+    format!("{prefix}listing-summary:v2:{scope}:{}", base.to_query(Sort::Newest))
 }
 
-async fn cached_summary(cache: Option<&fred::prelude::Pool>, key: &str) -> Option<(i64, Facets)> {
+async fn cached_summary(cache: &Option<(&fred::prelude::Pool, String)>) -> Option<(i64, Facets)> {
     use fred::prelude::KeysInterface;
-    let raw: Option<String> = cache?.get(key).await.ok()?;
+    let (redis, key) = cache.as_ref()?;
+    let raw: Option<String> = redis.get(key).await.ok()?;
     serde_json::from_str(&raw?).ok()
 }
 
-async fn store_summary(cache: Option<&fred::prelude::Pool>, key: &str, summary: &(i64, Facets)) {
+async fn store_summary(cache: &Option<(&fred::prelude::Pool, String)>, summary: &(i64, Facets)) {
     use fred::prelude::{Expiration, KeysInterface};
-    let (Some(cache), Ok(json)) = (cache, serde_json::to_string(summary)) else { return };
-    if let Err(err) = cache.set::<(), _, _>(key, json, Some(Expiration::EX(SUMMARY_TTL_SECS)), None, false).await {
+    let (Some((redis, key)), Ok(json)) = (cache, serde_json::to_string(summary)) else { return };
+    if let Err(err) = redis.set::<(), _, _>(key, json, Some(Expiration::EX(SUMMARY_TTL_SECS)), None, false).await {
         tracing::debug!(error = %err, "listing summary not cached");
     }
 }
