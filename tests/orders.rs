@@ -591,6 +591,13 @@ async fn a_visitor_checks_out_with_a_texted_code_and_becomes_a_customer(db: PgPo
     // WELCOME10 is one of the demo promo codes.
     browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "NOPE")], "/checkout").await;
     assert!(browser.get("/checkout").await.body.contains("recognise that code"), "the refusal is shown beside the field");
+    // Guessing codes meets a pause after ten refusals, even for a good code, until it passes.
+    for n in 2..=10 {
+        browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", &format!("GUESS{n}"))], "/checkout").await;
+    }
+    browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "welcome10")], "/checkout").await;
+    assert!(browser.get("/checkout").await.body.contains("Please wait 15 minutes"), "paused");
+    app.clock.advance(Duration::minutes(15));
     let res = browser.post_form("checkout/delivery", &[("delivery", "express"), ("coupon", "welcome10")], "/checkout").await;
     assert_eq!(res.headers_location.as_deref(), Some("/checkout"));
     let review = browser.get("/checkout").await;

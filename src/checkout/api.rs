@@ -277,7 +277,7 @@ pub async fn checkout_delivery(delivery: String, #[server(default)] coupon: Stri
     use crate::{
         checkout::pricing::DeliveryMethod,
         forms::server::{finish, Then},
-        server::ctx,
+        server::{ctx, limits},
     };
     let typed = [("delivery", delivery.clone()), ("coupon", coupon.clone())];
     let result = ctx::respond(async move {
@@ -287,12 +287,19 @@ pub async fn checkout_delivery(delivery: String, #[server(default)] coupon: Stri
         let method = DeliveryMethod::parse(&delivery).ok_or_else(|| AppError::field("delivery", "Choose a delivery method."))?;
         let code = coupon.trim().to_owned();
         if !code.is_empty() {
+            // Codes cannot be found by guessing: refused codes are counted per customer.
+            let (misses, now) = (format!("coupon-miss:{user}"), app.clock.now());
+            limits::check(&app, &misses, super::server::COUPON_MISSES, now).await?;
             let data = session.data().await?;
             let cart = crate::cart::server::find(&app.db, &data).await?.ok_or_else(|| AppError::Rejected("Your cart is empty.".into()))?;
             let cart = crate::cart::server::view(&app.db, cart).await?;
             let mut conn = app.db.acquire().await?;
             let applied = crate::orders::server::coupon(&mut conn, &code, user, false).await?;
-            crate::orders::server::discount_for(applied.as_ref(), app.clock.now(), cart.subtotal_minor(), &cart.currency)?;
+            let checked = crate::orders::server::discount_for(applied.as_ref(), now, cart.subtotal_minor(), &cart.currency);
+            if checked.as_ref().is_err_and(|e| e.field_error("coupon").is_some()) {
+                limits::record(&app, &misses, super::server::COUPON_MISSES, now).await?;
+            }
+            checked?;
         }
         super::server::update_draft(&session, |d| {
             d.delivery = Some(method);

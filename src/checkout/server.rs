@@ -11,12 +11,17 @@ use crate::{
     orders::{server as orders, AddressSnapshot, PaymentMethod},
     server::{session::AppSession, state::AppState},
 };
+use crate::server::limits::Window;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
 use uuid::Uuid;
 
 const DRAFT_KEY: &str = "checkout";
+
+/// Refused promo codes a customer may try before a pause: enough for typos, too few to
+/// find codes by guessing.
+pub const COUPON_MISSES: Window = Window { limit: 10, period: chrono::TimeDelta::minutes(15) };
 
 /// The shopper's choices so far.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
