@@ -15,6 +15,7 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 const RATES: DeliveryRates = DeliveryRates { standard_minor: 500, express_minor: 1500, free_standard_from_minor: 7500 };
+const WAITS: orders::PaymentWaits = orders::PaymentWaits { card: Duration::minutes(30), bank_transfer: Duration::days(7) };
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -109,7 +110,7 @@ async fn run(db: &PgPool, carts: Vec<(Uuid, Uuid)>, concurrency: usize) -> (usiz
                     idempotency_key: "bench",
                     expected_total_minor: None,
                 };
-                orders::place(&db, &RATES, Duration::minutes(30), Utc::now(), placement).await.is_ok()
+                orders::place(&db, &RATES, &WAITS, Utc::now(), placement).await.is_ok()
             })
         })
         .collect();

@@ -101,7 +101,7 @@ async fn place(app: &TestApp, user: Uuid, cart: Uuid, key: &str, coupon: Option<
     orders::place(
         &app.db,
         &config.delivery,
-        config.payment_hold,
+        &config.payment_waits,
         app.clock_now(),
         orders::Placement {
             user_id: user,
@@ -284,7 +284,7 @@ async fn every_refusal_leaves_stock_cart_and_coupons_as_they_were(db: PgPool) {
     let err = orders::place(
         &app.db,
         &app.state.config.delivery,
-        app.state.config.payment_hold,
+        &app.state.config.payment_waits,
         app.clock_now(),
         orders::Placement {
             user_id: user,
@@ -340,10 +340,38 @@ async fn an_unpaid_card_order_gives_its_stock_back_when_the_hold_runs_out(db: Pg
         .unwrap();
     assert_eq!(actor, "system");
     assert_eq!(count(&app.db, "select times_used::bigint from coupons where code = 'ONCE'").await, 0, "the coupon use came back");
-    // Offline orders are not released by the clock.
+    // A bank transfer has a week; cash on delivery is settled by staff, never by the clock.
     let (other, other_cart) = shopper(&app.db, 2, &[(variant, 1)]).await;
     place(&app, other, other_cart, "k2", None, PaymentMethod::CashOnDelivery).await.unwrap();
-    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(30)).await.unwrap(), 0);
+    let (third, third_cart) = shopper(&app.db, 3, &[(variant, 1)]).await;
+    let transfer = place(&app, third, third_cart, "k3", None, PaymentMethod::BankTransfer).await.unwrap();
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(7) - Duration::minutes(1)).await.unwrap(), 0);
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(30)).await.unwrap(), 1);
+    assert_eq!(orders::detail(&app.db, transfer.order_id).await.unwrap().status, OrderStatus::Cancelled);
+    assert_eq!(stock_of(&app.db, variant).await, (4, 1), "only the cash-on-delivery unit is still held");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_bank_transfer_order_says_where_to_pay_and_by_when(db: PgPool) {
+    let details = "Larkspur Ltd, IBAN GB33 BUKB 2020 1555 5555 55";
+    let app = spawn_configured(db, &redis_url(), &[("BANK_TRANSFER_DETAILS", details)]).await;
+    let variant = variant_with_stock(&app.db, 5).await;
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    let placed = place(&app, user, cart, "k", None, PaymentMethod::BankTransfer).await.unwrap();
+    let order = orders::with_bank_details(orders::detail(&app.db, placed.order_id).await.unwrap(), Some(details));
+    let how = order.transfer_instructions().expect("instructions for a waiting transfer");
+    assert!(how.contains(details) && how.contains(&format!("#{}", placed.number)), "{how}");
+    assert!(how.contains("29 November 2026"), "a week after 22 November: {how}");
+    jobs::run_due(&app.state).await.unwrap();
+    let mail = latest_message_to(&app, "buyer@example.com");
+    assert!(mail.contains("GB33 BUKB 2020 1555 5555 55"), "the confirmation says where to pay: {mail}");
+
+    // Once it is paid, the instructions go.
+    let mut tx = app.db.begin().await.unwrap();
+    orders::transition(&mut tx, placed.order_id, OrderStatus::Paid, Actor::Staff(user), "Transfer received", app.clock_now()).await.unwrap();
+    tx.commit().await.unwrap();
+    let order = orders::with_bank_details(orders::detail(&app.db, placed.order_id).await.unwrap(), Some(details));
+    assert_eq!(order.transfer_instructions(), None);
 }
 
 #[sqlx::test(migrations = "./migrations")]

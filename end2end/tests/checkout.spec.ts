@@ -182,5 +182,9 @@ test('checkout works without JavaScript', async ({ browser }) => {
   await page.getByRole('button', { name: /Place order/ }).click();
   await expect(page).toHaveURL(/\/account\/orders\/\d+/);
   await expect(page.getByTestId('order-status')).toHaveText('Pending');
+  // Where to send the money, with the order number as the reference.
+  const number = page.url().match(/orders\/(\d+)/)![1];
+  await expect(page.getByTestId('transfer-instructions')).toContainText('IBAN GB33 BUKB 2020 1555 5555 55');
+  await expect(page.getByTestId('transfer-instructions')).toContainText(`#${number}`);
   await context.close();
 });

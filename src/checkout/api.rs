@@ -351,7 +351,7 @@ pub async fn place_order(key: String, payment: String, expected_total: i64) -> R
         let placed = orders::place(
             &app.db,
             &app.config.delivery,
-            app.config.payment_hold,
+            &app.config.payment_waits,
             now,
             orders::Placement {
                 user_id: user,

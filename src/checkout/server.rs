@@ -9,9 +9,8 @@ use super::{
 use crate::{
     error::AppError,
     orders::{server as orders, AddressSnapshot, PaymentMethod},
-    server::{session::AppSession, state::AppState},
+    server::{limits::Window, session::AppSession, state::AppState},
 };
-use crate::server::limits::Window;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -62,7 +61,10 @@ pub fn payment_methods(state: &AppState) -> Vec<PaymentMethod> {
     if state.config.stripe.is_some() {
         methods.push(PaymentMethod::Stripe);
     }
-    methods.extend([PaymentMethod::CashOnDelivery, PaymentMethod::BankTransfer]);
+    methods.push(PaymentMethod::CashOnDelivery);
+    if state.config.bank_transfer_details.is_some() {
+        methods.push(PaymentMethod::BankTransfer);
+    }
     methods
 }
 

@@ -18,9 +18,9 @@ pub async fn list_orders() -> Result<Vec<OrderSummary>, AppError> {
 pub async fn get_order(number: i64) -> Result<OrderDetail, AppError> {
     crate::server::ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
-        super::server::detail_for_user(&crate::server::ctx::state()?.db, user, number)
-            .await?
-            .ok_or_else(|| AppError::NotFound("That order".into()))
+        let state = crate::server::ctx::state()?;
+        let order = super::server::detail_for_user(&state.db, user, number).await?.ok_or_else(|| AppError::NotFound("That order".into()))?;
+        Ok(super::server::with_bank_details(order, state.config.bank_transfer_details.as_deref()))
     })
     .await
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 pub async fn send(state: &AppState, order_id: Uuid, event: OrderEmail) -> anyhow::Result<()> {
     let order = super::server::detail(&state.db, order_id).await.map_err(|e| anyhow::anyhow!("loading order {order_id}: {e}"))?;
+    let order = super::server::with_bank_details(order, state.config.bank_transfer_details.as_deref());
     let email = compose(&order, event, &state.config.site_url);
     state.mailer.send(email).await
 }
@@ -25,7 +26,9 @@ pub fn compose(order: &OrderDetail, event: OrderEmail, site_url: &str) -> Email 
         OrderEmail::Placed => (
             format!("We've received your order {number}"),
             "Thank you for your order".to_string(),
-            if order.payment_method.is_offline() {
+            if let Some(how) = order.transfer_instructions() {
+                format!("We have your order {number}. {how}")
+            } else if order.payment_method.is_offline() {
                 format!("We have your order {number}. You chose {}; we'll be in touch when it ships.", order.payment_method.label().to_lowercase())
             } else {
                 format!("We have your order {number}. We'll confirm as soon as your payment arrives.")

@@ -161,6 +161,9 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
                     <h2 class="text-base font-semibold">"Payment"</h2>
                     <p class="mt-2 text-stone-700">{order.payment_method.label()}</p>
                     <p class="text-stone-600" data-testid="payment-status">{payment_label(&order.payment_status)}</p>
+                    {order.transfer_instructions().map(|how| view! {
+                        <p class="mt-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-amber-950" data-testid="transfer-instructions">{how}</p>
+                    })}
                     {order.can_pay.then(|| view! {
                         <form method="post" action=crate::payments::api::PayOrder::url() class="mt-3">
                             <input type="hidden" name="number" value=order.number.to_string()/>

@@ -100,9 +100,27 @@ pub fn discount_for(applied: Option<&AppliedCoupon>, now: DateTime<Utc>, subtota
     }
 }
 
+/// How long a new unpaid order holds its stock, by payment method. Cash on delivery holds it
+/// until staff settle the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaymentWaits {
+    pub card: Duration,
+    pub bank_transfer: Duration,
+}
+
+impl PaymentWaits {
+    pub fn of(&self, method: PaymentMethod) -> Option<Duration> {
+        match method {
+            PaymentMethod::Stripe => Some(self.card),
+            PaymentMethod::BankTransfer => Some(self.bank_transfer),
+            PaymentMethod::CashOnDelivery => None,
+        }
+    }
+}
+
 /// Places the order for the shopper's cart.
 #[tracing::instrument(skip_all, fields(user_id = %p.user_id))]
-pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
+pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
     let mut tx = db.begin().await?;
     // One placement at a time per shopper and key: the second waits, then finds the first
     // (in a statement of its own, so its snapshot is taken after the wait).
@@ -165,9 +183,8 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, hold: Duration, now: Date
         )));
     }
 
-    // Card payments hold stock while the shopper pays; offline orders hold it until staff
-    // confirm the payment or cancel.
-    let reserved_until = (p.payment == PaymentMethod::Stripe).then(|| now + hold);
+    // Stock is held while the payment can still arrive; unpaid orders are then released.
+    let reserved_until = waits.of(p.payment).map(|wait| now + wait);
     let address = serde_json::to_value(p.address).map_err(AppError::internal)?;
     let order_id = Uuid::now_v7();
     let (job_kind, job_payload) = jobs::row(&jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed })?;
@@ -484,13 +501,23 @@ struct OrderRow {
     email: String,
     tracking_number: Option<String>,
     payment_status: Option<String>,
+    reserved_until: Option<DateTime<Utc>>,
+}
+
+/// Adds where to send a bank transfer to an order still waiting for one.
+pub fn with_bank_details(mut order: OrderDetail, details: Option<&str>) -> OrderDetail {
+    if order.payment_method == PaymentMethod::BankTransfer && order.status == OrderStatus::Pending {
+        order.bank_details = details.map(str::to_owned);
+    }
+    order
 }
 
 pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError> {
     let row: OrderRow = sqlx::query_as(
         "select o.number, o.status, o.placed_at, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor,
                 o.total_minor, o.delivery_method, o.payment_method, o.shipping_address, o.email::text as email, o.tracking_number,
-                (select p.status from payments p where p.order_id = o.id order by p.created_at desc limit 1) as payment_status
+                (select p.status from payments p where p.order_id = o.id order by p.created_at desc limit 1) as payment_status,
+                o.reserved_until
          from orders o where o.id = $1",
     )
     .bind(order_id)
@@ -545,6 +572,8 @@ pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError
             .collect(),
         can_pay: status == OrderStatus::Pending && payment_method == PaymentMethod::Stripe,
         can_cancel: status == OrderStatus::Pending,
+        pay_by: row.reserved_until.filter(|_| status == OrderStatus::Pending),
+        bank_details: None,
     })
 }
 

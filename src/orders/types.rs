@@ -211,6 +211,23 @@ pub struct OrderDetail {
     /// Unpaid card orders can be paid again until they are released.
     pub can_pay: bool,
     pub can_cancel: bool,
+    /// When an unpaid order is released if its payment has not arrived.
+    pub pay_by: Option<DateTime<Utc>>,
+    /// Where to send the money, for a bank-transfer order still waiting for it.
+    pub bank_details: Option<String>,
+}
+
+impl OrderDetail {
+    /// How to pay a bank-transfer order that is still waiting for the money.
+    pub fn transfer_instructions(&self) -> Option<String> {
+        let details = self.bank_details.as_deref()?;
+        let total = crate::money::Money::new(self.total_minor, self.currency.clone());
+        let by = self.pay_by.map(|at| format!(" by {}", at.format("%e %B %Y").to_string().trim())).unwrap_or_default();
+        Some(format!(
+            "Please transfer {total} to {details}, with {} as the reference{by}. We hold your items until then.",
+            display_number(self.number)
+        ))
+    }
 }
 
 #[cfg(test)]

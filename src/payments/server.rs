@@ -140,7 +140,7 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
             let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update").bind(order_id).fetch_optional(&mut *tx).await?;
             if status.as_deref() == Some("pending") {
                 orders::transition(&mut tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
-            } else if let Some(intent) = payment_intent {
+            } else if let (Some(_), Some(intent)) = (&status, payment_intent) {
                 // Paid after the hold ran out, or paid twice: the money goes back.
                 tracing::warn!(%order_id, ?status, "payment arrived for an order that is no longer pending; refunding it");
                 jobs::enqueue(&mut tx, Job::RefundUnwantedPayment { payment_intent: intent.clone() }, now).await?;

@@ -99,8 +99,11 @@ pub struct Config {
     pub auth_limits: AuthLimits,
     /// Delivery prices and the free-delivery threshold, in minor units.
     pub delivery: crate::checkout::pricing::DeliveryRates,
-    /// How long an unpaid card order holds its stock.
-    pub payment_hold: chrono::Duration,
+    /// How long unpaid card and bank-transfer orders hold their stock.
+    pub payment_waits: crate::orders::server::PaymentWaits,
+    /// Where shoppers send a bank transfer (account name, IBAN, BIC…); bank transfer is
+    /// offered only when set.
+    pub bank_transfer_details: Option<String>,
 }
 
 /// Ceilings on sign-in traffic that the device lock alone cannot stop.
@@ -167,7 +170,11 @@ impl Config {
                 express_minor: vars.parse("DELIVERY_EXPRESS_MINOR", 1500i64)?.max(0),
                 free_standard_from_minor: vars.parse("FREE_DELIVERY_FROM_MINOR", 7500i64)?.max(0),
             },
-            payment_hold: chrono::Duration::minutes(vars.parse_positive("ORDER_PAYMENT_MINUTES", 30)?),
+            payment_waits: crate::orders::server::PaymentWaits {
+                card: chrono::Duration::minutes(vars.parse_positive("ORDER_PAYMENT_MINUTES", 30)?),
+                bank_transfer: chrono::Duration::days(vars.parse_positive("BANK_TRANSFER_DAYS", 7)?),
+            },
+            bank_transfer_details: vars.optional("BANK_TRANSFER_DETAILS").map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
             site_url,
         })
     }
@@ -367,7 +374,9 @@ mod tests {
         assert!(config.stripe.is_none() && config.google.is_none() && config.smtp_url.is_none());
         assert!(!config.site_is_https());
         assert_eq!(config.delivery.free_standard_from_minor, 7500);
-        assert_eq!(config.payment_hold, chrono::Duration::minutes(30));
+        assert_eq!(config.payment_waits.card, chrono::Duration::minutes(30));
+        assert_eq!(config.payment_waits.bank_transfer, chrono::Duration::days(7));
+        assert_eq!(config.bank_transfer_details, None);
     }
 
     #[test]
