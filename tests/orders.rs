@@ -685,9 +685,11 @@ fn between(text: &str, start: &str, end: &str) -> String {
 
 /// A local HTTP stand-in for the two Stripe endpoints the store calls; it records what it
 /// was sent.
-async fn stripe_stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>) {
+/// What the Stripe stand-in was asked: ("session" | "refund", form body).
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+async fn stripe_stand_in() -> (String, Seen) {
     use axum::{extract::State, routing::post, Json, Router};
-    type Seen = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
     let seen: Seen = Default::default();
     async fn create_session(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
         seen.lock().unwrap().push(("session".into(), body));
@@ -707,14 +709,30 @@ async fn stripe_stand_in() -> (String, std::sync::Arc<std::sync::Mutex<Vec<(Stri
     (base, seen)
 }
 
-#[sqlx::test(migrations = "./migrations")]
-async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) {
+/// An app whose Stripe is a fresh stand-in, and a card order for one unit: the app, what the
+/// stand-in is asked, the shopper, the order and the variant.
+async fn card_order(db: PgPool) -> (TestApp, Seen, Uuid, orders::Placed, Uuid) {
     let (base, seen) = stripe_stand_in().await;
     let vars = [("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET), ("STRIPE_API_BASE", base.as_str())];
     let app = spawn_configured(db, &redis_url(), &vars).await;
     let variant = variant_with_stock(&app.db, 5).await;
     let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
     let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
+    (app, seen, user, placed, variant)
+}
+
+/// The refunds the stand-in was asked for, as form fields.
+fn refunds_asked(seen: &Seen) -> Vec<std::collections::HashMap<String, String>> {
+    seen.lock().unwrap().iter().filter(|(kind, _)| kind == "refund").map(|(_, body)| form(body)).collect()
+}
+
+fn refund_of(payment_intent: &str, amount: i64) -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([("payment_intent".to_owned(), payment_intent.to_owned()), ("amount".to_owned(), amount.to_string())])
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) {
+    let (app, seen, user, placed, _) = card_order(db).await;
 
     let url = larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
     assert_eq!(url, "https://checkout.stripe.test/pay/cs_test_standin");
@@ -749,35 +767,26 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Refunded, "refunded"));
     let refunds: Vec<(i64, String)> = sqlx::query_as("select amount_minor, status from refunds order by created_at").fetch_all(&app.db).await.unwrap();
     assert_eq!(refunds, vec![(1000, "succeeded".into()), (total - 1000, "succeeded".into())]);
-    let requests: Vec<_> = seen.lock().unwrap().iter().filter(|(k, _)| k == "refund").map(|(_, body)| form(body)).collect();
-    let asked = |amount: i64| std::collections::HashMap::from([("payment_intent".to_owned(), "pi_test_9".to_owned()), ("amount".to_owned(), amount.to_string())]);
-    assert_eq!(requests, vec![asked(1000), asked(total - 1000)]);
+    assert_eq!(refunds_asked(&seen), vec![refund_of("pi_test_9", 1000), refund_of("pi_test_9", total - 1000)]);
 }
 
 #[sqlx::test(migrations = "./migrations")]
 async fn a_card_payment_for_an_order_no_longer_waiting_goes_back(db: PgPool) {
-    let (base, seen) = stripe_stand_in().await;
-    let vars = [("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET), ("STRIPE_API_BASE", base.as_str())];
-    let app = spawn_configured(db, &redis_url(), &vars).await;
-    let variant = variant_with_stock(&app.db, 5).await;
-    let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
-    let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
+    let (app, seen, _, placed, variant) = card_order(db).await;
     larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
     // The hold runs out, then the shopper pays on the page that was still open.
     assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::hours(1)).await.unwrap(), 1);
     deliver(&app, event("evt_late", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_late"), placed.order_id))).await;
     assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Cancelled, "not revived");
     assert_eq!(stock_of(&app.db, variant).await, (5, 0), "its units stay released");
-    assert!(seen.lock().unwrap().iter().all(|(kind, _)| kind != "refund"), "refunded by the queue, not inside the webhook");
+    assert!(refunds_asked(&seen).is_empty(), "refunded by the queue, not inside the webhook");
 
     jobs::run_due(&app.state).await.unwrap();
-    let refunds: Vec<_> = seen.lock().unwrap().iter().filter(|(kind, _)| kind == "refund").map(|(_, body)| form(body)).collect();
-    let all = std::collections::HashMap::from([("payment_intent".to_owned(), "pi_late".to_owned()), ("amount".to_owned(), placed.total_minor.to_string())]);
-    assert_eq!(refunds, vec![all]);
+    assert_eq!(refunds_asked(&seen), vec![refund_of("pi_late", placed.total_minor)]);
     let recorded: Vec<(i64, String, Option<Uuid>)> = sqlx::query_as("select amount_minor, status, actor_user_id from refunds").fetch_all(&app.db).await.unwrap();
     assert_eq!(recorded, vec![(placed.total_minor, "succeeded".to_owned(), None)]);
     jobs::run_due(&app.state).await.unwrap();
-    assert_eq!(seen.lock().unwrap().iter().filter(|(kind, _)| kind == "refund").count(), 1, "given back once");
+    assert_eq!(refunds_asked(&seen).len(), 1, "given back once");
 
     deliver(&app, event("evt_late_refunded", "charge.refunded", charge("pi_late", placed.total_minor, placed.total_minor))).await;
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
