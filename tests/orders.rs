@@ -352,6 +352,34 @@ async fn an_unpaid_card_order_gives_its_stock_back_when_the_hold_runs_out(db: Pg
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn a_customer_holds_stock_in_three_unpaid_orders_at_most(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 10).await;
+    let (user, cart) = shopper(&app.db, 1, &[]).await;
+    let refill = || sqlx::query("insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
+                                 select $1, ps.id, 1, p.effective_price_minor from product_sizes ps
+                                 join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id where ps.id = $2")
+        .bind(cart)
+        .bind(variant);
+    let mut placed = Vec::new();
+    for n in 0..orders::MAX_WAITING_ORDERS {
+        refill().execute(&app.db).await.unwrap();
+        placed.push(place(&app, user, cart, &format!("k{n}"), None, PaymentMethod::CashOnDelivery).await.unwrap());
+    }
+    refill().execute(&app.db).await.unwrap();
+    let err = place(&app, user, cart, "k-more", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert!(matches!(&err, AppError::Rejected(m) if m.contains("3 orders waiting for payment")), "{err:?}");
+    assert_eq!(stock_of(&app.db, variant).await, (10, 3), "nothing more held");
+    assert_eq!(count(&app.db, "select count(*) from cart_items").await, 1, "the cart is kept");
+    // A retry of an order already placed still finds it, and paying one frees a place.
+    assert!(!place(&app, user, cart, "k0", None, PaymentMethod::CashOnDelivery).await.unwrap().created);
+    let mut tx = app.db.begin().await.unwrap();
+    orders::transition(&mut tx, placed[0].order_id, OrderStatus::Paid, Actor::Staff(user), "", app.clock_now()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert!(place(&app, user, cart, "k-more", None, PaymentMethod::CashOnDelivery).await.unwrap().created);
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn a_bank_transfer_order_says_where_to_pay_and_by_when(db: PgPool) {
     let details = "Larkspur Ltd, IBAN GB33 BUKB 2020 1555 5555 55";
     let app = spawn_configured(db, &redis_url(), &[("BANK_TRANSFER_DETAILS", details)]).await;

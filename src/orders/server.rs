@@ -100,6 +100,9 @@ pub fn discount_for(applied: Option<&AppliedCoupon>, now: DateTime<Utc>, subtota
     }
 }
 
+/// Unpaid orders one customer may have at a time.
+pub const MAX_WAITING_ORDERS: i64 = 3;
+
 /// How long a new unpaid order holds its stock, by payment method. Cash on delivery holds it
 /// until staff settle the order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -122,10 +125,11 @@ impl PaymentWaits {
 #[tracing::instrument(skip_all, fields(user_id = %p.user_id))]
 pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
     let mut tx = db.begin().await?;
-    // One placement at a time per shopper and key: the second waits, then finds the first
-    // (in a statement of its own, so its snapshot is taken after the wait).
+    // One placement at a time per shopper: a repeat waits, then finds the first (in a
+    // statement of its own, so its snapshot is taken after the wait), and the count of
+    // waiting orders below cannot be passed by two requests at once.
     sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))")
-        .bind(format!("order:{}:{}", p.user_id, p.idempotency_key))
+        .bind(format!("order:{}", p.user_id))
         .execute(&mut *tx)
         .await?;
     let existing: Option<(Uuid, i64, i64, String, String)> = sqlx::query_as(
@@ -138,6 +142,16 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now
     if let Some((order_id, number, total_minor, currency, payment)) = existing {
         let payment = PaymentMethod::parse(&payment).unwrap_or(p.payment);
         return Ok(Placed { order_id, number, total_minor, currency, payment, created: false });
+    }
+    // Unpaid orders hold stock: a few at a time, so nobody can hold the shelves empty.
+    let waiting: i64 = sqlx::query_scalar("select count(*) from orders where user_id = $1 and status = 'pending'")
+        .bind(p.user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if waiting >= MAX_WAITING_ORDERS {
+        return Err(AppError::Rejected(format!(
+            "You already have {waiting} orders waiting for payment. Please pay for or cancel one of them before placing another."
+        )));
     }
 
     let lines = crate::cart::server::rows(&mut *tx, p.cart_id).await?;
