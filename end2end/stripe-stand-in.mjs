@@ -78,8 +78,12 @@ createServer(async (req, res) => {
       request: { id: null, idempotency_key: null },
       data: { object: checkoutSession(session, 'paid', `pi_${randomBytes(8).toString('hex')}`) },
     });
-    const delivered = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sign(payload) }, body: payload });
-    res.writeHead(303, { location: delivered.ok ? session.success_url : session.cancel_url }).end();
+    // Like Stripe, the shopper is sent back at once and the event follows on its own.
+    res.writeHead(303, { location: session.success_url }).end();
+    setTimeout(async () => {
+      const delivered = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sign(payload) }, body: payload });
+      if (!delivered.ok) console.error(`webhook answered ${delivered.status}`);
+    }, 2000);
     return;
   }
   res.writeHead(404).end();

@@ -103,7 +103,9 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
     };
     let number = display_number(order.number);
     let banner = match (payment_note.as_deref(), order.status) {
-        (Some("success"), OrderStatus::Pending) => Some("Thank you! We're waiting for the payment provider to confirm your payment; this page updates once it does."),
+        (Some("success"), OrderStatus::Pending) => {
+            Some("Thank you! We're waiting for the payment provider to confirm your payment, which usually takes a few seconds. This page shows it when it arrives; without JavaScript, reload it in a moment.")
+        }
         (Some("cancelled"), OrderStatus::Pending) => Some("Payment was not completed. Your order is saved: you can pay for it below."),
         (Some("placed"), _) => Some("Thank you — your order is placed. A confirmation is on its way to your email."),
         _ => None,
@@ -118,6 +120,7 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
         </div>
         <p class="mt-1 text-sm text-stone-600">{format!("Placed {}", order.placed_at.format("%e %B %Y at %H:%M UTC"))}</p>
         {banner.map(|b| view! { <p role="status" class="mt-4 rounded-lg border border-emerald-200 bg-emerald-50 p-3 text-sm text-emerald-900">{b}</p> })}
+        {(payment_note.as_deref() == Some("success") && order.status == OrderStatus::Pending).then(|| view! { <AwaitPayment number=order.number/> })}
         <div class="mt-8 grid gap-8 md:grid-cols-[1fr_16rem]">
             <div>
                 <h2 class="text-lg font-semibold">"Items"</h2>
@@ -180,6 +183,38 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
             </aside>
         </div>
     }
+}
+
+/// Back from the payment page before the provider's confirmation: asks every few seconds,
+/// for two minutes, whether the order is still waiting, and shows it afresh once it is not.
+#[island]
+fn AwaitPayment(number: i64) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || {
+        use std::{cell::Cell, rc::Rc, time::Duration};
+        let handle = Rc::new(Cell::new(None::<IntervalHandle>));
+        let tries = Cell::new(0u32);
+        let on_tick = {
+            let handle = handle.clone();
+            move || {
+                tries.set(tries.get() + 1);
+                if tries.get() > 40 {
+                    if let Some(h) = handle.take() {
+                        h.clear();
+                    }
+                    return;
+                }
+                leptos::task::spawn_local(async move {
+                    if get_order(number).await.is_ok_and(|o| o.status != OrderStatus::Pending) {
+                        let _ = window().location().reload();
+                    }
+                });
+            }
+        };
+        handle.set(set_interval_with_handle(on_tick, Duration::from_secs(3)).ok());
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = number;
 }
 
 fn payment_label(status: &str) -> &'static str {
