@@ -201,27 +201,27 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
 /// Refunds part or all of an order's card payment (the admin dashboard calls this). The
 /// order becomes "refunded" when Stripe's `charge.refunded` event confirms the full amount.
 pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason: &str, actor: Uuid) -> Result<(), AppError> {
-    give_back(state, Paid::Order(order_id), Some(amount_minor), reason, Some(actor)).await
+    give_back(state, CardPayment::OfOrder(order_id), Some(amount_minor), reason, Some(actor)).await
 }
 
 /// Gives back all of a card payment that arrived for an order no longer waiting for it (its
 /// hold ran out, or it was paid twice). Run by the job queue, so a failure is retried.
 pub async fn refund_unwanted(state: &AppState, payment_intent: &str) -> Result<(), AppError> {
-    give_back(state, Paid::Intent(payment_intent), None, "Paid after the order stopped waiting for payment", None).await
+    give_back(state, CardPayment::OfIntent(payment_intent), None, "Paid after the order stopped waiting for payment", None).await
 }
 
 /// Which card payment to refund: an order's, or the one of a payment intent.
-enum Paid<'a> {
-    Order(Uuid),
-    Intent(&'a str),
+enum CardPayment<'a> {
+    OfOrder(Uuid),
+    OfIntent(&'a str),
 }
 
 /// Refunds `amount` (all that is left when `None`) of a card payment.
-async fn give_back(state: &AppState, paid: Paid<'_>, amount: Option<i64>, reason: &str, actor: Option<Uuid>) -> Result<(), AppError> {
+async fn give_back(state: &AppState, which: CardPayment<'_>, amount: Option<i64>, reason: &str, actor: Option<Uuid>) -> Result<(), AppError> {
     let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
-    let (order_id, intent) = match paid {
-        Paid::Order(id) => (Some(id), None),
-        Paid::Intent(intent) => (None, Some(intent)),
+    let (order_id, intent) = match which {
+        CardPayment::OfOrder(id) => (Some(id), None),
+        CardPayment::OfIntent(intent) => (None, Some(intent)),
     };
     // The payment row is locked while the refund is recorded, so two refunds at once cannot
     // both take the same money; refunds asked for but not yet confirmed by Stripe count.
@@ -242,9 +242,9 @@ async fn give_back(state: &AppState, paid: Paid<'_>, amount: Option<i64>, reason
     .bind(intent)
     .fetch_optional(&mut *tx)
     .await?;
-    let (payment_id, intent, paid, refunded, currency) =
+    let (payment_id, intent, charged, refunded, currency) =
         payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
-    let left = paid - refunded;
+    let left = charged - refunded;
     let amount_minor = match amount {
         None if left == 0 => return Ok(()),
         None => left,
