@@ -146,7 +146,7 @@ async fn codes_expire_and_allow_five_tries(db: PgPool) {
     assert!(expired.body.contains("expired"), "{}", expired.body);
 
     assert_eq!(send().await.status, StatusCode::OK);
-    let code = latest_email_code(&app, "ada@example.com");
+    let code = latest_email_code(app, "ada@example.com");
     let wrong = if code == "000000" { "111111" } else { "000000" }.to_string();
     // Each guess from a different device, so the device lock does not step in first: the
     // code's own limit of five tries still holds.

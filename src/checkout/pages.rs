@@ -219,7 +219,7 @@ fn AddressStep(view: CheckoutView, flash: Option<FormFlash>) -> impl IntoView {
                         {saved.iter().enumerate().map(|(i, a)| view! {
                             <label class="flex gap-3 rounded-lg border border-stone-200 p-3 text-sm has-[:checked]:border-stone-900">
                                 <input type="radio" name="saved" value=a.id.to_string() checked=i == 0 class="mt-1"/>
-                                <span>{a.address.lines().join(", ")}{a.is_default.then(|| " (default)")}</span>
+                                <span>{a.address.lines().join(", ")}{a.is_default.then_some(" (default)")}</span>
                             </label>
                         }).collect_view()}
                     </div>

@@ -69,7 +69,6 @@ pub async fn coupon(conn: &mut PgConnection, code: &str, user_id: Uuid, lock: bo
          from coupons where code = $1::citext {}",
         if lock { "for update" } else { "" }
     );
-    #[allow(clippy::type_complexity)]
     let row: Option<(Uuid, String, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i32>, Option<i32>, i32, bool)> =
         sqlx::query_as(&sql).bind(code.trim()).fetch_optional(&mut *conn).await?;
     let Some((id, kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active)) = row else {

@@ -180,7 +180,7 @@ async fn seed_products(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<u32
             let name = format!("{} {}", ADJECTIVES[(seed % ADJECTIVES.len() as u64) as usize], noun);
             let slug = slugify(&name);
             let price = kind.base_price + ((seed >> 16) % 6) as i64 * 1000;
-            let sale = (seed % 5 == 0).then(|| price * 80 / 100 / 100 * 100 - 1);
+            let sale = seed.is_multiple_of(5).then(|| price * 80 / 100 / 100 * 100 - 1);
             let product_id: Option<Uuid> = sqlx::query_scalar(
                 "insert into products (name, slug, description, brand, price_minor, price_override_minor,
                                        is_featured, created_at)
@@ -188,7 +188,7 @@ async fn seed_products(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<u32
                  on conflict (slug) do nothing returning id",
             )
             .bind(&name).bind(&slug).bind(description(&name, kind, seed)).bind(price).bind(sale)
-            .bind(seed % 7 == 0)
+            .bind(seed.is_multiple_of(7))
             // Interleave categories so "new arrivals" shows a mix.
             .bind(((n * KINDS.len() + k) * 11) as i32)
             .fetch_optional(&mut **tx).await?;
@@ -220,7 +220,7 @@ async fn seed_products(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<u32
                 for (s, (size_id, size_slug)) in sizes.iter().enumerate() {
                     let roll = mix(seed ^ ((c * 31 + s) as u64));
                     // About one variant in six is sold out, so listings show real availability.
-                    let stock = if roll % 6 == 0 { 0 } else { (roll % 40) as i32 + 1 };
+                    let stock = if roll.is_multiple_of(6) { 0 } else { (roll % 40) as i32 + 1 };
                     sqlx::query("insert into product_sizes (product_colour_id, size_id, sku, stock) values ($1, $2, $3, $4)")
                         .bind(pc_id).bind(size_id)
                         .bind(format!("{}-{}-{}", slug, colour_slug, size_slug).to_uppercase())
