@@ -1,7 +1,8 @@
 // A local stand-in for the few Stripe endpoints the store uses: it creates Checkout
-// Sessions, shows a hosted payment page, and on "Pay" sends the store a
+// Sessions, shows a hosted payment page, and after "Pay" sends the store a
 // `checkout.session.completed` event signed exactly as Stripe signs webhooks
-// (HMAC-SHA256 of `timestamp.payload` with the endpoint secret). Tests only.
+// (HMAC-SHA256 of `timestamp.payload` with the endpoint secret) when the test posts to
+// /deliver. Tests only.
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 
@@ -9,6 +10,7 @@ const port = Number(process.env.STRIPE_STAND_IN_PORT ?? 12111);
 const secret = process.env.STRIPE_WEBHOOK_SECRET;
 const webhook = `${process.env.SITE_URL}/webhooks/stripe`;
 const sessions = new Map();
+const outbox = [];
 
 function sign(payload) {
   const t = Math.floor(Date.now() / 1000);
@@ -78,12 +80,19 @@ createServer(async (req, res) => {
       request: { id: null, idempotency_key: null },
       data: { object: checkoutSession(session, 'paid', `pi_${randomBytes(8).toString('hex')}`) },
     });
-    // Like Stripe, the shopper is sent back at once and the event follows on its own.
+    // Like Stripe, the shopper is sent back at once and the event follows on its own: it
+    // waits here until a test asks for it (POST /deliver), so the test decides when.
+    outbox.push(payload);
     res.writeHead(303, { location: session.success_url }).end();
-    setTimeout(async () => {
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/deliver') {
+    const statuses = [];
+    for (const payload of outbox.splice(0)) {
       const delivered = await fetch(webhook, { method: 'POST', headers: { 'content-type': 'application/json', 'stripe-signature': sign(payload) }, body: payload });
-      if (!delivered.ok) console.error(`webhook answered ${delivered.status}`);
-    }, 2000);
+      statuses.push(delivered.status);
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ delivered: statuses }));
     return;
   }
   res.writeHead(404).end();

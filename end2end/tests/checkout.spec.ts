@@ -140,6 +140,8 @@ test('on a phone, a shopper pays by card on the payment page and a signed event 
   // Back before the event: still pending, and the page shows "Paid" by itself once it lands.
   await expect(page.getByTestId('order-status')).toHaveText('Pending');
   await expect(page.getByText("We're waiting for the payment provider")).toBeVisible();
+  const delivery = await page.request.post(`http://127.0.0.1:${process.env.STRIPE_STAND_IN_PORT ?? 12111}/deliver`);
+  expect(await delivery.json()).toEqual({ delivered: [200] });
   await expect(page.getByTestId('order-status')).toHaveText('Paid', { timeout: 15_000 });
   await expectNoSeriousViolations(page, 'paid order at 360 px');
 });
