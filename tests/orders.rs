@@ -799,6 +799,23 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn cancelling_a_paid_card_order_gives_the_money_back(db: PgPool) {
+    let (app, seen, staff, placed, variant) = card_order(db).await;
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    deliver(&app, event("evt_paid", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_cancel"), placed.order_id))).await;
+    assert_eq!(stock_of(&app.db, variant).await, (4, 0), "sold");
+    let mut tx = app.db.begin().await.unwrap();
+    orders::transition(&mut tx, placed.order_id, OrderStatus::Cancelled, Actor::Staff(staff), "Out of stock in the warehouse", app.clock_now()).await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(stock_of(&app.db, variant).await, (5, 0), "the unit is back");
+    assert!(refunds_asked(&seen).is_empty(), "not inside the change");
+    jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(refunds_asked(&seen), vec![refund_of("pi_cancel", placed.total_minor)]);
+    let reason: String = sqlx::query_scalar("select reason from refunds").fetch_one(&app.db).await.unwrap();
+    assert_eq!(reason, "The order was cancelled after payment");
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn a_card_payment_for_an_order_no_longer_waiting_goes_back(db: PgPool) {
     let (app, seen, _, placed, variant) = card_order(db).await;
     larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();

@@ -409,7 +409,8 @@ pub async fn transition(
             .execute(&mut *conn)
             .await?;
         }
-        // Cancelled after payment but before shipping: the units were never sent.
+        // Cancelled after payment but before shipping: the units were never sent, and card
+        // payments go back by the queue (offline ones are returned by staff).
         (false, OrderStatus::Cancelled) => {
             sqlx::query(
                 "update product_sizes ps set stock = ps.stock + i.quantity
@@ -420,6 +421,17 @@ pub async fn transition(
             .bind(order_id)
             .execute(&mut *conn)
             .await?;
+            let paid_by_card: Vec<String> = sqlx::query_scalar(
+                "select provider_ref from payments where order_id = $1 and provider = 'stripe'
+                   and status in ('succeeded', 'partially_refunded') and provider_ref like 'pi_%'",
+            )
+            .bind(order_id)
+            .fetch_all(&mut *conn)
+            .await?;
+            for payment_intent in paid_by_card {
+                let reason = "The order was cancelled after payment".to_owned();
+                jobs::enqueue(conn, jobs::Job::RefundCardPayment { payment_intent, reason }, now).await?;
+            }
         }
         _ => {}
     }

@@ -143,7 +143,8 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
             } else if let (Some(_), Some(intent)) = (&status, payment_intent) {
                 // Paid after the hold ran out, or paid twice: the money goes back.
                 tracing::warn!(%order_id, ?status, "payment arrived for an order that is no longer pending; refunding it");
-                jobs::enqueue(&mut tx, Job::RefundUnwantedPayment { payment_intent: intent.clone() }, now).await?;
+                let reason = "Paid after the order stopped waiting for payment".to_owned();
+                jobs::enqueue(&mut tx, Job::RefundCardPayment { payment_intent: intent.clone(), reason }, now).await?;
             }
             sqlx::query(
                 "update payments set status = 'succeeded', provider_ref = coalesce($3, provider_ref)
@@ -204,10 +205,11 @@ pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason:
     give_back(state, CardPayment::OfOrder(order_id), Some(amount_minor), reason, Some(actor)).await
 }
 
-/// Gives back all of a card payment that arrived for an order no longer waiting for it (its
-/// hold ran out, or it was paid twice). Run by the job queue, so a failure is retried.
-pub async fn refund_unwanted(state: &AppState, payment_intent: &str) -> Result<(), AppError> {
-    give_back(state, CardPayment::OfIntent(payment_intent), None, "Paid after the order stopped waiting for payment", None).await
+/// Gives back all that is left of a card payment: one that arrived for an order no longer
+/// waiting for it, or one of an order cancelled after payment. Run by the job queue, so a
+/// failure is retried; nothing left to give back is success.
+pub async fn refund_in_full(state: &AppState, payment_intent: &str, reason: &str) -> Result<(), AppError> {
+    give_back(state, CardPayment::OfIntent(payment_intent), None, reason, None).await
 }
 
 /// Which card payment to refund: an order's, or the one of a payment intent.

@@ -15,14 +15,15 @@ use uuid::Uuid;
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 pub enum Job {
     OrderEmail { order_id: Uuid, event: OrderEmail },
-    RefundUnwantedPayment { payment_intent: String },
+    /// Gives back all that is left of a card payment.
+    RefundCardPayment { payment_intent: String, reason: String },
 }
 
 impl Job {
     fn kind(&self) -> &'static str {
         match self {
             Self::OrderEmail { .. } => "order_email",
-            Self::RefundUnwantedPayment { .. } => "refund_unwanted_payment",
+            Self::RefundCardPayment { .. } => "refund_card_payment",
         }
     }
 }
@@ -103,7 +104,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
 async fn perform(state: &AppState, job: Job) -> anyhow::Result<()> {
     match job {
         Job::OrderEmail { order_id, event } => crate::orders::emails::send(state, order_id, event).await,
-        Job::RefundUnwantedPayment { payment_intent } => Ok(crate::payments::server::refund_unwanted(state, &payment_intent).await?),
+        Job::RefundCardPayment { payment_intent, reason } => Ok(crate::payments::server::refund_in_full(state, &payment_intent, &reason).await?),
     }
 }
 
