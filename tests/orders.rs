@@ -80,19 +80,24 @@ async fn shopper(db: &PgPool, n: usize, lines: &[(Uuid, i32)]) -> (Uuid, Uuid) {
     .unwrap();
     let cart: Uuid = sqlx::query_scalar("insert into carts (user_id) values ($1) returning id").bind(user).fetch_one(db).await.unwrap();
     for (variant, quantity) in lines {
-        sqlx::query(
-            "insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
-             select $1, ps.id, $3, p.effective_price_minor from product_sizes ps
-             join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id where ps.id = $2",
-        )
-        .bind(cart)
-        .bind(variant)
-        .bind(quantity)
-        .execute(db)
-        .await
-        .unwrap();
+        add_to_cart(db, cart, *variant, *quantity).await;
     }
     (user, cart)
+}
+
+/// Puts `quantity` of a size in a cart at today's price.
+async fn add_to_cart(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) {
+    sqlx::query(
+        "insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
+         select $1, ps.id, $3, p.effective_price_minor from product_sizes ps
+         join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id where ps.id = $2",
+    )
+    .bind(cart)
+    .bind(variant)
+    .bind(quantity)
+    .execute(db)
+    .await
+    .unwrap();
 }
 
 async fn place(app: &TestApp, user: Uuid, cart: Uuid, key: &str, coupon: Option<&str>, payment: PaymentMethod) -> Result<orders::Placed, AppError> {
@@ -356,17 +361,12 @@ async fn a_customer_holds_stock_in_three_unpaid_orders_at_most(db: PgPool) {
     let app = spawn(db).await;
     let variant = variant_with_stock(&app.db, 10).await;
     let (user, cart) = shopper(&app.db, 1, &[]).await;
-    let refill = || sqlx::query("insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
-                                 select $1, ps.id, 1, p.effective_price_minor from product_sizes ps
-                                 join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id where ps.id = $2")
-        .bind(cart)
-        .bind(variant);
     let mut placed = Vec::new();
     for n in 0..orders::MAX_WAITING_ORDERS {
-        refill().execute(&app.db).await.unwrap();
+        add_to_cart(&app.db, cart, variant, 1).await;
         placed.push(place(&app, user, cart, &format!("k{n}"), None, PaymentMethod::CashOnDelivery).await.unwrap());
     }
-    refill().execute(&app.db).await.unwrap();
+    add_to_cart(&app.db, cart, variant, 1).await;
     let err = place(&app, user, cart, "k-more", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
     assert!(matches!(&err, AppError::Rejected(m) if m.contains("3 orders waiting for payment")), "{err:?}");
     assert_eq!(stock_of(&app.db, variant).await, (10, 3), "nothing more held");
@@ -544,6 +544,8 @@ async fn only_signed_webhooks_count_and_a_replay_changes_nothing(db: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn order_emails_are_sent_by_the_queue_and_retried(db: PgPool) {
     let app = spawn(db).await;
+    let unconfigured = send_webhook(&Client::new(&app), "{}", "").await;
+    assert_eq!(unconfigured.status, StatusCode::NOT_FOUND, "without Stripe keys there is no webhook");
     let variant = variant_with_stock(&app.db, 5).await;
     let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
     let placed = place(&app, user, cart, "k", None, PaymentMethod::CashOnDelivery).await.unwrap();
