@@ -118,9 +118,46 @@ pub mod server {
         })
     }
 
+    /// The query parameters server_fn adds to the page a failed plain post returns to (the
+    /// function's path and its error, serialised and base64-encoded).
+    const SERVER_FN_ERROR_PARAMS: [&str; 2] = ["__path", "__err"];
+
+    /// The page a plain post came from, to send the browser back to: the path and query of
+    /// `referer` (so always this site), without server_fn's error parameters; `/` without a
+    /// usable one. The query is kept as it was written, byte for byte.
+    pub fn form_page(referer: Option<&str>) -> String {
+        let base = url::Url::parse("http://form.invalid/").expect("a valid base");
+        let Some(url) = referer.and_then(|r| base.join(r).ok()) else { return "/".into() };
+        let query = url
+            .query()
+            .unwrap_or_default()
+            .split('&')
+            .filter(|pair| !pair.is_empty() && !SERVER_FN_ERROR_PARAMS.contains(&pair.split('=').next().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("&");
+        // One leading slash: `//host/…` would name another site.
+        let path = format!("/{}", url.path().trim_start_matches('/'));
+        let page = if query.is_empty() { path } else { format!("{path}?{query}") };
+        // A path that cannot be a header value (it always can, once parsed) goes home.
+        if axum::http::HeaderValue::from_str(&page).is_ok() {
+            page
+        } else {
+            "/".into()
+        }
+    }
+
+    /// Sends a plain post back to the form's page. Set here, the Location wins over the one
+    /// server_fn would write, which for an error carries the serialised error in the query.
+    fn back_to_form() {
+        let referer = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .and_then(|parts| parts.headers.get(axum::http::header::REFERER).and_then(|v| v.to_str().ok()).map(str::to_owned));
+        leptos_axum::redirect(&form_page(referer.as_deref()));
+    }
+
     /// Finishes a server function that a form posts to. For calls from an island this is
-    /// the result as it is; for a plain post it also redirects, or keeps the outcome for
-    /// the page (Leptos sends the browser back to the form's page).
+    /// the result as it is; for a plain post it also redirects: where `then` says on
+    /// success, otherwise back to the form's page (a plain URL: the outcome waits in the
+    /// session, never in the address bar).
     pub async fn finish<T>(
         form: &str,
         values: &[(&str, &str)],
@@ -143,14 +180,38 @@ pub mod server {
                     flash.step = step.map(str::to_owned);
                     flash.notice = notice;
                 }
-                Then::Return => return result,
+                Then::Return => {
+                    back_to_form();
+                    return result;
+                }
             },
             Err(error) => {
                 flash.error = Some(error.clone());
                 flash.step = failed_step.map(str::to_owned);
             }
         }
+        // Before keeping the outcome: should that fail, its error stays out of the URL too.
+        back_to_form();
         ctx::session().await?.put(FLASH_KEY, &flash).await?;
         result
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::form_page;
+
+        #[test]
+        fn the_form_page_is_the_referers_path_without_server_fn_errors() {
+            let err = "__path=%2Fapi%2Fcheckout%2Fplace&__err=eyJDb25mbGljdCI6IlNvbGQgb3V0In0%3D";
+            assert_eq!(form_page(Some(&format!("http://127.0.0.1:3000/checkout?{err}"))), "/checkout");
+            assert_eq!(form_page(Some(&format!("https://shop.example/sign-in?next=/cart&{err}"))), "/sign-in?next=/cart");
+            assert_eq!(form_page(Some("/sign-in?next=%2Fcheckout&x=1")), "/sign-in?next=%2Fcheckout&x=1", "kept as written");
+            assert_eq!(form_page(Some("http://127.0.0.1:3000/p/linen-shirt?colour=sage")), "/p/linen-shirt?colour=sage");
+            assert_eq!(form_page(Some("https://evil.example/steal?x=1")), "/steal?x=1", "only ever a path on this site");
+            assert_eq!(form_page(Some("http://127.0.0.1:3000//evil.example/x")), "/evil.example/x", "never protocol-relative");
+            assert_eq!(form_page(Some("/checkout?")), "/checkout");
+            assert_eq!(form_page(None), "/");
+            assert_eq!(form_page(Some("http://[::1")), "/", "unparseable");
+        }
     }
 }

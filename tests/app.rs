@@ -203,3 +203,265 @@ async fn store_recovers_when_redis_returns(db: PgPool) {
     }
     assert!(recovered, "the Redis pool reconnects by itself");
 }
+
+// --- The job queue: each job its own lease; panics, exhausted jobs, the worker's health ---
+
+use larkspur::{
+    orders::server::OrderEmail,
+    server::{
+        jobs::{self, Job},
+        state::AppState,
+    },
+};
+use std::sync::{
+    atomic::{AtomicUsize, Ordering},
+    Arc, Mutex,
+};
+use uuid::Uuid;
+
+/// `n` order-email jobs due now, oldest first; returns their order ids in that order.
+async fn queue_jobs(app: &support::TestApp, n: usize) -> Vec<Uuid> {
+    let mut conn = app.db.acquire().await.unwrap();
+    let mut orders = Vec::new();
+    for i in 0..n {
+        let order_id = Uuid::now_v7();
+        let due = app.clock_now() - chrono::Duration::seconds((n - i) as i64);
+        jobs::enqueue(&mut conn, Job::OrderEmail { order_id, event: OrderEmail::Paid }, due).await.unwrap();
+        orders.push(order_id);
+    }
+    orders
+}
+
+async fn takes_the_worker_down() -> anyhow::Result<()> {
+    panic!("takes the worker down")
+}
+
+fn order_of(job: &Job) -> Uuid {
+    match job {
+        Job::OrderEmail { order_id, .. } => *order_id,
+        other => panic!("unexpected job {other:?}"),
+    }
+}
+
+/// attempts, last_error, waiting for a retry, done, failed — of the job for `order`.
+async fn job_row(db: &PgPool, order: Uuid, now: chrono::DateTime<chrono::Utc>) -> (i32, Option<String>, bool, bool, bool) {
+    sqlx::query_as(
+        "select attempts, last_error, run_at > $2, done_at is not null, failed_at is not null
+         from jobs where payload->'payload'->>'order_id' = $1::text",
+    )
+    .bind(order)
+    .bind(now)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_panicking_job_is_a_failed_attempt_and_the_next_job_still_runs(db: PgPool) {
+    let app = spawn(db).await;
+    let orders = queue_jobs(&app, 2).await;
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    let (first, record) = (orders[0], ran.clone());
+    let count = jobs::run_due_with(&app.state, move |_, job| {
+        let record = record.clone();
+        async move {
+            let order = order_of(&job);
+            if order == first {
+                panic!("the mailer fell over");
+            }
+            record.lock().unwrap().push(order);
+            anyhow::Ok(())
+        }
+    })
+    .await
+    .expect("a panicking job does not stop the run");
+    assert_eq!(count, 2);
+    assert_eq!(*ran.lock().unwrap(), vec![orders[1]], "the job after the panic ran");
+    let (attempts, error, waiting, done, failed) = job_row(&app.db, first, app.clock_now()).await;
+    assert_eq!(attempts, 1);
+    assert!(error.as_deref().is_some_and(|e| e.contains("panicked") && e.contains("the mailer fell over")), "{error:?}");
+    assert!(waiting && !done && !failed, "retried later, like any failure");
+    let (_, _, _, done, _) = job_row(&app.db, orders[1], app.clock_now()).await;
+    assert!(done);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_job_out_of_attempts_is_parked_and_never_claimed_again(db: PgPool) {
+    let app = spawn(db).await;
+    // Its worker died during the last attempt: nothing recorded but the claim's attempt.
+    let crashed = Uuid::now_v7();
+    sqlx::query(
+        "insert into jobs (kind, payload, run_at, attempts, max_attempts, last_error)
+         values ('order_email', jsonb_build_object('kind', 'order_email', 'payload', jsonb_build_object('order_id', $1::text, 'event', 'Paid')),
+                 $2, 3, 3, 'smtp timed out')",
+    )
+    .bind(crashed)
+    .bind(app.clock_now() - chrono::Duration::minutes(6))
+    .execute(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(jobs::run_due(&app.state).await.unwrap(), 0, "a job out of attempts is not run again");
+    let (attempts, error, _, done, failed) = job_row(&app.db, crashed, app.clock_now()).await;
+    assert_eq!((attempts, done, failed), (3, false, true), "parked as failed");
+    assert!(error.as_deref().is_some_and(|e| e.contains("never finished") && e.contains("smtp timed out")), "{error:?}");
+
+    // A job that panics every time is parked after its last attempt.
+    let orders = queue_jobs(&app, 1).await;
+    sqlx::query("update jobs set max_attempts = 2 where failed_at is null").execute(&app.db).await.unwrap();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let crash = || {
+        let runs = runs.clone();
+        move |_: AppState, _: Job| {
+            runs.fetch_add(1, Ordering::SeqCst);
+            takes_the_worker_down()
+        }
+    };
+    assert_eq!(jobs::run_due_with(&app.state, crash()).await.unwrap(), 1);
+    app.clock.advance(jobs::backoff(1));
+    assert_eq!(jobs::run_due_with(&app.state, crash()).await.unwrap(), 1);
+    let (attempts, _, _, done, failed) = job_row(&app.db, orders[0], app.clock_now()).await;
+    assert_eq!((attempts, done, failed), (2, false, true));
+    app.clock.advance(chrono::Duration::hours(3));
+    assert_eq!(jobs::run_due_with(&app.state, crash()).await.unwrap(), 0, "never claimed again");
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+
+    let failed = jobs::failed(&app.db, 10).await.unwrap();
+    assert_eq!(failed.len(), 2, "the dashboard lists both");
+    assert!(failed.iter().all(|j| j.kind == "order_email" && j.last_error.is_some()));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_claimed_jobs_lease_covers_only_that_job(db: PgPool) {
+    let app = spawn(db).await;
+    queue_jobs(&app, 3).await;
+    let claimed_while_running = Arc::new(Mutex::new(Vec::new()));
+    let record = claimed_while_running.clone();
+    let count = jobs::run_due_with(&app.state, move |state, _| {
+        let record = record.clone();
+        async move {
+            let claimed: i64 = sqlx::query_scalar("select count(*) from jobs where attempts > 0 and done_at is null")
+                .fetch_one(&state.db)
+                .await?;
+            record.lock().unwrap().push(claimed);
+            anyhow::Ok(())
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!(count, 3);
+    assert_eq!(*claimed_while_running.lock().unwrap(), vec![1, 1, 1], "jobs waiting their turn are not leased yet");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn two_workers_with_slow_jobs_never_run_a_job_twice(db: PgPool) {
+    let app = spawn(db).await;
+    let orders = queue_jobs(&app, 12).await;
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    // Each job takes a minute of the store's clock (a slow SMTP server): ten of them in
+    // a row outlast any one lease.
+    let handler = {
+        let (clock, ran) = (app.clock.clone(), ran.clone());
+        move |_: AppState, job: Job| {
+            let (clock, ran) = (clock.clone(), ran.clone());
+            async move {
+                clock.advance(chrono::Duration::minutes(1));
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                ran.lock().unwrap().push(order_of(&job));
+                anyhow::Ok(())
+            }
+        }
+    };
+    let drain = || async {
+        for _ in 0..2000 {
+            jobs::run_due_with(&app.state, handler.clone()).await.unwrap();
+            let left: i64 = sqlx::query_scalar("select count(*) from jobs where done_at is null").fetch_one(&app.db).await.unwrap();
+            if left == 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        panic!("the queue never drained");
+    };
+    tokio::join!(drain(), drain());
+    let mut ran = ran.lock().unwrap().clone();
+    ran.sort();
+    let mut expected = orders.clone();
+    expected.sort();
+    assert_eq!(ran, expected, "every job ran exactly once");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn readiness_reports_the_job_worker(db: PgPool) {
+    let app = spawn(db).await;
+    let res = get(&app.router, "/readyz").await;
+    assert_eq!(res.status, StatusCode::OK, "no worker in this process is not a failure");
+    assert_eq!(res.json()["checks"]["worker"], "not_started");
+
+    // A worker that started, then fell silent.
+    app.state.worker.start(app.clock_now());
+    assert_eq!(get(&app.router, "/readyz").await.json()["checks"]["worker"], "ok");
+    app.clock.advance(chrono::Duration::seconds(31));
+    let res = get(&app.router, "/readyz").await;
+    assert_eq!(res.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.json()["checks"]["worker"], "stalled");
+
+    // The real worker shows a sign of life every tick.
+    jobs::spawn_worker(app.state.clone());
+    app.clock.advance(chrono::Duration::seconds(31));
+    let mut alive = false;
+    for _ in 0..50 {
+        let res = get(&app.router, "/readyz").await;
+        if res.status == StatusCode::OK && res.json()["checks"]["worker"] == "ok" {
+            alive = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(alive, "the worker's heartbeat keeps /readyz ready");
+}
+
+// --- Sessions: a session deleted while one of its requests runs stays deleted -------------
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_session_deleted_while_its_request_runs_stays_deleted(db: PgPool) {
+    use fred::prelude::KeysInterface;
+    let app = spawn(db).await;
+    support::create_user(&app.db, "ada@example.com", "correct horse battery", "customer").await;
+    let browser = support::Client::new(&app);
+    let res = browser.call("auth/sign-in/password", &[("email", "ada@example.com"), ("password", "correct horse battery"), ("next", "/")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    // RedisStore keys a session by its id alone, the cookie's value.
+    let key = browser.cookie("larkspur_session").expect("signed in");
+    assert_eq!(app.state.redis.exists::<i64, _>(&key).await.unwrap(), 1);
+    // A minute on, the request records activity on its way out, after the page changed the
+    // session; hold it there while another tab signs out (here: the key is deleted).
+    app.clock.advance(chrono::Duration::minutes(2));
+    let mut hold = app.db.begin().await.unwrap();
+    sqlx::query("lock table user_sessions in exclusive mode").execute(&mut *hold).await.unwrap();
+    let request = browser.call("consent/save", &[("analytics", "true"), ("marketing", "false")]);
+    let sign_out_elsewhere = async {
+        let mut waiting = false;
+        for _ in 0..200 {
+            waiting = sqlx::query_scalar(
+                "select exists (select 1 from pg_locks
+                 where not granted and relation = 'user_sessions'::regclass
+                   and database = (select oid from pg_database where datname = current_database()))",
+            )
+            .fetch_one(&app.db)
+            .await
+            .unwrap();
+            if waiting {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        }
+        assert!(waiting, "the request reached the activity update");
+        app.state.redis.del::<(), _>(&key).await.unwrap();
+        hold.rollback().await.unwrap();
+    };
+    let (res, ()) = tokio::join!(request, sign_out_elsewhere);
+    assert_eq!(res.status, StatusCode::OK, "the request answers normally: {}", res.body);
+    assert_eq!(app.state.redis.exists::<i64, _>(&key).await.unwrap(), 0, "the deleted session is not written back");
+    let account = browser.call("account/get", &[]).await;
+    assert_eq!(account.status, StatusCode::UNAUTHORIZED, "signed out everywhere: {}", account.body);
+}

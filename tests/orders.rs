@@ -103,15 +103,17 @@ async fn add_to_cart(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) {
 async fn place(app: &TestApp, user: Uuid, cart: Uuid, key: &str, coupon: Option<&str>, payment: PaymentMethod) -> Result<orders::Placed, AppError> {
     let config = &app.state.config;
     let address = address();
+    // The account's own (confirmed) email, as checkout fills it in.
+    let email: String = sqlx::query_scalar("select coalesce(email::text, '') from users where id = $1").bind(user).fetch_one(&app.db).await.unwrap();
     orders::place(
         &app.db,
         &config.delivery,
-        &config.payment_waits,
+        &config.holds,
         app.clock_now(),
         orders::Placement {
             user_id: user,
             cart_id: cart,
-            email: "buyer@example.com",
+            email: &email,
             phone: "+15555550100",
             address: &address,
             delivery: DeliveryMethod::Standard,
@@ -289,7 +291,7 @@ async fn every_refusal_leaves_stock_cart_and_coupons_as_they_were(db: PgPool) {
     let err = orders::place(
         &app.db,
         &app.state.config.delivery,
-        &app.state.config.payment_waits,
+        &app.state.config.holds,
         app.clock_now(),
         orders::Placement {
             user_id: user,
@@ -332,9 +334,9 @@ async fn an_unpaid_card_order_gives_its_stock_back_when_the_hold_runs_out(db: Pg
     let (user, cart) = shopper(&app.db, 1, &[(variant, 3)]).await;
     let placed = place(&app, user, cart, "k", Some("ONCE"), PaymentMethod::Stripe).await.unwrap();
     assert_eq!(stock_of(&app.db, variant).await, (4, 3));
-    // Not yet: 29 minutes later the units are still held.
-    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::minutes(29)).await.unwrap(), 0);
-    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::minutes(31)).await.unwrap(), 1);
+    // The payment page is open for an hour and the units stay held 15 minutes longer.
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::minutes(74)).await.unwrap(), 0);
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::minutes(76)).await.unwrap(), 1);
     assert_eq!(stock_of(&app.db, variant).await, (4, 0), "back on sale");
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!(detail.status, OrderStatus::Cancelled);
@@ -345,15 +347,16 @@ async fn an_unpaid_card_order_gives_its_stock_back_when_the_hold_runs_out(db: Pg
         .unwrap();
     assert_eq!(actor, "system");
     assert_eq!(count(&app.db, "select times_used::bigint from coupons where code = 'ONCE'").await, 0, "the coupon use came back");
-    // A bank transfer has a week; cash on delivery is settled by staff, never by the clock.
+    // A bank transfer has a week; so has cash on delivery for staff to confirm it.
     let (other, other_cart) = shopper(&app.db, 2, &[(variant, 1)]).await;
-    place(&app, other, other_cart, "k2", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    let cash = place(&app, other, other_cart, "k2", None, PaymentMethod::CashOnDelivery).await.unwrap();
     let (third, third_cart) = shopper(&app.db, 3, &[(variant, 1)]).await;
     let transfer = place(&app, third, third_cart, "k3", None, PaymentMethod::BankTransfer).await.unwrap();
     assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(7) - Duration::minutes(1)).await.unwrap(), 0);
-    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(30)).await.unwrap(), 1);
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::days(7)).await.unwrap(), 2);
     assert_eq!(orders::detail(&app.db, transfer.order_id).await.unwrap().status, OrderStatus::Cancelled);
-    assert_eq!(stock_of(&app.db, variant).await, (4, 1), "only the cash-on-delivery unit is still held");
+    assert_eq!(orders::detail(&app.db, cash.order_id).await.unwrap().status, OrderStatus::Cancelled, "a cash hold ends too");
+    assert_eq!(stock_of(&app.db, variant).await, (4, 0));
 }
 
 #[sqlx::test(migrations = "./migrations")]
@@ -391,7 +394,7 @@ async fn a_bank_transfer_order_says_where_to_pay_and_by_when(db: PgPool) {
     assert!(how.contains(details) && how.contains(&format!("#{}", placed.number)), "{how}");
     assert!(how.contains("29 November 2026"), "a week after 22 November: {how}");
     jobs::run_due(&app.state).await.unwrap();
-    let mail = latest_message_to(&app, "buyer@example.com");
+    let mail = latest_message_to(&app, "buyer1@example.com");
     assert!(mail.contains("GB33 BUKB 2020 1555 5555 55"), "the confirmation says where to pay: {mail}");
 
     // Once it is paid, the instructions go.
@@ -457,15 +460,25 @@ fn event(id: &str, kind: &str, object: serde_json::Value) -> String {
 
 /// A Checkout Session with every field async-stripe requires, as Stripe sends it.
 fn session(id: &str, payment_status: &str, payment_intent: Option<&str>, order_id: Uuid) -> serde_json::Value {
+    session_of(id, payment_status, payment_intent, order_id, 2500, "usd")
+}
+
+/// A Checkout Session for `amount` minor units of `currency`.
+fn session_of(id: &str, payment_status: &str, payment_intent: Option<&str>, order_id: Uuid, amount: i64, currency: &str) -> serde_json::Value {
     serde_json::json!({
         "id": id, "object": "checkout.session", "mode": "payment", "status": if payment_status == "paid" { "complete" } else { "open" },
         "payment_status": payment_status, "payment_intent": payment_intent, "client_reference_id": order_id,
         "metadata": { "order_id": order_id }, "created": 1_700_000_000, "expires_at": 1_700_001_860, "livemode": false,
-        "currency": "usd", "amount_total": 2500, "amount_subtotal": 2500, "customer_email": "buyer@example.com", "url": null,
+        "currency": currency, "amount_total": amount, "amount_subtotal": amount, "customer_email": "buyer@example.com", "url": null,
         "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
         "custom_fields": [], "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
         "payment_method_types": ["card"], "shipping_options": []
     })
+}
+
+/// The session `id` of `placed`, paid in full through `payment_intent`.
+fn paid_session(id: &str, payment_intent: &str, placed: &orders::Placed) -> serde_json::Value {
+    session_of(id, "paid", Some(payment_intent), placed.order_id, placed.total_minor, &placed.currency.to_lowercase())
 }
 
 /// A charge on `payment_intent` of which `refunded` has gone back.
@@ -504,8 +517,8 @@ async fn only_signed_webhooks_count_and_a_replay_changes_nothing(db: PgPool) {
     let variant = variant_with_stock(&app.db, 5).await;
     let (user, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
     let placed = place(&app, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
-    sqlx::query("update payments set provider_ref = 'cs_test_1' where order_id = $1").bind(placed.order_id).execute(&app.db).await.unwrap();
-    let payload = event("evt_paid_1", "checkout.session.completed", session("cs_test_1", "paid", Some("pi_test_1"), placed.order_id));
+    sqlx::query("update payments set checkout_session_id = 'cs_test_1' where order_id = $1").bind(placed.order_id).execute(&app.db).await.unwrap();
+    let payload = event("evt_paid_1", "checkout.session.completed", paid_session("cs_test_1", "pi_test_1", &placed));
     let client = Client::new(&app);
     let now = app.clock_now().timestamp();
 
@@ -552,7 +565,7 @@ async fn order_emails_are_sent_by_the_queue_and_retried(db: PgPool) {
     assert_eq!(count(&app.db, "select count(*) from jobs where done_at is null").await, 1, "queued with the order");
     assert!(outbox_messages(&app).iter().all(|m| !m.contains("We've received your order")), "not sent inside the request");
     assert_eq!(jobs::run_due(&app.state).await.unwrap(), 1);
-    let mail = latest_message_to(&app, "buyer@example.com");
+    let mail = latest_message_to(&app, "buyer1@example.com");
     assert!(mail.contains(&format!("Subject: We've received your order #{}", placed.number)), "{mail}");
     assert!(mail.contains("Content-Type: text/html") && mail.contains("Content-Type: text/plain"));
     assert_eq!(count(&app.db, "select count(*) from jobs where done_at is not null").await, 1);
@@ -722,17 +735,32 @@ async fn stripe_stand_in() -> (String, Seen) {
     use axum::{extract::State, routing::post, Json, Router};
     let seen: Seen = Default::default();
     async fn create_session(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
-        seen.lock().unwrap().push(("session".into(), body));
-        let mut created = session("cs_test_standin", "unpaid", None, Uuid::nil());
-        created["url"] = "https://checkout.stripe.test/pay/cs_test_standin".into();
+        let n = {
+            let mut seen = seen.lock().unwrap();
+            seen.push(("session".into(), body));
+            seen.iter().filter(|(kind, _)| kind == "session").count()
+        };
+        let id = format!("cs_test_standin_{n}");
+        let mut created = session(&id, "unpaid", None, Uuid::nil());
+        created["url"] = format!("https://checkout.stripe.test/pay/{id}").into();
         Json(created)
+    }
+    async fn expire(State(seen): State<Seen>, axum::extract::Path(id): axum::extract::Path<String>) -> Json<serde_json::Value> {
+        seen.lock().unwrap().push(("expire".into(), id.clone()));
+        let mut expired = session(&id, "unpaid", None, Uuid::nil());
+        expired["status"] = "expired".into();
+        Json(expired)
     }
     async fn refund(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
         let n = { let mut s = seen.lock().unwrap(); s.push(("refund".into(), body)); s.len() };
         Json(serde_json::json!({ "id": format!("re_test_{n}"), "object": "refund", "amount": 100, "currency": "usd", "created": 1_700_000_000,
                                  "status": "succeeded", "payment_intent": "pi_test_9", "metadata": {} }))
     }
-    let app = Router::new().route("/v1/checkout/sessions", post(create_session)).route("/v1/refunds", post(refund)).with_state(seen.clone());
+    let app = Router::new()
+        .route("/v1/checkout/sessions", post(create_session))
+        .route("/v1/checkout/sessions/{id}/expire", post(expire))
+        .route("/v1/refunds", post(refund))
+        .with_state(seen.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -765,7 +793,7 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
     let (app, seen, user, placed, _) = card_order(db).await;
 
     let url = larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
-    assert_eq!(url, "https://checkout.stripe.test/pay/cs_test_standin");
+    assert_eq!(url, "https://checkout.stripe.test/pay/cs_test_standin_1");
     let sent = form(&seen.lock().unwrap()[0].1);
     let order_ref = placed.order_id.to_string();
     assert_eq!(sent.get("line_items[0][price_data][unit_amount]"), Some(&placed.total_minor.to_string()), "{sent:?}");
@@ -773,15 +801,16 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
     assert_eq!(sent.get("metadata[order_id]"), Some(&order_ref));
     assert_eq!(sent.get("payment_intent_data[metadata][order_id]"), Some(&order_ref));
     assert_eq!(sent.get("mode").map(String::as_str), Some("payment"));
-    let reference: Option<String> = sqlx::query_scalar("select provider_ref from payments where order_id = $1").bind(placed.order_id).fetch_one(&app.db).await.unwrap();
-    assert_eq!(reference.as_deref(), Some("cs_test_standin"));
+    let reference: Option<String> = sqlx::query_scalar("select checkout_session_id from payments where order_id = $1").bind(placed.order_id).fetch_one(&app.db).await.unwrap();
+    assert_eq!(reference.as_deref(), Some("cs_test_standin_1"));
+    assert_eq!(sent.get("allowed_payment_method_types[0]").map(String::as_str), Some("card"), "cards only: no delayed methods");
 
     // Refunding before anything was paid is refused.
     let staff = user;
     let err = larkspur::payments::server::refund(&app.state, placed.order_id, 100, "", staff).await.unwrap_err();
     assert_eq!(err, AppError::Rejected("This order has no card payment to refund.".into()));
 
-    deliver(&app, event("evt_paid", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_test_9"), placed.order_id))).await;
+    deliver(&app, event("evt_paid", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_test_9", &placed))).await;
     let total = placed.total_minor;
     // Part of it, then more than is left (refused), then the rest.
     larkspur::payments::server::refund(&app.state, placed.order_id, 1000, "Damaged strap", staff).await.unwrap();
@@ -804,7 +833,7 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
 async fn cancelling_a_paid_card_order_gives_the_money_back(db: PgPool) {
     let (app, seen, staff, placed, variant) = card_order(db).await;
     larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
-    deliver(&app, event("evt_paid", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_cancel"), placed.order_id))).await;
+    deliver(&app, event("evt_paid", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_cancel", &placed))).await;
     assert_eq!(stock_of(&app.db, variant).await, (4, 0), "sold");
     let mut tx = app.db.begin().await.unwrap();
     orders::transition(&mut tx, placed.order_id, OrderStatus::Cancelled, Actor::Staff(staff), "Out of stock in the warehouse", app.clock_now()).await.unwrap();
@@ -822,8 +851,8 @@ async fn a_card_payment_for_an_order_no_longer_waiting_goes_back(db: PgPool) {
     let (app, seen, _, placed, variant) = card_order(db).await;
     larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
     // The hold runs out, then the shopper pays on the page that was still open.
-    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::hours(1)).await.unwrap(), 1);
-    deliver(&app, event("evt_late", "checkout.session.completed", session("cs_test_standin", "paid", Some("pi_late"), placed.order_id))).await;
+    assert_eq!(orders::release_expired(&app.db, app.clock_now() + Duration::hours(2)).await.unwrap(), 1);
+    deliver(&app, event("evt_late", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_late", &placed))).await;
     assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Cancelled, "not revived");
     assert_eq!(stock_of(&app.db, variant).await, (5, 0), "its units stay released");
     assert!(refunds_asked(&seen).is_empty(), "refunded by the queue, not inside the webhook");

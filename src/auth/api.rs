@@ -391,11 +391,10 @@ pub async fn start_contact_change(channel: Channel, destination: String) -> Resu
     let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
         let caller = Caller::current().await?;
-        let field = if channel == Channel::Email { "email" } else { "phone" };
         let destination = delivery::parse_destination(channel, &destination)?;
-        if super::server::signin::user_for_destination(&caller.state, &destination).await?.is_some_and(|u| u.id != user_id) {
-            return Err(AppError::field(field, "Another account already uses this. Sign in to that account instead."));
-        }
+        // Sent whoever uses the address, after the same limits, so the answer never tells
+        // which addresses have accounts; one that another account has proven is refused at
+        // the second step, once the code showed it is the caller's.
         let purpose = if channel == Channel::Email { codes::Purpose::VerifyEmail } else { codes::Purpose::VerifyPhone };
         delivery::send_code(&caller, channel, &destination, purpose, Some(user_id)).await
     })

@@ -54,10 +54,42 @@ impl Phone {
         &self.0
     }
 
-    /// `+1•••••0100`: enough to recognise, not enough to harvest.
+    /// `+1 555 ••• 0224`: the country code, the start and the end of the number, so its
+    /// owner recognises it and nobody else can read it off the page.
     pub fn masked(&self) -> String {
-        let tail: String = self.0.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
-        format!("{}•••••{tail}", &self.0[..2])
+        let digits = &self.0[1..];
+        let country = &digits[..country_code_len(digits)];
+        let national = &digits[country.len()..];
+        // At least three digits stay hidden; the end shows before the start does.
+        let tail = national.len().saturating_sub(3).min(4);
+        let head = national.len().saturating_sub(3 + tail).min(3);
+        let hidden = national.len() - head - tail;
+        let mut parts = vec![format!("+{country}")];
+        if head > 0 {
+            parts.push(national[..head].to_owned());
+        }
+        parts.push("•".repeat(hidden));
+        if tail > 0 {
+            parts.push(national[national.len() - tail..].to_owned());
+        }
+        parts.join(" ")
+    }
+}
+
+/// How many of an E.164 number's leading digits are its country calling code: one for the
+/// +1 and +7 zones, two for the codes the ITU gave out in pairs, three for all others.
+fn country_code_len(digits: &str) -> usize {
+    const TWO_DIGIT: &[&str] = &[
+        "20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46", "47", "48", "49", "51", "52",
+        "53", "54", "55", "56", "57", "58", "60", "61", "62", "63", "64", "65", "66", "81", "82", "84", "86", "90", "91", "92",
+        "93", "94", "95", "98",
+    ];
+    if digits.starts_with(['1', '7']) {
+        1
+    } else if TWO_DIGIT.iter().any(|code| digits.starts_with(code)) {
+        2
+    } else {
+        3
     }
 }
 
@@ -192,9 +224,27 @@ mod tests {
     #[test]
     fn phones_must_be_e164() {
         assert_eq!(Phone::parse("+1 (555) 010-0100").unwrap().as_str(), "+15550100100");
-        assert_eq!(Phone::parse("+447700900123").unwrap().masked(), "+4•••••0123");
         for bad in ["", "5550100", "+0123456789", "+12", "+1555abc0100", "+1234567890123456"] {
             assert!(Phone::parse(bad).is_err(), "{bad:?} should be rejected");
+        }
+    }
+
+    #[test]
+    fn masked_numbers_keep_the_country_code_the_start_and_the_end() {
+        let masked = |raw: &str| Phone::parse(raw).unwrap().masked();
+        assert_eq!(masked("+1 555 010 0224"), "+1 555 ••• 0224");
+        assert_eq!(masked("+447700900123"), "+44 770 ••• 0123");
+        assert_eq!(masked("+4915123456789"), "+49 151 •••• 6789");
+        assert_eq!(masked("+79161234567"), "+7 916 ••• 4567");
+        assert_eq!(masked("+353851234567"), "+353 85 ••• 4567");
+        // Short numbers hide at least three digits, showing the end before the start.
+        assert_eq!(masked("+3531234567"), "+353 ••• 4567");
+        assert_eq!(masked("+35312345"), "+353 ••• 45");
+        assert_eq!(masked("+3531234"), "+353 ••• 4");
+        for raw in ["+15550100224", "+447700900123", "+35312345", "+123456789012345"] {
+            let shown = masked(raw);
+            let digits_shown = shown.chars().filter(char::is_ascii_digit).count();
+            assert!(raw.len() - 1 - digits_shown >= 3, "{shown} hides at least three digits of {raw}");
         }
     }
 

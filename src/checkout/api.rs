@@ -57,15 +57,18 @@ pub async fn checkout_send_code(email: String, phone: String) -> Result<Option<C
         let phone = phone.as_str().to_owned();
         super::server::update_draft(&caller.session, |d| d.email = Some(email.as_str().to_owned())).await?;
         let signed_in = crate::auth::server::current_user(&caller.session, &caller.data, &caller.state.db).await?.map(|(id, _)| id);
+        crate::server::limits::take_checkout_action(&caller.state, "contact", signed_in).await?;
         let owner = users::by_verified_phone(&caller.state.db, &phone).await?;
-        let purpose = match (signed_in, &owner) {
+        // Whoever owns the number, the answer is the same texted code, after the same
+        // limits: the page never tells which numbers have accounts. A signed-in customer
+        // learns that the number is another account's only after proving it is theirs.
+        let (purpose, for_user) = match (signed_in, &owner) {
             (Some(me), Some(owner)) if owner.id == me => return Ok(None),
-            (Some(_), Some(_)) => return Err(AppError::field("phone", "This number belongs to another account. Sign in with it, or use another number.")),
-            (Some(_), None) => Purpose::VerifyPhone,
-            (None, Some(_)) => Purpose::SignIn,
-            (None, None) => Purpose::SignUp,
+            (Some(me), _) => (Purpose::VerifyPhone, Some(me)),
+            (None, Some(owner)) => (Purpose::SignIn, Some(owner.id)),
+            (None, None) => (Purpose::SignUp, None),
         };
-        delivery::send_code(&caller, Channel::Sms, &phone, purpose, owner.map(|u| u.id).or(signed_in)).await.map(Some)
+        delivery::send_code(&caller, Channel::Sms, &phone, purpose, for_user).await.map(Some)
     })
     .await;
     let values = [("email", typed[0].as_str()), ("phone", typed[1].as_str())];
@@ -96,16 +99,19 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
         let code = OneTimeCode::parse(&code).map_err(|m| AppError::field("code", m))?;
         let db = &caller.state.db;
         let signed_in = crate::auth::server::current_user(&caller.session, &caller.data, db).await?.map(|(id, _)| id);
+        crate::server::limits::take_checkout_action(&caller.state, "verify", signed_in).await?;
         let owner = users::by_verified_phone(db, &phone).await?;
-        let purpose = match (signed_in, &owner) {
-            (Some(_), None) => Purpose::VerifyPhone,
-            (None, Some(_)) => Purpose::SignIn,
-            (None, None) => Purpose::SignUp,
-            (Some(_), Some(_)) => return Err(AppError::field("phone", "This number is already verified; go back a step.")),
+        let (purpose, for_user) = match (signed_in, &owner) {
+            (Some(me), _) => (Purpose::VerifyPhone, Some(me)),
+            (None, Some(owner)) => (Purpose::SignIn, Some(owner.id)),
+            (None, None) => (Purpose::SignUp, None),
         };
-        caller.check_code(purpose, &phone, &code, owner.as_ref().map(|u| u.id).or(signed_in), Method::PhoneCode).await?;
+        caller.check_code(purpose, &phone, &code, for_user, Method::PhoneCode).await?;
         super::server::update_draft(&caller.session, |d| d.email = Some(email.as_str().to_owned())).await?;
         match (signed_in, owner) {
+            (Some(me), Some(owner)) if owner.id != me => {
+                return Err(AppError::field("phone", "This number belongs to another account. Sign out and sign in with it, or use another number."));
+            }
             (Some(me), _) => {
                 let mut tx = db.begin().await?;
                 users::release_unverified(&mut tx, None, Some(&phone), Some(me)).await?;
@@ -120,9 +126,13 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
             }
             (None, Some(owner)) => caller.complete(&owner, Method::PhoneCode, "sign_in").await?,
             (None, None) => {
-                // The email is kept unverified, and only when no account has proven it.
+                // The email is kept unverified, and only when no account has proven it. An
+                // unverified claim never blocks anyone: another account's is let go.
                 let email_free = users::by_verified_email(db, email.as_str()).await?.is_none();
                 let mut tx = db.begin().await?;
+                if email_free {
+                    users::release_unverified(&mut tx, Some(email.as_str()), None, None).await?;
+                }
                 let user = users::create(
                     &mut tx,
                     users::NewUser {
@@ -181,6 +191,7 @@ pub async fn checkout_address(
     let result = ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let app = ctx::state()?;
+        crate::server::limits::take_checkout_action(&app, "address", Some(user)).await?;
         let session = ctx::session().await?;
         let address_id = match saved {
             Some(saved) => {
@@ -250,6 +261,7 @@ pub async fn checkout_address(
                 let (_, city_id) = chain.expect("checked above");
                 super::server::save_address(
                     &app.db,
+                    app.config.checkout_limits.saved_addresses,
                     user,
                     super::server::NewAddress {
                         recipient_name: &recipient_name,
@@ -285,23 +297,21 @@ pub async fn checkout_delivery(delivery: String, #[server(default)] coupon: Stri
     let result = ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let app = ctx::state()?;
+        limits::take_checkout_action(&app, "delivery", Some(user)).await?;
         let session = ctx::session().await?;
         let method = DeliveryMethod::parse(&delivery).ok_or_else(|| AppError::field("delivery", "Choose a delivery method."))?;
         let code = coupon.trim().to_owned();
         if !code.is_empty() {
-            // Codes cannot be found by guessing: refused codes are counted per customer.
-            let (misses, now) = (format!("coupon-miss:{user}"), app.clock.now());
-            limits::check(&app, &misses, super::server::COUPON_MISSES, now).await?;
+            // Codes cannot be found by guessing: every code tried takes a place in the
+            // customer's window first (one atomic step, so parallel posts cannot all pass).
+            let now = app.clock.now();
+            limits::take(&app, &format!("coupon-try:{user}"), super::server::COUPON_TRIES, now).await?;
             let data = session.data().await?;
             let cart = crate::cart::server::find(&app.db, &data).await?.ok_or_else(|| AppError::Rejected("Your cart is empty.".into()))?;
             let cart = crate::cart::server::view(&app.db, cart).await?;
             let mut conn = app.db.acquire().await?;
             let applied = crate::orders::server::coupon(&mut conn, &code, user, false).await?;
-            let checked = crate::orders::server::discount_for(applied.as_ref(), now, cart.subtotal_minor(), &cart.currency);
-            if checked.as_ref().is_err_and(|e| e.field_error("coupon").is_some()) {
-                limits::record(&app, &misses, super::server::COUPON_MISSES, now).await?;
-            }
-            checked?;
+            crate::orders::server::discount_for(applied.as_ref(), now, cart.subtotal_minor(), &cart.currency)?;
         }
         super::server::update_draft(&session, |d| {
             d.delivery = Some(method);
@@ -327,6 +337,7 @@ pub async fn place_order(key: String, payment: String, expected_total: i64) -> R
     let result = ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let app = ctx::state()?;
+        crate::server::limits::take_checkout_action(&app, "place", Some(user)).await?;
         let session = ctx::session().await?;
         let now = app.clock.now();
         let payment = PaymentMethod::parse(&payment)
@@ -353,7 +364,7 @@ pub async fn place_order(key: String, payment: String, expected_total: i64) -> R
         let placed = orders::place(
             &app.db,
             &app.config.delivery,
-            &app.config.payment_waits,
+            &app.config.holds,
             now,
             orders::Placement {
                 user_id: user,

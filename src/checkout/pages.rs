@@ -7,6 +7,8 @@ use super::{
     CheckoutView, Place, Step,
 };
 use crate::{
+    auth::types::Phone,
+    cart::CartView,
     error::AppError,
     forms::{flashed, form_outcome, FormFlash},
     money::Money,
@@ -46,14 +48,11 @@ fn checkout_body(view: CheckoutView, flash: Option<FormFlash>) -> AnyView {
         }
         .into_any();
     }
-    if view.cart.needs_review() {
-        return view! {
-            <div role="alert" class="mt-6 rounded-lg border border-amber-300 bg-amber-50 p-4 text-amber-900">
-                "Some items in your cart changed since you added them. "
-                <a href="/cart" class=LINK>"Review your cart"</a>" to continue."
-            </div>
-        }
-        .into_any();
+    // A changed cart waits for the shopper's review; at the last step (a size that sold
+    // out while paying) the steps stay in view and the review step says what changed.
+    let cart_changed = view.cart.needs_review();
+    if cart_changed && view.step != Step::Review {
+        return view! { <div class="mt-6"><CartChanged cart=view.cart.clone() flash=flash.clone()/></div> }.into_any();
     }
     let step = view.step;
     let currency = view.cart.currency.clone();
@@ -89,17 +88,30 @@ fn checkout_body(view: CheckoutView, flash: Option<FormFlash>) -> AnyView {
                 <ul class="mt-4 space-y-3 text-sm">
                     {lines.iter().map(|l| view! {
                         <li class="flex justify-between gap-3">
-                            <span>{format!("{} × {}", l.quantity, l.product_name)}<span class="block text-stone-600">{format!("{} · {}", l.colour_name, l.size_label)}</span></span>
+                            <span>
+                                {format!("{} × {}", l.quantity, l.product_name)}<span class="block text-stone-600">{format!("{} · {}", l.colour_name, l.size_label)}</span>
+                                {l.issue.map(|issue| view! { <span class="block text-amber-800">{issue.message(&l.currency)}</span> })}
+                            </span>
                             <span>{Money::new(l.line_total_minor(), l.currency.clone()).to_string()}</span>
                         </li>
                     }).collect_view()}
                 </ul>
-                <dl class="mt-4 space-y-1 border-t border-stone-200 pt-4 text-sm">
-                    <div class="flex justify-between"><dt>"Subtotal"</dt><dd>{money(totals.subtotal_minor)}</dd></div>
-                    {(totals.discount_minor > 0).then(|| view! { <div class="flex justify-between text-emerald-800"><dt>"Discount"</dt><dd data-testid="discount">{format!("-{}", money(totals.discount_minor))}</dd></div> })}
-                    <div class="flex justify-between"><dt>"Delivery"</dt><dd>{if delivery.is_none() { "Chosen next".to_string() } else if totals.delivery_minor == 0 { "Free".to_string() } else { money(totals.delivery_minor) }}</dd></div>
-                    <div class="flex justify-between border-t border-stone-200 pt-2 text-base font-semibold"><dt>"Total"</dt><dd data-testid="checkout-total">{money(totals.total_minor)}</dd></div>
-                </dl>
+                {if cart_changed {
+                    view! { <p class="mt-4 border-t border-stone-200 pt-4 text-sm text-stone-600">"The total is worked out again once your cart is up to date."</p> }.into_any()
+                } else {
+                    // Until a delivery method is chosen the total holds the goods alone, and says so.
+                    view! {
+                        <dl class="mt-4 space-y-1 border-t border-stone-200 pt-4 text-sm" data-testid="checkout-totals">
+                            <div class="flex justify-between"><dt>"Subtotal"</dt><dd data-testid="subtotal">{money(totals.subtotal_minor)}</dd></div>
+                            {(totals.discount_minor > 0).then(|| view! { <div class="flex justify-between text-emerald-800"><dt>"Discount"</dt><dd data-testid="discount">{format!("-{}", money(totals.discount_minor))}</dd></div> })}
+                            <div class="flex justify-between"><dt>"Delivery"</dt><dd data-testid="delivery-price">{if delivery.is_none() { "Chosen next".to_string() } else if totals.delivery_minor == 0 { "Free".to_string() } else { money(totals.delivery_minor) }}</dd></div>
+                            <div class="flex justify-between border-t border-stone-200 pt-2 text-base font-semibold">
+                                <dt>{if delivery.is_none() { "Total before delivery" } else { "Total" }}</dt>
+                                <dd data-testid="checkout-total">{money(totals.total_minor)}</dd>
+                            </div>
+                        </dl>
+                    }.into_any()
+                }}
             </aside>
         </div>
     }
@@ -150,30 +162,48 @@ fn ContactStep(known_email: String, flash: Option<FormFlash>) -> impl IntoView {
         <FormError error/>
         <Notice message=Signal::derive(move || notice.clone())/>
         {if verifying {
+            // Where the code went and the email typed with it, the number masked; "Use
+            // another number" opens the first half again with both as they were typed.
+            let sent_to = Phone::parse(&phone.get_untracked()).map(|p| p.masked()).unwrap_or_else(|_| phone.get_untracked());
+            let about_contact = error.get_untracked().is_some_and(|e| e.field_error("email").is_some() || e.field_error("phone").is_some());
             view! {
+                <div class="mt-4 rounded-lg border border-stone-200 bg-stone-50 p-4 text-sm" data-testid="code-sent-to">
+                    <dl class="grid grid-cols-[auto_1fr] gap-x-4 gap-y-1">
+                        <dt class="text-stone-600">"Code texted to"</dt>
+                        <dd class="font-medium text-stone-900" data-testid="code-phone">{sent_to}</dd>
+                        <dt class="text-stone-600">"Email"</dt>
+                        <dd class="break-all font-medium text-stone-900" data-testid="code-email">{email.get_untracked()}</dd>
+                    </dl>
+                    <details class="mt-3" open=about_contact>
+                        <summary class=format!("w-fit cursor-pointer {LINK}")>"Use another number"</summary>
+                        <ContactFields email phone error button="Text me a new code"/>
+                    </details>
+                </div>
                 <form method="post" action=CheckoutVerifyCode::url() class="mt-4 space-y-4">
                     <input type="hidden" name="email" value=email.get_untracked()/>
                     <input type="hidden" name="phone" value=phone.get_untracked()/>
                     <Field label="6-digit code" name="code" value=RwSignal::new(String::new()) error autocomplete="one-time-code" inputmode="numeric" required=true/>
-                    <div class="flex flex-wrap gap-3">
-                        <button type="submit" class=BUTTON_PRIMARY>"Confirm number"</button>
-                        <a href="/checkout" class=BUTTON_SECONDARY>"Use another number"</a>
-                    </div>
+                    <button type="submit" class=BUTTON_PRIMARY>"Confirm number"</button>
                 </form>
             }
             .into_any()
         } else {
-            view! {
-                <form method="post" action=CheckoutSendCode::url() class="mt-4 space-y-4">
-                    <Field label="Email" name="email" value=email error input_type="email" autocomplete="email" required=true
-                        hint="For your order confirmation and delivery updates."/>
-                    <Field label="Mobile number" name="phone" value=phone error input_type="tel" autocomplete="tel" required=true
-                        hint="With the country code, like +1 555 010 0100."/>
-                    <button type="submit" class=BUTTON_PRIMARY>"Text me a code"</button>
-                </form>
-            }
-            .into_any()
+            view! { <ContactFields email phone error button="Text me a code"/> }.into_any()
         }}
+    }
+}
+
+/// The first half of the contact step: email and mobile number, which get a code.
+#[component]
+fn ContactFields(email: RwSignal<String>, phone: RwSignal<String>, error: Signal<Option<AppError>>, button: &'static str) -> impl IntoView {
+    view! {
+        <form method="post" action=CheckoutSendCode::url() class="mt-4 space-y-4">
+            <Field label="Email" name="email" value=email error input_type="email" autocomplete="email" required=true
+                hint="For your order confirmation and delivery updates."/>
+            <Field label="Mobile number" name="phone" value=phone error input_type="tel" autocomplete="tel" required=true
+                hint="With the country code, like +1 555 010 0100."/>
+            <button type="submit" class=BUTTON_PRIMARY>{button}</button>
+        </form>
     }
 }
 
@@ -372,8 +402,31 @@ fn DeliveryStep(view: CheckoutView, flash: Option<FormFlash>) -> impl IntoView {
     }
 }
 
+/// What changed in the cart since the shopper saw it, line by line (a size that sold out
+/// while they were paying, fewer left, a new price), with the refusal of the order when
+/// that is how they found out, and the way to the cart to accept the changes.
+#[component]
+fn CartChanged(cart: CartView, flash: Option<FormFlash>) -> impl IntoView {
+    let refusal = FormFlash::of(&flash, "checkout-place").and_then(|f| f.error).map(|e| e.to_string());
+    let changed: Vec<String> = cart
+        .lines
+        .iter()
+        .filter_map(|l| l.issue.map(|issue| format!("{} ({}, {}): {}", l.product_name, l.colour_name, l.size_label, issue.message(&l.currency))))
+        .collect();
+    view! {
+        <div role="alert" class="rounded-lg border border-amber-300 bg-amber-50 p-4 text-sm text-amber-950" data-testid="cart-changed">
+            <p class="font-semibold">{refusal.unwrap_or_else(|| "Some items in your cart changed since you added them.".into())}</p>
+            <ul class="mt-2 list-disc space-y-1 pl-5">{changed.into_iter().map(|c| view! { <li>{c}</li> }).collect_view()}</ul>
+            <p class="mt-3"><a href="/cart" class=LINK>"Review your cart"</a>" to continue."</p>
+        </div>
+    }
+}
+
 #[component]
 fn ReviewStep(view: CheckoutView, flash: Option<FormFlash>) -> impl IntoView {
+    if view.cart.needs_review() {
+        return view! { <CartChanged cart=view.cart flash/> }.into_any();
+    }
     let error = flash_error(&flash, "checkout-place");
     let first = view.payment_methods.first().copied().unwrap_or(PaymentMethod::CashOnDelivery);
     view! {
@@ -396,4 +449,5 @@ fn ReviewStep(view: CheckoutView, flash: Option<FormFlash>) -> impl IntoView {
             <button type="submit" class=BUTTON_PRIMARY>{format!("Place order · {}", Money::new(view.totals.total_minor, view.cart.currency.clone()))}</button>
         </form>
     }
+    .into_any()
 }

@@ -76,6 +76,8 @@ impl CouponKind {
 pub struct CouponTerms {
     pub kind: CouponKind,
     pub value: i64,
+    /// The currency of `value` (fixed amounts) and `min_order_minor`.
+    pub currency: String,
     pub min_order_minor: i64,
     pub starts_at: Option<DateTime<Utc>>,
     pub expires_at: Option<DateTime<Utc>>,
@@ -95,6 +97,8 @@ pub enum CouponRefusal {
     UsedUp,
     AlreadyUsed,
     BelowMinimum { minimum_minor: i64 },
+    /// The code's amounts are in another currency than the cart's prices.
+    OtherCurrency,
 }
 
 impl CouponRefusal {
@@ -105,6 +109,7 @@ impl CouponRefusal {
             Self::Expired => "That code has expired.".into(),
             Self::UsedUp => "That code has been used up.".into(),
             Self::AlreadyUsed => "You've already used that code.".into(),
+            Self::OtherCurrency => format!("That code can't be used for prices in {currency}."),
             Self::BelowMinimum { minimum_minor } => {
                 format!("That code needs an order of at least {}.", crate::money::Money::new(minimum_minor, currency))
             }
@@ -113,11 +118,15 @@ impl CouponRefusal {
 }
 
 impl CouponTerms {
-    /// The discount on `subtotal_minor`, or why the coupon does not apply to this shopper
-    /// (`uses_by_shopper`: their earlier orders with it) at `now`.
-    pub fn discount(&self, now: DateTime<Utc>, subtotal_minor: i64, uses_by_shopper: i64) -> Result<i64, CouponRefusal> {
+    /// The discount on `subtotal_minor` (priced in `currency`), or why the coupon does not
+    /// apply to this shopper (`uses_by_shopper`: their earlier orders with it) at `now`.
+    pub fn discount(&self, now: DateTime<Utc>, subtotal_minor: i64, currency: &str, uses_by_shopper: i64) -> Result<i64, CouponRefusal> {
         if !self.is_active {
             return Err(CouponRefusal::Unknown);
+        }
+        // Amounts are not converted: a code is for the currency it was written in.
+        if !self.currency.eq_ignore_ascii_case(currency) {
+            return Err(CouponRefusal::OtherCurrency);
         }
         if self.starts_at.is_some_and(|start| now < start) {
             return Err(CouponRefusal::NotStarted);
@@ -163,6 +172,17 @@ impl Totals {
         let delivery_minor = if subtotal_minor == 0 { 0 } else { rates.price(delivery, subtotal_minor - discount_minor) };
         Self { subtotal_minor, discount_minor, delivery_minor, total_minor: subtotal_minor - discount_minor + delivery_minor }
     }
+
+    /// What checkout shows: the order's totals once a delivery method is chosen (the rule
+    /// placing uses), and until then the goods alone, delivery 0, so the total never holds
+    /// a price the shopper has not been shown.
+    pub fn quote(lines: impl IntoIterator<Item = (i64, i32)>, discount_minor: i64, delivery: Option<DeliveryMethod>, rates: &DeliveryRates) -> Self {
+        let totals = Self::compute(lines, discount_minor, delivery.unwrap_or_default(), rates);
+        match delivery {
+            Some(_) => totals,
+            None => Self { delivery_minor: 0, total_minor: totals.subtotal_minor - totals.discount_minor, ..totals },
+        }
+    }
 }
 
 #[cfg(test)]
@@ -176,6 +196,7 @@ mod tests {
         CouponTerms {
             kind,
             value,
+            currency: "USD".into(),
             min_order_minor: 0,
             starts_at: None,
             expires_at: None,
@@ -206,6 +227,17 @@ mod tests {
     }
 
     #[test]
+    fn before_delivery_is_chosen_the_quote_holds_the_goods_alone() {
+        let lines = [(2500, 2), (1999, 1)];
+        let before = Totals::quote(lines, 300, None, &RATES);
+        assert_eq!(before, Totals { subtotal_minor: 6999, discount_minor: 300, delivery_minor: 0, total_minor: 6699 });
+        for method in DeliveryMethod::ALL {
+            assert_eq!(Totals::quote(lines, 300, Some(method), &RATES), Totals::compute(lines, 300, method, &RATES), "the rule placing uses");
+        }
+        assert_eq!(Totals::quote(Vec::<(i64, i32)>::new(), 0, None, &RATES).total_minor, 0);
+    }
+
+    #[test]
     fn a_discount_never_exceeds_the_goods() {
         let t = Totals::compute([(1000, 1)], 5000, DeliveryMethod::Standard, &RATES);
         assert_eq!((t.discount_minor, t.total_minor), (1000, 500));
@@ -214,18 +246,18 @@ mod tests {
     #[test]
     fn percentages_round_half_up_in_minor_units() {
         let now = Utc::now();
-        assert_eq!(terms(CouponKind::Percent, 10).discount(now, 1999, 0), Ok(200)); // 199.9
-        assert_eq!(terms(CouponKind::Percent, 15).discount(now, 1010, 0), Ok(152)); // 151.5
-        assert_eq!(terms(CouponKind::Percent, 15).discount(now, 1003, 0), Ok(150)); // 150.45
-        assert_eq!(terms(CouponKind::Percent, 100).discount(now, 4321, 0), Ok(4321));
-        assert!(terms(CouponKind::Percent, 33).discount(now, i64::MAX / 50, 0).is_ok(), "no overflow");
+        assert_eq!(terms(CouponKind::Percent, 10).discount(now, 1999, "USD", 0), Ok(200)); // 199.9
+        assert_eq!(terms(CouponKind::Percent, 15).discount(now, 1010, "USD", 0), Ok(152)); // 151.5
+        assert_eq!(terms(CouponKind::Percent, 15).discount(now, 1003, "USD", 0), Ok(150)); // 150.45
+        assert_eq!(terms(CouponKind::Percent, 100).discount(now, 4321, "USD", 0), Ok(4321));
+        assert!(terms(CouponKind::Percent, 33).discount(now, i64::MAX / 50, "USD", 0).is_ok(), "no overflow");
     }
 
     #[test]
     fn fixed_amounts_are_capped_at_the_subtotal() {
         let now = Utc::now();
-        assert_eq!(terms(CouponKind::Fixed, 1000).discount(now, 4000, 0), Ok(1000));
-        assert_eq!(terms(CouponKind::Fixed, 1000).discount(now, 600, 0), Ok(600));
+        assert_eq!(terms(CouponKind::Fixed, 1000).discount(now, 4000, "USD", 0), Ok(1000));
+        assert_eq!(terms(CouponKind::Fixed, 1000).discount(now, 600, "USD", 0), Ok(600));
     }
 
     #[test]
@@ -233,37 +265,47 @@ mod tests {
         let now = Utc::now();
         let mut c = terms(CouponKind::Percent, 10);
         c.is_active = false;
-        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::Unknown));
+        assert_eq!(c.discount(now, 5000, "USD", 0), Err(CouponRefusal::Unknown));
 
         let mut c = terms(CouponKind::Percent, 10);
         c.starts_at = Some(now + Duration::hours(1));
-        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::NotStarted));
+        assert_eq!(c.discount(now, 5000, "USD", 0), Err(CouponRefusal::NotStarted));
         c.starts_at = Some(now);
-        assert_eq!(c.discount(now, 5000, 0), Ok(500), "starts inclusive");
+        assert_eq!(c.discount(now, 5000, "USD", 0), Ok(500), "starts inclusive");
 
         let mut c = terms(CouponKind::Percent, 10);
         c.expires_at = Some(now);
-        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::Expired), "expiry exclusive");
+        assert_eq!(c.discount(now, 5000, "USD", 0), Err(CouponRefusal::Expired), "expiry exclusive");
         c.expires_at = Some(now + Duration::seconds(1));
-        assert!(c.discount(now, 5000, 0).is_ok());
+        assert!(c.discount(now, 5000, "USD", 0).is_ok());
 
         let mut c = terms(CouponKind::Fixed, 500);
         c.usage_limit = Some(3);
         c.times_used = 3;
-        assert_eq!(c.discount(now, 5000, 0), Err(CouponRefusal::UsedUp));
+        assert_eq!(c.discount(now, 5000, "USD", 0), Err(CouponRefusal::UsedUp));
         c.times_used = 2;
-        assert_eq!(c.discount(now, 5000, 0), Ok(500));
+        assert_eq!(c.discount(now, 5000, "USD", 0), Ok(500));
 
         let mut c = terms(CouponKind::Fixed, 500);
         c.per_user_limit = Some(1);
-        assert_eq!(c.discount(now, 5000, 1), Err(CouponRefusal::AlreadyUsed));
-        assert_eq!(c.discount(now, 5000, 0), Ok(500));
+        assert_eq!(c.discount(now, 5000, "USD", 1), Err(CouponRefusal::AlreadyUsed));
+        assert_eq!(c.discount(now, 5000, "USD", 0), Ok(500));
 
         let mut c = terms(CouponKind::Fixed, 500);
         c.min_order_minor = 5000;
-        assert_eq!(c.discount(now, 4999, 0), Err(CouponRefusal::BelowMinimum { minimum_minor: 5000 }));
-        assert_eq!(c.discount(now, 5000, 0), Ok(500));
+        assert_eq!(c.discount(now, 4999, "USD", 0), Err(CouponRefusal::BelowMinimum { minimum_minor: 5000 }));
+        assert_eq!(c.discount(now, 5000, "USD", 0), Ok(500));
         assert_eq!(CouponRefusal::BelowMinimum { minimum_minor: 5000 }.message("USD"), "That code needs an order of at least $50.00.");
+    }
+
+    #[test]
+    fn a_code_applies_only_to_prices_in_its_own_currency() {
+        let now = Utc::now();
+        let c = terms(CouponKind::Fixed, 2000);
+        assert_eq!(c.discount(now, 5000, "EUR", 0), Err(CouponRefusal::OtherCurrency));
+        assert_eq!(c.discount(now, 5000, "usd", 0), Ok(2000));
+        assert_eq!(terms(CouponKind::Percent, 10).discount(now, 5000, "GBP", 0), Err(CouponRefusal::OtherCurrency));
+        assert_eq!(CouponRefusal::OtherCurrency.message("EUR"), "That code can't be used for prices in EUR.");
     }
 
     #[test]

@@ -18,9 +18,9 @@ use uuid::Uuid;
 
 const DRAFT_KEY: &str = "checkout";
 
-/// Refused promo codes a customer may try before a pause: enough for typos, too few to
-/// find codes by guessing.
-pub const COUPON_MISSES: Window = Window { limit: 10, period: chrono::TimeDelta::minutes(15) };
+/// Promo codes a customer may try before a pause: enough for typos, too few to find codes
+/// by guessing.
+pub const COUPON_TRIES: Window = Window { limit: 10, period: chrono::TimeDelta::minutes(15) };
 
 /// The shopper's choices so far.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -142,8 +142,18 @@ pub struct NewAddress<'a> {
     pub make_default: bool,
 }
 
-pub async fn save_address(db: &PgPool, user_id: Uuid, a: NewAddress<'_>) -> Result<Uuid, AppError> {
+/// Saves a new address of `user_id`, who may keep at most `most` of them.
+pub async fn save_address(db: &PgPool, most: i64, user_id: Uuid, a: NewAddress<'_>) -> Result<Uuid, AppError> {
     let mut tx = db.begin().await?;
+    // Serialised per customer, so parallel posts cannot pass the ceiling together.
+    sqlx::query("select pg_advisory_xact_lock(hashtextextended($1, 0))").bind(format!("addresses:{user_id}")).execute(&mut *tx).await?;
+    let saved: i64 = sqlx::query_scalar("select count(*) from addresses where user_id = $1").bind(user_id).fetch_one(&mut *tx).await?;
+    if saved >= most {
+        return Err(AppError::field(
+            "line1",
+            format!("You already have {saved} saved addresses, the most we keep. Choose one of them above instead."),
+        ));
+    }
     let has_default: bool = sqlx::query_scalar("select exists(select 1 from addresses where user_id = $1 and is_default)")
         .bind(user_id)
         .fetch_one(&mut *tx)
@@ -208,7 +218,7 @@ pub async fn view(state: &AppState, session: &AppSession, user_id: Option<Uuid>,
         _ => 0,
     };
     let delivery = draft.delivery;
-    let totals = Totals::compute(lines, discount, delivery.unwrap_or_default(), &rates);
+    let totals = Totals::quote(lines, discount, delivery, &rates);
     let delivery_prices = DeliveryMethod::ALL.into_iter().map(|m| (m, rates.price(m, subtotal - discount))).collect();
     let first_open = if contact.is_none() {
         Step::Contact

@@ -105,6 +105,9 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
                         <a href="/admin" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 sm:block">"Dashboard"</a>
                     })}
                     <a href="/wishlist" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:block">"Wishlist"</a>
+                    {signed_in.then(|| view! {
+                        <a href="/account/orders" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:block">"Your orders"</a>
+                    })}
                     <a href=if signed_in { "/account" } else { "/sign-in" }
                         class="rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700">
                         {if signed_in { "Account" } else { "Sign in" }}

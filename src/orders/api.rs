@@ -33,7 +33,9 @@ pub async fn cancel_order(number: i64) -> Result<(), AppError> {
     let result = crate::server::ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let state = crate::server::ctx::state()?;
+        crate::server::limits::take_checkout_action(&state, "cancel", Some(user)).await?;
         let id = super::server::owned_id(&state.db, user, number).await?;
+        // Whether a customer may cancel is the state machine's rule (`Actor::may_move`).
         let mut tx = state.db.begin().await?;
         super::server::transition(&mut tx, id, OrderStatus::Cancelled, Actor::Customer(user), "Cancelled by the customer", state.clock.now())
             .await?;

@@ -13,6 +13,12 @@ use uuid::Uuid;
 
 pub async fn send(state: &AppState, order_id: Uuid, event: OrderEmail) -> anyhow::Result<()> {
     let order = super::server::detail(&state.db, order_id).await.map_err(|e| anyhow::anyhow!("loading order {order_id}: {e}"))?;
+    if !order.email_confirmed {
+        // Checkout takes any email; mail goes only to one the customer has proven (the
+        // order page asks them to confirm it), or the store becomes a relay for strangers.
+        tracing::info!(order = order.number, ?event, "order email not sent: the address is not confirmed");
+        return Ok(());
+    }
     let order = super::server::with_bank_details(order, state.config.bank_transfer_details.as_deref());
     let email = compose(&order, event, &state.config.site_url);
     state.mailer.send(email).await

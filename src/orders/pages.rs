@@ -81,12 +81,21 @@ pub fn OrderPage() -> impl IntoView {
         }
     });
     let payment_note = move || query.with(|q| q.get("payment"));
+    // A refused "Pay now" or "Cancel order" posted without JavaScript comes back here.
+    let outcome = crate::forms::form_outcome();
+    let refusal = move || {
+        let flash = outcome.get().flatten();
+        ["pay-order", "cancel-order"].into_iter().find_map(|form| crate::forms::FormFlash::of(&flash, form)).and_then(|f| f.error)
+    };
     view! {
         <Meta name="robots" content="noindex"/>
         <section class="mx-auto max-w-4xl px-4 py-10 sm:px-6">
             <Suspense fallback=|| view! { <p class="text-stone-500">"Loading…"</p> }>
                 {move || order.get().map(|result| match result {
-                    Ok(order) => view! { <OrderView order payment_note=payment_note()/> }.into_any(),
+                    Ok(order) => view! {
+                        {refusal().map(|error| view! { <div class="mb-4"><ErrorNotice error/></div> })}
+                        <OrderView order payment_note=payment_note()/>
+                    }.into_any(),
                     Err(AppError::Unauthorized) => sign_in_first(&format!("/account/orders/{}", number().unwrap_or_default())),
                     Err(e) => view! { <StatusPage status=e.status()/> }.into_any(),
                 })}
@@ -107,7 +116,8 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
             Some("Thank you! We're waiting for the payment provider to confirm your payment, which usually takes a few seconds. This page shows it when it arrives; without JavaScript, reload it in a moment.")
         }
         (Some("cancelled"), OrderStatus::Pending) => Some("Payment was not completed. Your order is saved: you can pay for it below."),
-        (Some("placed"), _) => Some("Thank you — your order is placed. A confirmation is on its way to your email."),
+        (Some("placed"), _) if order.email_confirmed => Some("Thank you — your order is placed. A confirmation is on its way to your email."),
+        (Some("placed"), _) => Some("Thank you — your order is placed."),
         _ => None,
     };
     let timeline = order.history.clone();
@@ -154,6 +164,13 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
                     }).collect_view()}
                 </ol>
                 {order.tracking_number.clone().map(|t| view! { <p class="mt-3 text-sm">"Tracking number: "<strong>{t}</strong></p> })}
+                {(!order.email_confirmed).then(|| view! {
+                    <p class="mt-6 rounded-lg border border-stone-200 bg-stone-50 p-3 text-sm text-stone-700" data-testid="confirm-email">
+                        {format!("We email updates about this order only to an address you have confirmed. Confirm {} ", order.email)}
+                        <a href="/account" class=LINK>"in your account"</a>
+                        " to receive them."
+                    </p>
+                })}
             </div>
             <aside class="space-y-6 text-sm">
                 <div>

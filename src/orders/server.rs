@@ -65,13 +65,13 @@ pub struct AppliedCoupon {
 /// ends, so two orders racing for its last use are served one after the other.
 pub async fn coupon(conn: &mut PgConnection, code: &str, user_id: Uuid, lock: bool) -> Result<Option<AppliedCoupon>, sqlx::Error> {
     let sql = format!(
-        "select id, kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active
+        "select id, kind, value, currency::text, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active
          from coupons where code = $1::citext {}",
         if lock { "for update" } else { "" }
     );
-    let row: Option<(Uuid, String, i64, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i32>, Option<i32>, i32, bool)> =
+    let row: Option<(Uuid, String, i64, String, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i32>, Option<i32>, i32, bool)> =
         sqlx::query_as(&sql).bind(code.trim()).fetch_optional(&mut *conn).await?;
-    let Some((id, kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active)) = row else {
+    let Some((id, kind, value, currency, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active)) = row else {
         return Ok(None);
     };
     let Some(kind) = CouponKind::parse(&kind) else { return Ok(None) };
@@ -85,7 +85,7 @@ pub async fn coupon(conn: &mut PgConnection, code: &str, user_id: Uuid, lock: bo
     .await?;
     Ok(Some(AppliedCoupon {
         id,
-        terms: CouponTerms { kind, value, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active },
+        terms: CouponTerms { kind, value, currency, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active },
         uses_by_shopper,
     }))
 }
@@ -95,34 +95,73 @@ pub fn discount_for(applied: Option<&AppliedCoupon>, now: DateTime<Utc>, subtota
     let refused = |r: crate::checkout::pricing::CouponRefusal| AppError::field("coupon", r.message(currency));
     match applied {
         None => Err(refused(crate::checkout::pricing::CouponRefusal::Unknown)),
-        Some(c) => c.terms.discount(now, subtotal_minor, c.uses_by_shopper).map_err(refused),
+        Some(c) => c.terms.discount(now, subtotal_minor, currency, c.uses_by_shopper).map_err(refused),
     }
 }
 
 /// Unpaid orders one customer may have at a time.
 pub const MAX_WAITING_ORDERS: i64 = 3;
 
-/// How long a new unpaid order holds its stock, by payment method. Cash on delivery holds it
-/// until staff settle the order.
+/// The shortest life Stripe gives a Checkout Session is 30 minutes after it is created (on
+/// Stripe's clock): a new session is opened only when it can live at least this long.
+pub const MIN_CARD_SESSION: Duration = Duration::seconds(30 * 60 + 30);
+
+/// How long and how much an unpaid order may hold of the stock (from configuration).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PaymentWaits {
+pub struct Holds {
+    /// How long the card payment page stays open (`ORDER_PAYMENT_MINUTES`).
     pub card: Duration,
+    /// How much longer the stock stays held after the payment page closed, so that a
+    /// payment made in its last second, or a late webhook, still finds its stock.
+    pub card_grace: Duration,
     pub bank_transfer: Duration,
+    /// Staff confirm cash-on-delivery orders within this time, or they are released.
+    pub cash_on_delivery: Duration,
+    /// Units one order may hold.
+    pub units_per_order: i64,
+    /// Units one customer's unpaid orders may hold together.
+    pub units_per_customer: i64,
 }
 
-impl PaymentWaits {
-    pub fn of(&self, method: PaymentMethod) -> Option<Duration> {
+impl Holds {
+    /// How long a new order of `method` holds its stock.
+    pub fn of(&self, method: PaymentMethod) -> Duration {
         match method {
-            PaymentMethod::Stripe => Some(self.card),
-            PaymentMethod::BankTransfer => Some(self.bank_transfer),
-            PaymentMethod::CashOnDelivery => None,
+            PaymentMethod::Stripe => self.card.max(MIN_CARD_SESSION) + self.card_grace,
+            PaymentMethod::BankTransfer => self.bank_transfer,
+            PaymentMethod::CashOnDelivery => self.cash_on_delivery,
         }
+    }
+
+    /// When a card order's payment page must close: its hold less the grace, so a session
+    /// that can still be paid always has its stock.
+    pub fn card_session_ends(&self, reserved_until: DateTime<Utc>) -> DateTime<Utc> {
+        reserved_until - self.card_grace
+    }
+
+    /// Refuses an order of `units` when it, or the customer's unpaid orders with it
+    /// (`already_held`), would hold more than allowed.
+    pub fn check(&self, units: i64, already_held: i64) -> Result<(), AppError> {
+        if units > self.units_per_order {
+            return Err(AppError::Rejected(format!(
+                "One order can hold at most {} items. Please split your order or remove some items.",
+                self.units_per_order
+            )));
+        }
+        if already_held + units > self.units_per_customer {
+            return Err(AppError::Rejected(format!(
+                "Your unpaid orders already hold {already_held} items; together with this one that is more than the {} we can keep \
+                 for one customer. Please pay for or cancel an unpaid order first.",
+                self.units_per_customer
+            )));
+        }
+        Ok(())
     }
 }
 
 /// Places the order for the shopper's cart.
 #[tracing::instrument(skip_all, fields(user_id = %p.user_id))]
-pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
+pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &Holds, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
     let mut tx = db.begin().await?;
     // One placement at a time per shopper: a repeat waits, then finds the first (in a
     // statement of its own, so its snapshot is taken after the wait), and the count of
@@ -152,6 +191,13 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now
             "You already have {waiting} orders waiting for payment. Please pay for or cancel one of them before placing another."
         )));
     }
+    let already_held: i64 = sqlx::query_scalar(
+        "select coalesce(sum(r.quantity), 0)::bigint from inventory_reservations r join orders o on o.id = r.order_id
+         where o.user_id = $1 and o.status = 'pending' and r.released_at is null",
+    )
+    .bind(p.user_id)
+    .fetch_one(&mut *tx)
+    .await?;
 
     let lines = crate::cart::server::rows(&mut *tx, p.cart_id).await?;
     if lines.is_empty() {
@@ -169,6 +215,18 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now
             None => {}
         }
     }
+    // The cart caps each line, but a cart can also be filled by other ways (the merge at
+    // sign-in): the cap is checked again where it matters.
+    if let Some(line) = lines.iter().find(|l| l.quantity > crate::cart::MAX_LINE_QUANTITY) {
+        return Err(AppError::Rejected(format!(
+            "You can order at most {} of one size ({}, {}, {}). Change the quantity in your cart to continue.",
+            crate::cart::MAX_LINE_QUANTITY,
+            line.product_name,
+            line.colour_name,
+            line.size_label
+        )));
+    }
+    holds.check(lines.iter().map(|l| i64::from(l.quantity)).sum(), already_held)?;
     let currency = lines[0].currency.clone();
     if lines.iter().any(|l| l.currency != currency) {
         return Err(AppError::Rejected("Items priced in different currencies cannot be ordered together.".into()));
@@ -197,7 +255,7 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now
     }
 
     // Stock is held while the payment can still arrive; unpaid orders are then released.
-    let reserved_until = waits.of(p.payment).map(|wait| now + wait);
+    let reserved_until = now + holds.of(p.payment);
     let address = serde_json::to_value(p.address).map_err(AppError::internal)?;
     let order_id = Uuid::now_v7();
     let (job_kind, job_payload) = jobs::row(&jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed })?;
@@ -255,7 +313,7 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, waits: &PaymentWaits, now
     .bind(lines.iter().map(|l| l.sku.clone()).collect::<Vec<_>>())
     .bind(lines.iter().map(|l| l.unit_price_minor).collect::<Vec<_>>())
     .bind(&quantities)
-    .bind(reserved_until.unwrap_or(now + Duration::days(3650)))
+    .bind(reserved_until)
     .bind(p.cart_id)
     .bind(job_kind)
     .bind(job_payload)
@@ -343,8 +401,8 @@ pub async fn transition(
         .fetch_optional(&mut *conn)
         .await?;
     let from = from.and_then(|s| OrderStatus::parse(&s)).ok_or_else(|| AppError::NotFound("The order".into()))?;
-    if !from.can_become(to) {
-        return Err(AppError::Conflict(format!("This order is {} and cannot become {}.", from.label().to_lowercase(), to.label().to_lowercase())));
+    if !actor.may_move(from, to) {
+        return Err(AppError::Conflict(actor.refusal(from, to)));
     }
     sqlx::query(
         "update orders set status = $2,
@@ -526,7 +584,8 @@ struct OrderRow {
     email: String,
     tracking_number: Option<String>,
     payment_status: Option<String>,
-    reserved_until: Option<DateTime<Utc>>,
+    pay_by: Option<DateTime<Utc>>,
+    email_confirmed: bool,
 }
 
 /// Adds where to send a bank transfer to an order still waiting for one.
@@ -542,7 +601,11 @@ pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError
         "select o.number, o.status, o.placed_at, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor,
                 o.total_minor, o.delivery_method, o.payment_method, o.shipping_address, o.email::text as email, o.tracking_number,
                 (select p.status from payments p where p.order_id = o.id order by p.created_at desc limit 1) as payment_status,
-                o.reserved_until
+                -- A card order is paid on a page that closes before its stock is released.
+                coalesce((select p.session_expires_at from payments p where p.order_id = o.id and p.session_expires_at is not null
+                          order by p.created_at desc limit 1), o.reserved_until) as pay_by,
+                exists(select 1 from users u where u.id = o.user_id and u.email = o.email and u.email_verified_at is not null)
+                    as email_confirmed
          from orders o where o.id = $1",
     )
     .bind(order_id)
@@ -596,8 +659,9 @@ pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError
             .filter_map(|(s, at, note)| Some(StatusChange { status: OrderStatus::parse(&s)?, at, note }))
             .collect(),
         can_pay: status == OrderStatus::Pending && payment_method == PaymentMethod::Stripe,
-        can_cancel: status == OrderStatus::Pending,
-        pay_by: row.reserved_until.filter(|_| status == OrderStatus::Pending),
+        can_cancel: Actor::Customer(Uuid::nil()).may_move(status, OrderStatus::Cancelled),
+        pay_by: row.pay_by.filter(|_| status == OrderStatus::Pending),
+        email_confirmed: row.email_confirmed,
         bank_details: None,
     })
 }

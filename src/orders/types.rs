@@ -128,6 +128,31 @@ impl Actor {
             Self::System | Self::PaymentProvider => None,
         }
     }
+
+    /// Whether this actor may make the (legal) move `from` → `to`. A customer may only call
+    /// off an order still waiting for payment; the payment provider confirms payments and
+    /// full refunds; the store itself only releases unpaid orders; staff make the rest.
+    pub fn may_move(self, from: OrderStatus, to: OrderStatus) -> bool {
+        use OrderStatus::*;
+        from.can_become(to)
+            && match self {
+                Self::Customer(_) => (from, to) == (Pending, Cancelled),
+                Self::PaymentProvider => matches!((from, to), (Pending, Paid) | (_, Refunded)),
+                Self::System => (from, to) == (Pending, Cancelled),
+                Self::Staff(_) => true,
+            }
+    }
+
+    /// Why `may_move` said no, in words for the person who asked.
+    pub fn refusal(self, from: OrderStatus, to: OrderStatus) -> String {
+        match (self, to) {
+            (Self::Customer(_), OrderStatus::Cancelled) if from.can_become(to) => format!(
+                "This order is {} and can no longer be cancelled here. Please contact us and we'll help.",
+                from.label().to_lowercase()
+            ),
+            _ => format!("This order is {} and cannot become {}.", from.label().to_lowercase(), to.label().to_lowercase()),
+        }
+    }
 }
 
 /// `#100234`: what shoppers quote on the phone.
@@ -215,6 +240,9 @@ pub struct OrderDetail {
     pub pay_by: Option<DateTime<Utc>>,
     /// Where to send the money, for a bank-transfer order still waiting for it.
     pub bank_details: Option<String>,
+    /// The order's email is one its customer has proven: only then does the store write to
+    /// it (so checkout cannot be used to send mail to strangers).
+    pub email_confirmed: bool,
 }
 
 impl OrderDetail {
@@ -256,6 +284,34 @@ mod tests {
         }
         assert!(!Cancelled.can_become(Paid), "a released order cannot be paid");
         assert!(!Refunded.can_become(Pending));
+    }
+
+    #[test]
+    fn each_actor_makes_only_its_own_moves() {
+        use super::Actor;
+        let someone = uuid::Uuid::nil();
+        let actors = [Actor::Customer(someone), Actor::Staff(someone), Actor::System, Actor::PaymentProvider];
+        // Every move any actor may make; everything else is refused for that actor.
+        let allowed = |actor: Actor, from: OrderStatus, to: OrderStatus| match actor {
+            Actor::Customer(_) | Actor::System => [(Pending, Cancelled)].contains(&(from, to)),
+            Actor::PaymentProvider => {
+                [(Pending, Paid), (Paid, Refunded), (Processing, Refunded), (Shipped, Refunded), (Delivered, Refunded)].contains(&(from, to))
+            }
+            Actor::Staff(_) => from.can_become(to),
+        };
+        for actor in actors {
+            for from in OrderStatus::ALL {
+                for to in OrderStatus::ALL {
+                    assert_eq!(actor.may_move(from, to), allowed(actor, from, to), "{actor:?}: {from:?} → {to:?}");
+                }
+            }
+        }
+        let customer = Actor::Customer(someone);
+        assert!(!customer.may_move(Paid, Cancelled), "a paid order is not the customer's to cancel");
+        assert!(!customer.may_move(Processing, Cancelled));
+        assert!(customer.refusal(Paid, Cancelled).contains("can no longer be cancelled"));
+        assert!(!Actor::PaymentProvider.may_move(Paid, Cancelled));
+        assert!(!Actor::System.may_move(Paid, Cancelled), "the hold expiry never touches a paid order");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub async fn pay_order(number: i64) -> Result<String, AppError> {
     let result = crate::server::ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let state = crate::server::ctx::state()?;
+        crate::server::limits::take_checkout_action(&state, "pay", Some(user)).await?;
         let id = crate::orders::server::owned_id(&state.db, user, number).await?;
         super::server::start_checkout(&state, id).await
     })

@@ -11,30 +11,100 @@ use crate::{
     },
 };
 use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
+use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-/// Opens a Stripe Checkout Session for an unpaid card order; answers its address.
+/// The payment page of an unpaid card order: the Checkout Session already open for it when
+/// there is one (a double click, a second tab, coming back after "Cancel" all continue the
+/// same page, so an order never has two payable pages), else a new one. A retry never
+/// extends the order's hold: the page closes `card_grace` before the stock is released.
+#[tracing::instrument(skip(state))]
 pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, AppError> {
     let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not available.".into()))?;
-    let row: Option<(i64, String, String, i64, String, Option<chrono::DateTime<chrono::Utc>>)> = sqlx::query_as(
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    // One start at a time per order: a second request waits here, then finds the first's page.
+    let row: Option<(i64, String, String, i64, String, Option<DateTime<Utc>>)> = sqlx::query_as(
         "select number, status, currency::text, total_minor, email::text, reserved_until from orders
-         where id = $1 and payment_method = 'stripe'",
+         where id = $1 and payment_method = 'stripe' for update",
     )
     .bind(order_id)
-    .fetch_optional(&state.db)
+    .fetch_optional(&mut *tx)
     .await?;
     let (number, status, currency, total_minor, email, reserved_until) = row.ok_or_else(|| AppError::NotFound("That order".into()))?;
     if status != "pending" {
         return Err(AppError::Conflict("This order is not waiting for payment.".into()));
     }
-    let now = state.clock.now();
-    // Stripe needs at least 30 minutes; the order's hold is extended to match.
-    let expires = reserved_until.unwrap_or(now).max(now + chrono::Duration::minutes(31));
+    let open: Option<String> = sqlx::query_scalar(
+        "select checkout_url from payments
+         where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_url is not null
+           and session_expires_at > $2
+         order by created_at desc limit 1",
+    )
+    .bind(order_id)
+    .bind(now + LAST_MOMENT)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(url) = open {
+        return Ok(url);
+    }
+    let reserved_until = reserved_until.ok_or_else(|| AppError::Conflict("This order is not waiting for payment.".into()))?;
+    let ends = state.config.holds.card_session_ends(reserved_until).min(now + chrono::Duration::hours(24));
+    if ends < now + orders::MIN_CARD_SESSION {
+        return Err(AppError::Rejected(format!(
+            "The time to pay for this order by card has run out: its items are released at {} UTC. Please place the order again.",
+            reserved_until.format("%H:%M")
+        )));
+    }
+    // A page opened earlier (by a request that failed half-way, or before this rule) is
+    // closed first; Stripe refuses when it was paid a moment ago, and then so do we.
+    let earlier: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, checkout_session_id from payments
+         where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_session_id is not null
+           and (session_expires_at is null or session_expires_at > $2)",
+    )
+    .bind(order_id)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (payment_id, session_id) in earlier {
+        if let Err(e) = stripe::expire_session(client, &session_id).await {
+            tracing::warn!(error = %e, %session_id, "could not close an earlier payment page");
+            return Err(AppError::Conflict(
+                "A payment for this order may be on its way. Please wait a minute and reload this page.".into(),
+            ));
+        }
+        sqlx::query("update payments set status = 'cancelled' where id = $1").bind(payment_id).execute(&mut *tx).await?;
+    }
+    sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_session_id is not null")
+        .bind(order_id)
+        .execute(&mut *tx)
+        .await?;
+    // The attempt's row (the one placing wrote, or a new one) names the request to Stripe.
+    let attempt: Uuid = match sqlx::query_scalar(
+        "select id from payments where order_id = $1 and provider = 'stripe' and status = 'pending' and checkout_session_id is null
+         order by created_at limit 1",
+    )
+    .bind(order_id)
+    .fetch_optional(&mut *tx)
+    .await?
+    {
+        Some(id) => id,
+        None => {
+            sqlx::query_scalar("insert into payments (order_id, provider, amount_minor, currency) values ($1, 'stripe', $2, $3) returning id")
+                .bind(order_id)
+                .bind(total_minor)
+                .bind(&currency)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+    };
     let order_ref = order_id.to_string();
     let base = &state.config.site_url;
     let success = format!("{base}/account/orders/{number}?payment=success");
     let cancel = format!("{base}/account/orders/{number}?payment=cancelled");
+    let key = format!("checkout-{attempt}");
     let session = stripe::create_session(
         client,
         stripe::NewSession {
@@ -45,7 +115,8 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
             total_minor,
             success_url: &success,
             cancel_url: &cancel,
-            expires_at: expires.timestamp(),
+            expires_at: ends.timestamp(),
+            idempotency_key: &key,
         },
     )
     .await
@@ -53,35 +124,20 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
         tracing::error!(error = %e, "creating a Stripe checkout session failed");
         AppError::Unavailable
     })?;
-    let mut tx = state.db.begin().await?;
-    sqlx::query("update orders set reserved_until = $2 where id = $1 and status = 'pending'").bind(order_id).bind(expires).execute(&mut *tx).await?;
-    sqlx::query("update inventory_reservations set expires_at = $2 where order_id = $1 and released_at is null")
-        .bind(order_id)
-        .bind(expires)
-        .execute(&mut *tx)
-        .await?;
-    // The newest attempt carries the session id; earlier unfinished ones are superseded.
-    sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider = 'stripe' and status = 'pending' and provider_ref is not null")
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
-    let updated = sqlx::query("update payments set provider_ref = $2 where order_id = $1 and provider = 'stripe' and status = 'pending' and provider_ref is null")
-        .bind(order_id)
+    let url = session.url.ok_or_else(|| AppError::internal(anyhow::anyhow!("Stripe session without url")))?;
+    sqlx::query("update payments set checkout_session_id = $2, checkout_url = $3, session_expires_at = $4 where id = $1")
+        .bind(attempt)
         .bind(&session.id)
+        .bind(&url)
+        .bind(DateTime::<Utc>::from_timestamp(ends.timestamp(), 0).unwrap_or(ends))
         .execute(&mut *tx)
         .await?;
-    if updated.rows_affected() == 0 {
-        sqlx::query("insert into payments (order_id, provider, provider_ref, amount_minor, currency) values ($1, 'stripe', $2, $3, $4)")
-            .bind(order_id)
-            .bind(&session.id)
-            .bind(total_minor)
-            .bind(&currency)
-            .execute(&mut *tx)
-            .await?;
-    }
     tx.commit().await?;
-    session.url.ok_or_else(|| AppError::internal(anyhow::anyhow!("Stripe session without url")))
+    Ok(url)
 }
+
+/// An open page this close to its end is not offered again: the shopper could not finish.
+const LAST_MOMENT: chrono::Duration = chrono::Duration::minutes(2);
 
 /// `POST /webhooks/stripe`. Answers 400 to anything not signed with the endpoint secret.
 pub async fn webhook(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> StatusCode {
@@ -134,32 +190,15 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
         return Ok(());
     }
     match &delivery.notice {
-        Notice::SessionCompleted { session_id, order_id: Some(order_id), paid: true, payment_intent } => {
-            let order_id = *order_id;
-            let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update").bind(order_id).fetch_optional(&mut *tx).await?;
-            if status.as_deref() == Some("pending") {
-                orders::transition(&mut tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
-            } else if let (Some(_), Some(intent)) = (&status, payment_intent) {
-                // Paid after the hold ran out, or paid twice: the money goes back.
-                tracing::warn!(%order_id, ?status, "payment arrived for an order that is no longer pending; refunding it");
-                let reason = "Paid after the order stopped waiting for payment".to_owned();
-                jobs::enqueue(&mut tx, Job::RefundCardPayment { payment_intent: intent.clone(), reason }, now).await?;
-            }
-            sqlx::query(
-                "update payments set status = 'succeeded', provider_ref = coalesce($3, provider_ref)
-                 where order_id = $1 and provider = 'stripe' and (provider_ref = $2 or provider_ref = $3)",
-            )
-            .bind(order_id)
-            .bind(session_id)
-            .bind(payment_intent)
-            .execute(&mut *tx)
-            .await?;
+        Notice::SessionCompleted { session_id, paid: true, payment_intent, amount_total, currency } => {
+            paid(&mut tx, session_id, payment_intent.as_deref(), *amount_total, currency.as_deref(), now).await?;
         }
-        Notice::SessionExpired { session_id, order_id } => {
+        Notice::SessionExpired { session_id } | Notice::SessionPaymentFailed { session_id } => {
             // The order stays pending (it can be paid again until its hold runs out).
-            sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider_ref = $2 and status = 'pending'")
-                .bind(order_id)
+            let status = if matches!(delivery.notice, Notice::SessionExpired { .. }) { "cancelled" } else { "failed" };
+            sqlx::query("update payments set status = $2 where checkout_session_id = $1 and status in ('pending', 'failed')")
                 .bind(session_id)
+                .bind(status)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -184,17 +223,82 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
                     .bind(if full { "refunded" } else { "partially_refunded" })
                     .execute(&mut *tx)
                     .await?;
-                let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1").bind(order_id).fetch_optional(&mut *tx).await?;
-                let can = status.as_deref().and_then(OrderStatus::parse).is_some_and(|s| s.can_become(OrderStatus::Refunded));
-                if full && can {
+                // The order is refunded when all the card money it received went back, not
+                // when one of its payments did (a second payment of the same order is
+                // refunded on its own while the first stands).
+                let (status, received, returned): (String, i64, i64) = sqlx::query_as(
+                    "select o.status, coalesce(sum(p.amount_minor), 0)::bigint, coalesce(sum(p.refunded_minor), 0)::bigint
+                     from orders o left join payments p on p.order_id = o.id and p.provider = 'stripe'
+                          and p.status in ('succeeded', 'partially_refunded', 'refunded')
+                     where o.id = $1 group by o.status",
+                )
+                .bind(order_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let from = OrderStatus::parse(&status);
+                let all_back = received > 0 && returned >= received;
+                if all_back && from.is_some_and(|from| Actor::PaymentProvider.may_move(from, OrderStatus::Refunded)) {
                     orders::transition(&mut tx, order_id, OrderStatus::Refunded, Actor::PaymentProvider, "Refunded in full", now).await?;
                 }
             }
         }
-        // Unpaid sessions (a delayed method) and sessions not opened by the store.
-        Notice::SessionCompleted { .. } | Notice::Other => {}
+        // A delayed method still pending: its own event follows.
+        Notice::SessionCompleted { paid: false, .. } | Notice::Other => {}
     }
     tx.commit().await?;
+    Ok(())
+}
+
+/// A paid Checkout Session. It pays its order only when the store opened it for that order
+/// and Stripe took exactly the payment's amount and currency; anything else is recorded and
+/// logged, and money that arrived goes back in full — never "paid".
+async fn paid(
+    tx: &mut sqlx::PgConnection,
+    session_id: &str,
+    payment_intent: Option<&str>,
+    amount_total: Option<i64>,
+    currency: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<(), AppError> {
+    let row: Option<(Uuid, Uuid, i64, String, String)> = sqlx::query_as(
+        "select p.id, p.order_id, p.amount_minor, lower(p.currency::text), o.status from payments p join orders o on o.id = p.order_id
+         where p.provider = 'stripe' and p.checkout_session_id = $1 for update of p, o",
+    )
+    .bind(session_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((payment_id, order_id, amount, expected_currency, status)) = row else {
+        tracing::warn!(%session_id, "a paid Checkout Session this store did not open; ignored");
+        return Ok(());
+    };
+    let exact = amount_total == Some(amount) && currency == Some(expected_currency.as_str());
+    // What Stripe took is what the row records from now on (and what a refund gives back).
+    sqlx::query(
+        "update payments set status = 'succeeded', provider_ref = coalesce($2, provider_ref),
+                amount_minor = coalesce($3, amount_minor), currency = coalesce(upper($4), currency)
+         where id = $1",
+    )
+    .bind(payment_id)
+    .bind(payment_intent)
+    .bind(amount_total)
+    .bind(currency)
+    .execute(&mut *tx)
+    .await?;
+    if exact && status == "pending" {
+        orders::transition(tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
+        return Ok(());
+    }
+    let reason = if exact {
+        // Paid after the hold ran out, or paid twice.
+        tracing::warn!(%order_id, %status, "payment arrived for an order that is no longer pending; refunding it");
+        "Paid after the order stopped waiting for payment"
+    } else {
+        tracing::error!(%order_id, ?amount_total, ?currency, expected = amount, %expected_currency, "a payment of the wrong amount; refunding it");
+        "The amount paid did not match the order"
+    };
+    if let Some(intent) = payment_intent {
+        jobs::enqueue(tx, Job::RefundCardPayment { payment_intent: intent.to_owned(), reason: reason.to_owned() }, now).await?;
+    }
     Ok(())
 }
 

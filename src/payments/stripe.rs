@@ -8,8 +8,8 @@ use std::{collections::HashMap, time::Duration};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeRequest};
 use stripe_checkout::{
     checkout_session::{
-        CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData,
-        ProductData,
+        CreateCheckoutSession, CreateCheckoutSessionAllowedPaymentMethodTypes, CreateCheckoutSessionLineItems,
+        CreateCheckoutSessionLineItemsPriceData, CreateCheckoutSessionPaymentIntentData, ExpireCheckoutSession, ProductData,
     },
     CheckoutSessionMode, CheckoutSessionPaymentStatus,
 };
@@ -38,6 +38,8 @@ pub struct NewSession<'a> {
     pub success_url: &'a str,
     pub cancel_url: &'a str,
     pub expires_at: i64,
+    /// One per payment attempt: a retried request opens one session.
+    pub idempotency_key: &'a str,
 }
 
 /// The parts of a created Checkout Session the store keeps.
@@ -60,6 +62,8 @@ pub async fn create_session(client: &Client, s: NewSession<'_>) -> Result<Sessio
     intent.metadata = Some(order.clone());
     let session = CreateCheckoutSession::new()
         .mode(CheckoutSessionMode::Payment)
+        // Cards only: a delayed method (SEPA, ACH) would charge after the hold ran out.
+        .allowed_payment_method_types(vec![CreateCheckoutSessionAllowedPaymentMethodTypes::Card])
         .client_reference_id(s.order_id)
         .customer_email(s.email)
         .success_url(s.success_url)
@@ -69,10 +73,16 @@ pub async fn create_session(client: &Client, s: NewSession<'_>) -> Result<Sessio
         .payment_intent_data(intent)
         .line_items(vec![line])
         .customize()
-        .request_strategy(idempotent(&format!("checkout-{}-{}", s.order_id, s.expires_at))?)
+        .request_strategy(idempotent(s.idempotency_key)?)
         .send(client)
         .await?;
     Ok(Session { id: session.id.as_str().to_owned(), url: session.url })
+}
+
+/// Closes an open Checkout Session, so it can no longer be paid. Stripe refuses for a session
+/// that is already complete (paid) or expired.
+pub async fn expire_session(client: &Client, session_id: &str) -> Result<(), StripeError> {
+    ExpireCheckoutSession::new(session_id).send(client).await.map(|_| ())
 }
 
 /// Refunds `amount_minor` of a payment intent (a partial refund when less than paid);
@@ -98,8 +108,19 @@ pub struct Delivery {
 /// What the store acts on; every other event is recorded and otherwise ignored.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Notice {
-    SessionCompleted { session_id: String, order_id: Option<Uuid>, paid: bool, payment_intent: Option<String> },
-    SessionExpired { session_id: String, order_id: Option<Uuid> },
+    /// A Checkout Session was completed; `paid` is false while a delayed method is pending
+    /// (then `checkout.session.async_payment_succeeded` brings the same session, paid).
+    SessionCompleted {
+        session_id: String,
+        paid: bool,
+        payment_intent: Option<String>,
+        /// What Stripe took, in minor units of `currency` (lower case, as Stripe writes it).
+        amount_total: Option<i64>,
+        currency: Option<String>,
+    },
+    SessionExpired { session_id: String },
+    /// A delayed payment of a completed session failed.
+    SessionPaymentFailed { session_id: String },
     PaymentFailed { order_id: Option<Uuid> },
     ChargeRefunded { payment_intent: Option<String>, amount_refunded: i64 },
     Other,
@@ -117,21 +138,19 @@ pub fn verify(secret: &str, header: &str, payload: &str, now: i64) -> Result<Del
         Err(WebhookError::BadParse(why)) => return ignored(payload).ok_or(WebhookError::BadParse(why)),
         Err(e) => return Err(e),
     };
-    let order_of = |metadata: Option<&HashMap<String, String>>, reference: Option<&String>| {
-        metadata.and_then(|m| m.get("order_id")).or(reference).and_then(|id| Uuid::parse_str(id).ok())
+    let order_of = |metadata: Option<&HashMap<String, String>>| metadata.and_then(|m| m.get("order_id")).and_then(|id| Uuid::parse_str(id).ok());
+    let completed = |session: &stripe_checkout::CheckoutSession| Notice::SessionCompleted {
+        paid: session.payment_status == CheckoutSessionPaymentStatus::Paid,
+        payment_intent: session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()),
+        amount_total: session.amount_total,
+        currency: session.currency.as_ref().map(|c| c.to_string().to_lowercase()),
+        session_id: session.id.as_str().to_owned(),
     };
     let notice = match event.data.object {
-        EventObject::CheckoutSessionCompleted(session) => Notice::SessionCompleted {
-            order_id: order_of(session.metadata.as_ref(), session.client_reference_id.as_ref()),
-            paid: session.payment_status == CheckoutSessionPaymentStatus::Paid,
-            payment_intent: session.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()),
-            session_id: session.id.as_str().to_owned(),
-        },
-        EventObject::CheckoutSessionExpired(session) => Notice::SessionExpired {
-            order_id: order_of(session.metadata.as_ref(), session.client_reference_id.as_ref()),
-            session_id: session.id.as_str().to_owned(),
-        },
-        EventObject::PaymentIntentPaymentFailed(intent) => Notice::PaymentFailed { order_id: order_of(Some(&intent.metadata), None) },
+        EventObject::CheckoutSessionCompleted(session) | EventObject::CheckoutSessionAsyncPaymentSucceeded(session) => completed(&session),
+        EventObject::CheckoutSessionExpired(session) => Notice::SessionExpired { session_id: session.id.as_str().to_owned() },
+        EventObject::CheckoutSessionAsyncPaymentFailed(session) => Notice::SessionPaymentFailed { session_id: session.id.as_str().to_owned() },
+        EventObject::PaymentIntentPaymentFailed(intent) => Notice::PaymentFailed { order_id: order_of(Some(&intent.metadata)) },
         EventObject::ChargeRefunded(charge) => Notice::ChargeRefunded {
             payment_intent: charge.payment_intent.as_ref().map(|p| p.id().as_str().to_owned()),
             amount_refunded: charge.amount_refunded,
@@ -142,7 +161,14 @@ pub fn verify(secret: &str, header: &str, payload: &str, now: i64) -> Result<Del
 }
 
 /// The events the store acts on.
-const HANDLED: [&str; 4] = ["checkout.session.completed", "checkout.session.expired", "payment_intent.payment_failed", "charge.refunded"];
+const HANDLED: [&str; 6] = [
+    "checkout.session.completed",
+    "checkout.session.async_payment_succeeded",
+    "checkout.session.async_payment_failed",
+    "checkout.session.expired",
+    "payment_intent.payment_failed",
+    "charge.refunded",
+];
 
 /// A signed event of a type the store does not act on, read only for its id and type.
 fn ignored(payload: &str) -> Option<Delivery> {
@@ -176,7 +202,8 @@ mod tests {
                 "automatic_tax": { "enabled": false, "liability": null, "provider": null, "status": null },
                 "custom_fields": [], "custom_text": { "after_submit": null, "shipping_address": null, "submit": null, "terms_of_service_acceptance": null },
                 "payment_method_types": ["card"], "shipping_options": [],
-                "client_reference_id": ORDER, "metadata": { "order_id": ORDER }, "payment_intent": "pi_1"
+                "client_reference_id": ORDER, "metadata": { "order_id": ORDER }, "payment_intent": "pi_1",
+                "amount_total": 2500, "currency": "usd"
             } }
         })
         .to_string()
@@ -189,9 +216,10 @@ mod tests {
         assert_eq!((delivery.id.as_str(), delivery.kind.as_str()), ("evt_1", "checkout.session.completed"));
         let expected = Notice::SessionCompleted {
             session_id: "cs_test_1".into(),
-            order_id: Some(Uuid::parse_str(ORDER).unwrap()),
             paid: true,
             payment_intent: Some("pi_1".into()),
+            amount_total: Some(2500),
+            currency: Some("usd".into()),
         };
         assert_eq!(delivery.notice, expected);
         let unpaid = completed("unpaid");

@@ -99,8 +99,10 @@ pub struct Config {
     pub auth_limits: AuthLimits,
     /// Delivery prices and the free-delivery threshold, in minor units.
     pub delivery: crate::checkout::pricing::DeliveryRates,
-    /// How long unpaid card and bank-transfer orders hold their stock.
-    pub payment_waits: crate::orders::server::PaymentWaits,
+    /// How long and how much unpaid orders hold of the stock.
+    pub holds: crate::orders::server::Holds,
+    /// Ceilings on checkout actions and saved addresses.
+    pub checkout_limits: CheckoutLimits,
     /// Where shoppers send a bank transfer (account name, IBAN, BIC…); bank transfer is
     /// offered only when set.
     pub bank_transfer_details: Option<String>,
@@ -116,6 +118,16 @@ pub struct AuthLimits {
     pub failures_per_client: u32,
     /// Codes and links sent at the request of one client address in 10 minutes.
     pub sends_per_client: u32,
+}
+
+/// Ceilings on what one customer, or one client address, may do at checkout: each step's
+/// post, placing, paying and cancelling an order are counted separately, per hour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckoutLimits {
+    pub actions_per_customer: u32,
+    pub actions_per_client: u32,
+    /// Addresses one customer may keep.
+    pub saved_addresses: i64,
 }
 
 impl Config {
@@ -170,9 +182,18 @@ impl Config {
                 express_minor: vars.parse("DELIVERY_EXPRESS_MINOR", 1500i64)?.max(0),
                 free_standard_from_minor: vars.parse("FREE_DELIVERY_FROM_MINOR", 7500i64)?.max(0),
             },
-            payment_waits: crate::orders::server::PaymentWaits {
-                card: chrono::Duration::minutes(vars.parse_positive("ORDER_PAYMENT_MINUTES", 30)?),
+            holds: crate::orders::server::Holds {
+                card: chrono::Duration::minutes(vars.parse_positive("ORDER_PAYMENT_MINUTES", 60)?.clamp(31, 24 * 60)),
+                card_grace: chrono::Duration::minutes(vars.parse_positive("CARD_PAYMENT_GRACE_MINUTES", 15)?),
                 bank_transfer: chrono::Duration::days(vars.parse_positive("BANK_TRANSFER_DAYS", 7)?),
+                cash_on_delivery: chrono::Duration::days(vars.parse_positive("CASH_ON_DELIVERY_DAYS", 7)?),
+                units_per_order: vars.parse_positive("MAX_UNITS_PER_ORDER", 30)?,
+                units_per_customer: vars.parse_positive("MAX_HELD_UNITS_PER_CUSTOMER", 40)?,
+            },
+            checkout_limits: CheckoutLimits {
+                actions_per_customer: vars.parse_positive("CHECKOUT_ACTIONS_PER_CUSTOMER", 30)? as u32,
+                actions_per_client: vars.parse_positive("CHECKOUT_ACTIONS_PER_CLIENT", 120)? as u32,
+                saved_addresses: vars.parse_positive("MAX_SAVED_ADDRESSES", 20)?,
             },
             bank_transfer_details: vars.optional("BANK_TRANSFER_DETAILS").map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
             site_url,
@@ -374,8 +395,12 @@ mod tests {
         assert!(config.stripe.is_none() && config.google.is_none() && config.smtp_url.is_none());
         assert!(!config.site_is_https());
         assert_eq!(config.delivery.free_standard_from_minor, 7500);
-        assert_eq!(config.payment_waits.card, chrono::Duration::minutes(30));
-        assert_eq!(config.payment_waits.bank_transfer, chrono::Duration::days(7));
+        assert_eq!(config.holds.card, chrono::Duration::minutes(60));
+        assert_eq!(config.holds.card_grace, chrono::Duration::minutes(15));
+        assert_eq!(config.holds.bank_transfer, chrono::Duration::days(7));
+        assert_eq!(config.holds.cash_on_delivery, chrono::Duration::days(7));
+        assert_eq!((config.holds.units_per_order, config.holds.units_per_customer), (30, 40));
+        assert_eq!(config.checkout_limits, CheckoutLimits { actions_per_customer: 30, actions_per_client: 120, saved_addresses: 20 });
         assert_eq!(config.bank_transfer_details, None);
     }
 

@@ -1,14 +1,18 @@
 //! Work done after the request, from a queue in PostgreSQL: enqueued in the same
 //! transaction as the change that calls for it, so a job exists exactly when its change
-//! committed. Workers on any number of instances claim due jobs with `for update skip
-//! locked` and lease them; a failure is retried with growing pauses, and a crash leaves the
-//! lease to run out so another worker picks the job up.
+//! committed. Workers on any number of instances claim due jobs one at a time with `for
+//! update skip locked`, each under its own lease, and run each in a task of its own with a
+//! time limit shorter than the lease: a job that fails, panics or hangs counts as a failed
+//! attempt and is retried with growing pauses; a crash leaves the lease to run out so
+//! another worker picks the job up. A job out of attempts is parked (`failed_at`), logged
+//! at error level and listed by [`failed`]; it is never claimed again.
 
 use super::state::AppState;
 use crate::{error::AppError, orders::server::OrderEmail};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, PgPool};
+use std::future::Future;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -30,7 +34,15 @@ impl Job {
 
 /// How long a claimed job is left alone before another worker may take it.
 const LEASE: Duration = Duration::minutes(5);
-const BATCH: i64 = 10;
+/// A job still running after this long is stopped and counted as failed, so it always ends
+/// (or is abandoned) while its lease still holds and no other worker can start it twice.
+const JOB_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(4 * 60);
+/// Jobs one [`run_due`] runs before returning, so the worker also gets to release holds.
+const BATCH: usize = 10;
+/// The worker's pace, and how often it shows a sign of life while a job runs.
+const TICK: std::time::Duration = std::time::Duration::from_secs(2);
+/// The pause before a worker loop that stopped or panicked is started again.
+const RESTART_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The `kind` and `payload` columns of a job, for statements that insert it themselves.
 pub fn row(job: &Job) -> Result<(&'static str, serde_json::Value), AppError> {
@@ -54,50 +66,31 @@ pub fn backoff(attempt: i32) -> Duration {
     Duration::seconds(secs.min(3600))
 }
 
-/// Claims and runs the jobs due now; returns how many ran (successfully or not).
+/// Claims and runs the jobs due now, up to a batch; returns how many ran (successfully or not).
 pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
-    let now = state.clock.now();
-    let claimed: Vec<(Uuid, serde_json::Value, i32, i32)> = sqlx::query_as(
-        "with due as (
-             select id from jobs where done_at is null and failed_at is null and run_at <= $1
-             order by run_at limit $2 for update skip locked)
-         update jobs j set run_at = $1 + $3 * interval '1 second', attempts = j.attempts + 1
-         from due where j.id = due.id
-         returning j.id, j.payload, j.attempts, j.max_attempts",
-    )
-    .bind(now)
-    .bind(BATCH)
-    .bind(LEASE.num_seconds() as f64)
-    .fetch_all(&state.db)
-    .await?;
-    let count = claimed.len();
-    for (id, payload, attempts, max_attempts) in claimed {
-        let outcome = match serde_json::from_value::<Job>(payload) {
-            Ok(job) => perform(state, job).await,
+    run_due_with(state, |state, job| async move { perform(&state, job).await }).await
+}
+
+/// [`run_due`] with the handler as a parameter (tests give one that fails, panics or
+/// takes its time). Each job is claimed by a statement of its own, so its lease starts
+/// when it starts, and runs in a task of its own, so a panic is a failed attempt.
+pub async fn run_due_with<F, Fut>(state: &AppState, handler: F) -> Result<usize, AppError>
+where
+    F: Fn(AppState, Job) -> Fut,
+    Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
+{
+    park_abandoned(state).await?;
+    let mut ran = 0;
+    while ran < BATCH {
+        let Some(claim) = claim(state).await? else { break };
+        ran += 1;
+        let outcome = match serde_json::from_value::<Job>(claim.payload.clone()) {
+            Ok(job) => run_isolated(state, handler(state.clone(), job)).await,
             Err(e) => Err(anyhow::anyhow!("unreadable job: {e}")),
         };
-        let now = state.clock.now();
-        match outcome {
-            Ok(()) => {
-                sqlx::query("update jobs set done_at = $2, last_error = null where id = $1").bind(id).bind(now).execute(&state.db).await?;
-            }
-            Err(error) => {
-                let give_up = attempts >= max_attempts;
-                tracing::warn!(job = %id, attempts, give_up, error = %format!("{error:#}"), "job failed");
-                sqlx::query(
-                    "update jobs set last_error = $2, run_at = $3, failed_at = case when $4 then $5 else null end where id = $1",
-                )
-                .bind(id)
-                .bind(format!("{error:#}"))
-                .bind(now + backoff(attempts))
-                .bind(give_up)
-                .bind(now)
-                .execute(&state.db)
-                .await?;
-            }
-        }
+        settle(state, &claim, outcome).await?;
     }
-    Ok(count)
+    Ok(ran)
 }
 
 #[tracing::instrument(skip(state))]
@@ -108,29 +101,198 @@ async fn perform(state: &AppState, job: Job) -> anyhow::Result<()> {
     }
 }
 
-/// The background loop of one instance: due jobs, and unpaid orders whose hold ran out.
-pub fn spawn_worker(state: AppState) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(2));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tick.tick().await;
-            if let Err(e) = crate::orders::server::release_expired(&state.db, state.clock.now()).await {
-                tracing::warn!(error = %e, "releasing unpaid orders failed");
+struct Claim {
+    id: Uuid,
+    kind: String,
+    payload: serde_json::Value,
+    attempts: i32,
+    max_attempts: i32,
+}
+
+/// One due job with attempts left, leased to this worker from now on.
+async fn claim(state: &AppState) -> Result<Option<Claim>, AppError> {
+    let now = state.clock.now();
+    let row: Option<(Uuid, String, serde_json::Value, i32, i32)> = sqlx::query_as(
+        "with due as (
+             select id from jobs
+             where done_at is null and failed_at is null and run_at <= $1 and attempts < max_attempts
+             order by run_at limit 1 for update skip locked)
+         update jobs j set run_at = $1 + $2 * interval '1 second', attempts = j.attempts + 1
+         from due where j.id = due.id
+         returning j.id, j.kind, j.payload, j.attempts, j.max_attempts",
+    )
+    .bind(now)
+    .bind(LEASE.num_seconds() as f64)
+    .fetch_optional(&state.db)
+    .await?;
+    Ok(row.map(|(id, kind, payload, attempts, max_attempts)| Claim { id, kind, payload, attempts, max_attempts }))
+}
+
+/// Parks the jobs whose last attempt never reported back (its worker or process died) once
+/// that attempt's lease has run out.
+async fn park_abandoned(state: &AppState) -> Result<(), AppError> {
+    let parked: Vec<(Uuid, String, i32)> = sqlx::query_as(
+        "update jobs set failed_at = $1,
+             last_error = 'its last attempt never finished (the worker stopped)'
+                 || coalesce('; before that: ' || last_error, '')
+         where done_at is null and failed_at is null and attempts >= max_attempts and run_at <= $1
+         returning id, kind, attempts",
+    )
+    .bind(state.clock.now())
+    .fetch_all(&state.db)
+    .await?;
+    for (id, kind, attempts) in parked {
+        tracing::error!(job = %id, kind, attempts, "job gave up: its last attempt never finished; parked as failed");
+    }
+    Ok(())
+}
+
+/// Runs a job in its own task: a panic or overrunning the time limit becomes an error, and
+/// the worker shows a sign of life while it waits.
+async fn run_isolated(state: &AppState, job: impl Future<Output = anyhow::Result<()>> + Send + 'static) -> anyhow::Result<()> {
+    let mut task = AbortOnDrop(tokio::spawn(job));
+    let deadline = tokio::time::sleep(JOB_TIME_LIMIT);
+    tokio::pin!(deadline);
+    let mut beat = tokio::time::interval(TICK);
+    loop {
+        tokio::select! {
+            joined = &mut task.0 => {
+                return match joined {
+                    Ok(outcome) => outcome,
+                    Err(e) if e.is_panic() => Err(anyhow::anyhow!("job panicked: {}", panic_message(e.into_panic()))),
+                    Err(e) => Err(anyhow::anyhow!("job was cancelled: {e}")),
+                };
             }
-            // Drain what is due before sleeping again.
-            loop {
-                match run_due(&state).await {
-                    Ok(n) if n as i64 == BATCH => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "job queue unavailable");
-                        break;
-                    }
+            _ = beat.tick() => state.worker.beat(state.clock.now()),
+            _ = &mut deadline => {
+                return Err(anyhow::anyhow!("job still running after {} s; stopped", JOB_TIME_LIMIT.as_secs()));
+            }
+        }
+    }
+}
+
+/// Stops the job's task when its runner is dropped or gives up on it.
+struct AbortOnDrop(tokio::task::JoinHandle<anyhow::Result<()>>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
+}
+
+/// Records how the attempt went. Only the holder of this attempt writes (`attempts` is the
+/// fencing token): had another worker taken the job over, this answer is stale.
+async fn settle(state: &AppState, claim: &Claim, outcome: anyhow::Result<()>) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let (id, kind, attempts) = (claim.id, claim.kind.as_str(), claim.attempts);
+    let updated = match outcome {
+        Ok(()) => {
+            sqlx::query("update jobs set done_at = $3, failed_at = null, last_error = null where id = $1 and attempts = $2")
+                .bind(id)
+                .bind(attempts)
+                .bind(now)
+                .execute(&state.db)
+                .await?
+        }
+        Err(error) => {
+            let error = format!("{error:#}");
+            let give_up = attempts >= claim.max_attempts;
+            if give_up {
+                tracing::error!(job = %id, kind, attempts, error, "job failed for the last time; parked as failed");
+            } else {
+                tracing::warn!(job = %id, kind, attempts, error, "job failed; retried later");
+            }
+            sqlx::query(
+                "update jobs set last_error = $3, run_at = $4, failed_at = case when $5 then $6 else null end
+                 where id = $1 and attempts = $2",
+            )
+            .bind(id)
+            .bind(attempts)
+            .bind(&error)
+            .bind(now + backoff(attempts))
+            .bind(give_up)
+            .bind(now)
+            .execute(&state.db)
+            .await?
+        }
+    };
+    if updated.rows_affected() == 0 {
+        tracing::warn!(job = %id, kind, attempts, "job was taken over by another worker; its result is not recorded");
+    }
+    Ok(())
+}
+
+/// A job that ran out of attempts, for the dashboard.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct FailedJob {
+    pub id: Uuid,
+    pub kind: String,
+    pub payload: serde_json::Value,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// The parked jobs, the latest first.
+pub async fn failed(db: &PgPool, limit: i64) -> Result<Vec<FailedJob>, AppError> {
+    Ok(sqlx::query_as(
+        "select id, kind, payload, attempts, last_error, created_at, failed_at from jobs
+         where failed_at is not null order by failed_at desc, id limit $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?)
+}
+
+/// The background loop of one instance (due jobs, and unpaid orders whose hold ran out),
+/// under a supervisor that logs and restarts it should it ever stop or panic.
+pub fn spawn_worker(state: AppState) {
+    state.worker.start(state.clock.now());
+    tokio::spawn(async move {
+        loop {
+            match tokio::spawn(work(state.clone())).await {
+                Ok(()) => tracing::error!("the job worker stopped; starting it again"),
+                Err(e) if e.is_panic() => {
+                    tracing::error!(panic = %panic_message(e.into_panic()), "the job worker panicked; starting it again");
+                }
+                // Cancelled: the runtime is shutting down.
+                Err(_) => return,
+            }
+            tokio::time::sleep(RESTART_PAUSE).await;
+        }
+    });
+}
+
+async fn work(state: AppState) {
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        state.worker.beat(state.clock.now());
+        if let Err(e) = crate::orders::server::release_expired(&state.db, state.clock.now()).await {
+            tracing::warn!(error = %e, "releasing unpaid orders failed");
+        }
+        // Drain what is due before sleeping again.
+        loop {
+            match run_due(&state).await {
+                Ok(n) if n == BATCH => continue,
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "job queue unavailable");
+                    break;
                 }
             }
         }
-    });
+    }
 }
 
 #[cfg(test)]
@@ -151,5 +313,10 @@ mod tests {
         let value = serde_json::to_value(&job).unwrap();
         assert_eq!(value["kind"], "order_email");
         assert_eq!(serde_json::from_value::<Job>(value).unwrap(), job);
+    }
+
+    #[test]
+    fn the_job_time_limit_ends_inside_the_lease() {
+        assert!(Duration::from_std(JOB_TIME_LIMIT).unwrap() < LEASE);
     }
 }

@@ -95,3 +95,23 @@ pub async fn take(state: &AppState, key: &str, window: Window, now: DateTime<Utc
     let (count, oldest) = run(state, key, window, now, Mode::Take).await?;
     refuse_if_full(window, count, oldest, now)
 }
+
+/// How long the checkout's ceilings (`CheckoutLimits`) count actions over.
+pub const CHECKOUT_WINDOW: Duration = Duration::hours(1);
+
+/// Counts one checkout `action` ("place", "pay", "address", …) of `customer` and of the
+/// request's client address, each against its own ceiling; `Err(RateLimited)` when either is
+/// used up. Each action has its own counters, so paying again is not stopped by addresses.
+pub async fn take_checkout_action(state: &AppState, action: &str, customer: Option<uuid::Uuid>) -> Result<(), AppError> {
+    let limits = state.config.checkout_limits;
+    let now = state.clock.now();
+    if let Some(customer) = customer {
+        let window = Window { limit: limits.actions_per_customer, period: CHECKOUT_WINDOW };
+        take(state, &format!("checkout:{action}:customer:{customer}"), window, now).await?;
+    }
+    let ip = leptos::prelude::use_context::<axum::http::request::Parts>()
+        .and_then(|parts| super::client::ClientInfo::from_parts(&parts, state.config.trust_proxy).ip);
+    let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let window = Window { limit: limits.actions_per_client, period: CHECKOUT_WINDOW };
+    take(state, &format!("checkout:{action}:client:{client}"), window, now).await
+}

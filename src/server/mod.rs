@@ -8,6 +8,7 @@ pub mod config;
 pub mod ctx;
 pub mod guard;
 pub mod health;
+pub mod heartbeat;
 pub mod jobs;
 pub mod limits;
 pub mod mail;

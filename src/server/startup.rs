@@ -147,7 +147,7 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let mailer = Arc::new(Mailer::from_config(&config)?);
     let sms: Arc<dyn SmsProvider> = Arc::from(sms::from_config(&config, http.clone())?);
     let stripe = config.stripe.as_ref().map(crate::payments::stripe::client).transpose()?;
-    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe })
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default() })
 }
 
 /// Built assets are revalidated hourly (they keep their names between builds); pages carry

@@ -1,4 +1,4 @@
-use super::{clock::Clock, config::Config, mail::Mailer, sms::SmsProvider};
+use super::{clock::Clock, config::Config, heartbeat::Heartbeat, mail::Mailer, sms::SmsProvider};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
@@ -18,4 +18,6 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// The Stripe API client, when card payments are configured.
     pub stripe: Option<stripe::Client>,
+    /// The job worker's sign of life, when this process runs one (read by `/readyz`).
+    pub worker: Arc<Heartbeat>,
 }

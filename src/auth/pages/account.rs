@@ -8,6 +8,8 @@ use crate::{
         types::Channel,
     },
     forms::{flashed, form_outcome, latest_error, latest_notice, second_step_first, FormFlash},
+    money::Money,
+    orders::{api::list_orders, display_number, OrderSummary},
     ui::{PageTitle, go_to, ErrorNotice, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -19,6 +21,7 @@ pub fn AccountPage() -> impl IntoView {
     let account = Resource::new(|| (), |_| get_account());
     // Loaded with the page (islands' own loads happen in the browser).
     let sessions = Resource::new(|| (), |_| list_sessions());
+    let orders = Resource::new(|| (), |_| list_orders());
     let outcome = form_outcome();
     let notice = use_query_map().with_untracked(|q| {
         if q.get("linked").is_some() {
@@ -36,7 +39,8 @@ pub fn AccountPage() -> impl IntoView {
                     Ok(account) => {
                         let flash = outcome.get().flatten();
                         let sessions = sessions.get().and_then(Result::ok).unwrap_or_default();
-                        view! { <AccountSections account notice flash sessions/> }.into_any()
+                        let orders = orders.get().and_then(Result::ok);
+                        view! { <AccountSections account notice flash sessions orders/> }.into_any()
                     }
                     Err(crate::error::AppError::Unauthorized) => {
                         #[cfg(feature = "ssr")]
@@ -62,7 +66,13 @@ fn Panel(#[prop(into)] title: String, #[prop(into)] id: String, children: Childr
 }
 
 #[component]
-fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option<FormFlash>, sessions: Vec<ActiveSession>) -> impl IntoView {
+fn AccountSections(
+    account: Account,
+    notice: Option<&'static str>,
+    flash: Option<FormFlash>,
+    sessions: Vec<ActiveSession>,
+    orders: Option<Vec<OrderSummary>>,
+) -> impl IntoView {
     let greeting = if account.name.is_empty() { "Your account".to_owned() } else { format!("Hello, {}", account.name) };
     let methods = sign_in_methods(&account);
     let connectable: Vec<String> =
@@ -78,6 +88,7 @@ fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option
         </div>
         {notice.map(|n| view! { <p role="status" class="mt-4 rounded-lg border border-stone-200 bg-stone-50 px-3 py-2 text-sm">{n}</p> })}
         <div class="mt-8 space-y-6">
+            <Panel title="Your orders" id="your-orders"><OrdersPanel orders/></Panel>
             <Panel title="Profile" id="profile"><NameForm name=account.name.clone() flash=name_flash/></Panel>
             <Panel title="Email address" id="email-address">
                 <ContactForm channel=Channel::Email current=account.email.clone() verified=account.email_verified
@@ -106,6 +117,36 @@ fn AccountSections(account: Account, notice: Option<&'static str>, flash: Option
             <Panel title="Where you're signed in" id="sessions"><SessionsPanel initial=sessions/></Panel>
             {account.role.is_staff().then(|| view! { <p class="text-sm"><a href="/admin" class=LINK>"Go to the staff dashboard"</a></p> })}
         </div>
+    }
+}
+
+/// The latest order (number, status, date) and the way to all of them.
+#[component]
+fn OrdersPanel(orders: Option<Vec<OrderSummary>>) -> impl IntoView {
+    let count = orders.as_ref().map_or(0, Vec::len);
+    let latest = orders.and_then(|list| list.into_iter().next());
+    view! {
+        {match latest {
+            Some(o) => view! {
+                <div class="flex flex-wrap items-center justify-between gap-3 rounded-lg border border-stone-200 p-4" data-testid="latest-order">
+                    <div>
+                        <p class="text-sm text-stone-600">"Latest order"</p>
+                        <a href=format!("/account/orders/{}", o.number) class=format!("font-semibold {LINK}")>{format!("Order {}", display_number(o.number))}</a>
+                        <p class="text-sm text-stone-600">
+                            {format!("Placed {} · {} item{} · {}", o.placed_at.format("%-d %B %Y"), o.item_count, if o.item_count == 1 { "" } else { "s" }, Money::new(o.total_minor, o.currency))}
+                        </p>
+                    </div>
+                    <p class="text-sm">
+                        <span class="sr-only">"Status: "</span>
+                        <span class="inline-flex rounded-full bg-stone-100 px-2.5 py-0.5 text-xs font-semibold text-stone-900" data-testid="latest-order-status">{o.status.label()}</span>
+                    </p>
+                </div>
+            }.into_any(),
+            None => view! { <p class="text-sm text-stone-700">"You haven't ordered anything yet. "<a href="/" class=LINK>"Start shopping"</a></p> }.into_any(),
+        }}
+        <p class="mt-4 text-sm">
+            <a href="/account/orders" class=LINK>{if count > 0 { format!("All your orders ({count})") } else { "All your orders".to_string() }}</a>
+        </p>
     }
 }
 

@@ -46,6 +46,9 @@ pub struct NewRequest<'a> {
     pub user_id: Option<Uuid>,
     pub device_id: Option<Uuid>,
     pub with_link: bool,
+    /// A secret kept in the asking browser's session: the code is accepted only from it
+    /// (a link's token works from any browser).
+    pub binding: &'a str,
 }
 
 /// Issues a fresh code (and optionally a link token), replacing any open one for the same
@@ -82,8 +85,8 @@ pub async fn issue(db: &PgPool, secret: &str, now: DateTime<Utc>, req: NewReques
     let ttl = if req.with_link { LINK_TTL } else { CODE_TTL };
     sqlx::query(
         "insert into auth_requests (id, purpose, channel, destination, user_id, device_id, code_hash, token_hash,
-                                    expires_at, last_sent_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)",
+                                    expires_at, last_sent_at, created_at, binding_hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11)",
     )
     .bind(id)
     .bind(req.purpose.as_str())
@@ -95,6 +98,7 @@ pub async fn issue(db: &PgPool, secret: &str, now: DateTime<Utc>, req: NewReques
     .bind(token.as_deref().map(|t| keyed_hash(secret, t)))
     .bind(now + ttl)
     .bind(now)
+    .bind(keyed_hash(secret, req.binding))
     .execute(&mut *tx)
     .await?;
     tx.commit().await?;
@@ -133,8 +137,9 @@ pub struct Verified {
     pub user_id: Option<Uuid>,
 }
 
-/// Checks a typed code against the newest open request for the destination; consumes it on
-/// success and counts a try on failure.
+/// Checks a typed code against the newest open request for the destination, from the
+/// browser that asked for it (`binding`); consumes it on success and counts a try on
+/// failure (a code typed in another browser is simply wrong).
 pub async fn verify_code(
     db: &PgPool,
     secret: &str,
@@ -142,10 +147,11 @@ pub async fn verify_code(
     purpose: Purpose,
     destination: &str,
     code: &str,
+    binding: Option<&str>,
 ) -> Result<Result<Verified, CodeError>, AppError> {
     let mut tx = db.begin().await?;
-    let row: Option<(Uuid, Option<String>, Option<Uuid>, i32, i32, DateTime<Utc>)> = sqlx::query_as(
-        "select id, code_hash, user_id, attempts, max_attempts, expires_at from auth_requests
+    let row: Option<(Uuid, Option<String>, Option<Uuid>, i32, i32, DateTime<Utc>, Option<String>)> = sqlx::query_as(
+        "select id, code_hash, user_id, attempts, max_attempts, expires_at, binding_hash from auth_requests
          where destination = $1 and purpose = $2 and consumed_at is null
          order by created_at desc limit 1 for update",
     )
@@ -153,7 +159,7 @@ pub async fn verify_code(
     .bind(purpose.as_str())
     .fetch_optional(&mut *tx)
     .await?;
-    let Some((id, Some(code_hash), user_id, attempts, max_attempts, expires_at)) = row else {
+    let Some((id, Some(code_hash), user_id, attempts, max_attempts, expires_at, binding_hash)) = row else {
         return Ok(Err(CodeError::Invalid));
     };
     if attempts >= max_attempts {
@@ -162,7 +168,12 @@ pub async fn verify_code(
     if expires_at <= now {
         return Ok(Err(CodeError::Expired));
     }
-    if !matches(secret, &format!("{id}:{code}"), &code_hash) {
+    let same_browser = match (&binding_hash, binding) {
+        (None, _) => true,
+        (Some(expected), Some(binding)) => matches(secret, binding, expected),
+        (Some(_), None) => false,
+    };
+    if !same_browser || !matches(secret, &format!("{id}:{code}"), &code_hash) {
         sqlx::query("update auth_requests set attempts = attempts + 1 where id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         return Ok(Err(if attempts + 1 >= max_attempts { CodeError::Exhausted } else { CodeError::Invalid }));

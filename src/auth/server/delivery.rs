@@ -42,11 +42,12 @@ pub async fn send_code(
 ) -> Result<CodeSent, AppError> {
     caller.allow_send("code", destination).await?;
     let secret = caller.state.config.auth_secret.expose().to_owned();
+    let binding = caller.code_binding().await?;
     let issued = codes::issue(
         &caller.state.db,
         &secret,
         caller.now,
-        NewRequest { purpose, channel, destination, user_id, device_id: caller.data.device_id, with_link: false },
+        NewRequest { purpose, channel, destination, user_id, device_id: caller.data.device_id, with_link: false, binding: &binding },
     )
     .await?;
     let why = match purpose {
@@ -90,6 +91,7 @@ async fn issue_link(caller: &Caller, purpose: Purpose, email: &Email, user_id: O
         user_id,
         device_id: caller.data.device_id,
         with_link: true,
+        binding: &caller.code_binding().await?,
     };
     codes::issue(&caller.state.db, caller.state.config.auth_secret.expose(), caller.now, request).await
 }

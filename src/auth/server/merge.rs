@@ -32,7 +32,9 @@ pub async fn into_user(
         .fetch_one(&mut **tx)
         .await?;
         // Same colour+size: quantities add up, capped at what is in stock (never below 1,
-        // so the line stays visible and the cart can say it is sold out).
+        // so the line stays visible and the cart can say it is sold out) and at the cart's
+        // own ceiling per line (else signing out, adding and signing in again would grow a
+        // line without end).
         sqlx::query(
             "with incoming as (
                  select product_size_id, sum(quantity)::int as quantity, max(price_seen_minor) as price_seen_minor
@@ -40,7 +42,7 @@ pub async fn into_user(
              )
              insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
              select $1, i.product_size_id,
-                    least(i.quantity + coalesce(mine.quantity, 0), greatest(ps.stock - ps.reserved, 1)),
+                    least(i.quantity + coalesce(mine.quantity, 0), greatest(ps.stock - ps.reserved, 1), $3),
                     coalesce(mine.price_seen_minor, i.price_seen_minor)
              from incoming i
              join product_sizes ps on ps.id = i.product_size_id
@@ -50,6 +52,7 @@ pub async fn into_user(
         )
         .bind(user_cart)
         .bind(&source_carts)
+        .bind(crate::cart::MAX_LINE_QUANTITY)
         .execute(&mut **tx)
         .await?;
         sqlx::query("delete from carts where id = any($1)").bind(&source_carts).execute(&mut **tx).await?;

@@ -16,6 +16,9 @@ use crate::{
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
+/// Where a session keeps the secret its one-time codes are bound to.
+const CODE_BINDING_KEY: &str = "code_binding";
+
 /// Who is asking, gathered once per request.
 pub struct Caller {
     pub state: AppState,
@@ -40,6 +43,16 @@ impl Caller {
         let client = ClientInfo::from_parts(parts, state.config.trust_proxy);
         let now = state.clock.now();
         Ok(Self { state, session, data, client, now })
+    }
+
+    /// The secret this browser's session holds for the codes it asks for (made on first use).
+    pub async fn code_binding(&self) -> Result<String, AppError> {
+        if let Some(binding) = self.session.get::<String>(CODE_BINDING_KEY).await? {
+            return Ok(binding);
+        }
+        let binding = super::secrets::random_token();
+        self.session.put(CODE_BINDING_KEY, &binding).await?;
+        Ok(binding)
     }
 
     /// What invalid attempts count against: this device, or the IP without one.
@@ -146,7 +159,8 @@ impl Caller {
     ) -> Result<codes::Verified, AppError> {
         self.ensure_account_open(destination, user_id).await?;
         let secret = self.state.config.auth_secret.expose();
-        match codes::verify_code(&self.state.db, secret, self.now, purpose, destination, code.as_str()).await? {
+        let binding: Option<String> = self.session.get(CODE_BINDING_KEY).await?;
+        match codes::verify_code(&self.state.db, secret, self.now, purpose, destination, code.as_str(), binding.as_deref()).await? {
             Ok(verified) => Ok(verified),
             Err(problem) => {
                 let error = AppError::field("code", problem.message());
