@@ -15,7 +15,15 @@ use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 const RATES: DeliveryRates = DeliveryRates { standard_minor: 500, express_minor: 1500, free_standard_from_minor: 7500 };
-const WAITS: orders::PaymentWaits = orders::PaymentWaits { card: Duration::minutes(30), bank_transfer: Duration::days(7) };
+// The store's default holds, with unit ceilings out of the way: this measures placing.
+const WAITS: orders::Holds = orders::Holds {
+    card: Duration::minutes(60),
+    card_grace: Duration::minutes(15),
+    bank_transfer: Duration::days(7),
+    cash_on_delivery: Duration::days(7),
+    units_per_order: i64::MAX / 4,
+    units_per_customer: i64::MAX / 4,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
