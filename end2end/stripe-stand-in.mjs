@@ -68,6 +68,15 @@ createServer(async (req, res) => {
     res.end(JSON.stringify(checkoutSession(session, 'unpaid', null)));
     return;
   }
+  const expiring = url.pathname.match(/^\/v1\/checkout\/sessions\/([^/]+)\/expire$/);
+  if (req.method === 'POST' && expiring && sessions.has(expiring[1])) {
+    // Closes the page of a session the store superseded.
+    const s = sessions.get(expiring[1]);
+    sessions.delete(expiring[1]);
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ ...checkoutSession(s, 'unpaid', null), status: 'expired', url: null }));
+    return;
+  }
   const session = sessions.get(url.pathname.split('/')[2]);
   if (url.pathname.startsWith('/pay/') && session && req.method === 'GET') {
     res.writeHead(200, { 'content-type': 'text/html' }).end(page(session));
