@@ -868,3 +868,66 @@ async fn a_card_payment_for_an_order_no_longer_waiting_goes_back(db: PgPool) {
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Cancelled, "refunded"));
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_double_click_on_pay_continues_one_page_and_never_extends_the_hold(db: PgPool) {
+    let (app, seen, _, placed, _) = card_order(db).await;
+    let app = std::sync::Arc::new(app);
+    let held: Option<chrono::DateTime<chrono::Utc>> =
+        sqlx::query_scalar("select reserved_until from orders where id = $1").bind(placed.order_id).fetch_one(&app.db).await.unwrap();
+    let clicks: Vec<_> = (0..4)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { larkspur::payments::server::start_checkout(&app.state, placed.order_id).await })
+        })
+        .collect();
+    let mut urls = Vec::new();
+    for click in clicks {
+        urls.push(click.await.unwrap().expect("every click continues to the payment page"));
+    }
+    assert!(urls.iter().all(|u| u == &urls[0]), "{urls:?}");
+    assert_eq!(seen.lock().unwrap().iter().filter(|(k, _)| k == "session").count(), 1, "one session opened");
+    app.clock.advance(Duration::minutes(20));
+    assert_eq!(larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap(), urls[0], "coming back later too");
+    let (after, ends): (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) = sqlx::query_as(
+        "select o.reserved_until, p.session_expires_at from orders o join payments p on p.order_id = o.id where o.id = $1",
+    )
+    .bind(placed.order_id)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(after, held, "the hold is never extended");
+    assert_eq!(ends.map(|e| e.timestamp()), held.map(|h| (h - app.state.config.holds.card_grace).timestamp()), "the page closes before the stock goes");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refunded_second_payment_leaves_the_order_paid_and_a_wrong_amount_never_pays(db: PgPool) {
+    let (app, seen, _, placed, _) = card_order(db).await;
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    // A session of the wrong amount (not what the store asked for) does not pay the order.
+    let short = session_of("cs_test_standin_1", "paid", Some("pi_short"), placed.order_id, placed.total_minor - 1, "usd");
+    deliver(&app, event("evt_short", "checkout.session.completed", short)).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Pending, "never paid by a wrong amount");
+    jobs::run_due(&app.state).await.unwrap();
+    assert_eq!(refunds_asked(&seen), vec![refund_of("pi_short", placed.total_minor - 1)], "and the money goes back");
+    // A session the store never opened is ignored.
+    deliver(&app, event("evt_foreign", "checkout.session.completed", paid_session("cs_foreign", "pi_foreign", &placed))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Pending);
+
+    // Paid twice (a page from before this rule): the second is refunded, the order stays paid.
+    sqlx::query("insert into payments (order_id, provider, amount_minor, currency, checkout_session_id) values ($1, 'stripe', $2, 'USD', 'cs_a'), ($1, 'stripe', $2, 'USD', 'cs_b')")
+        .bind(placed.order_id)
+        .bind(placed.total_minor)
+        .execute(&app.db)
+        .await
+        .unwrap();
+    deliver(&app, event("evt_a", "checkout.session.completed", paid_session("cs_a", "pi_a", &placed))).await;
+    deliver(&app, event("evt_b", "checkout.session.completed", paid_session("cs_b", "pi_b", &placed))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Paid);
+    deliver(&app, event("evt_b_back", "charge.refunded", charge("pi_b", placed.total_minor, placed.total_minor))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Paid, "the first payment stands");
+    let short_back = charge("pi_short", placed.total_minor - 1, placed.total_minor - 1);
+    deliver(&app, event("evt_short_back", "charge.refunded", short_back)).await;
+    deliver(&app, event("evt_a_back", "charge.refunded", charge("pi_a", placed.total_minor, placed.total_minor))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Refunded, "all the money went back");
+}
