@@ -83,6 +83,12 @@ createServer(async (req, res) => {
     return;
   }
   if (url.pathname.startsWith('/pay/') && session && req.method === 'POST') {
+    // Like Stripe's, a session is paid once: pressing Pay again (another tab) only goes back.
+    if (session.paid) {
+      res.writeHead(303, { location: session.success_url }).end();
+      return;
+    }
+    session.paid = true;
     const payload = JSON.stringify({
       id: `evt_${randomBytes(12).toString('hex')}`, object: 'event', type: 'checkout.session.completed',
       created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, api_version: '2026-09-30.endive',

@@ -15,116 +15,12 @@ use larkspur::{
     server::jobs,
 };
 use sqlx::PgPool;
-use support::*;
+use support::{shop::*, *};
 use uuid::Uuid;
 
 const WEBHOOK_SECRET: &str = "whsec_test_secret";
 /// Orders these tests placed (the demo data has delivered orders of its own).
 const PLACED: &str = "select count(*) from orders where status <> 'delivered'";
-
-fn address() -> AddressSnapshot {
-    AddressSnapshot {
-        recipient_name: "Ada Lovelace".into(),
-        phone: "+15555550100".into(),
-        line1: "1 Market Street".into(),
-        line2: String::new(),
-        city: "San Francisco".into(),
-        state: "California".into(),
-        country: "United States".into(),
-        country_code: "US".into(),
-        postal_code: "94105".into(),
-    }
-}
-
-async fn count(db: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(db).await.unwrap()
-}
-
-/// A live variant with exactly `stock` units and none held.
-async fn variant_with_stock(db: &PgPool, stock: i32) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
-        "select ps.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id
-         join products p on p.id = pc.product_id where p.is_active and p.deleted_at is null and ps.reserved = 0
-         order by ps.sku limit 1",
-    )
-    .fetch_one(db)
-    .await
-    .unwrap();
-    sqlx::query("update product_sizes set stock = $2, reserved = 0 where id = $1").bind(id).bind(stock).execute(db).await.unwrap();
-    id
-}
-
-async fn another_variant(db: &PgPool, not: Uuid, stock: i32) -> Uuid {
-    let id: Uuid = sqlx::query_scalar(
-        "select ps.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id
-         join products p on p.id = pc.product_id where p.is_active and p.deleted_at is null and ps.id <> $1
-         order by ps.sku desc limit 1",
-    )
-    .bind(not)
-    .fetch_one(db)
-    .await
-    .unwrap();
-    sqlx::query("update product_sizes set stock = $2, reserved = 0 where id = $1").bind(id).bind(stock).execute(db).await.unwrap();
-    id
-}
-
-/// A customer with a verified phone and a cart holding `lines`.
-async fn shopper(db: &PgPool, n: usize, lines: &[(Uuid, i32)]) -> (Uuid, Uuid) {
-    let user: Uuid = sqlx::query_scalar(
-        "insert into users (email, email_verified_at, phone, phone_verified_at, name) values ($1, now(), $2, now(), 'Buyer') returning id",
-    )
-    .bind(format!("buyer{n}@example.com"))
-    .bind(format!("+1555600{n:04}"))
-    .fetch_one(db)
-    .await
-    .unwrap();
-    let cart: Uuid = sqlx::query_scalar("insert into carts (user_id) values ($1) returning id").bind(user).fetch_one(db).await.unwrap();
-    for (variant, quantity) in lines {
-        add_to_cart(db, cart, *variant, *quantity).await;
-    }
-    (user, cart)
-}
-
-/// Puts `quantity` of a size in a cart at today's price.
-async fn add_to_cart(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) {
-    sqlx::query(
-        "insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
-         select $1, ps.id, $3, p.effective_price_minor from product_sizes ps
-         join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id where ps.id = $2",
-    )
-    .bind(cart)
-    .bind(variant)
-    .bind(quantity)
-    .execute(db)
-    .await
-    .unwrap();
-}
-
-async fn place(app: &TestApp, user: Uuid, cart: Uuid, key: &str, coupon: Option<&str>, payment: PaymentMethod) -> Result<orders::Placed, AppError> {
-    let config = &app.state.config;
-    let address = address();
-    // The account's own (confirmed) email, as checkout fills it in.
-    let email: String = sqlx::query_scalar("select coalesce(email::text, '') from users where id = $1").bind(user).fetch_one(&app.db).await.unwrap();
-    orders::place(
-        &app.db,
-        &config.delivery,
-        &config.holds,
-        app.clock_now(),
-        orders::Placement {
-            user_id: user,
-            cart_id: cart,
-            email: &email,
-            phone: "+15555550100",
-            address: &address,
-            delivery: DeliveryMethod::Standard,
-            coupon_code: coupon,
-            payment,
-            idempotency_key: key,
-            expected_total_minor: None,
-        },
-    )
-    .await
-}
 
 /// Every shopper places their order at the same moment.
 async fn race(app: &std::sync::Arc<TestApp>, shoppers: Vec<(Uuid, Uuid)>, coupon: Option<&'static str>) -> Vec<Result<orders::Placed, AppError>> {
@@ -721,11 +617,6 @@ async fn status_of(db: &PgPool, number: &str) -> String {
     sqlx::query_scalar("select status from orders where number = $1::bigint").bind(number).fetch_one(db).await.unwrap()
 }
 
-fn between(text: &str, start: &str, end: &str) -> String {
-    let from = text.find(start).unwrap_or_else(|| panic!("{start} not in page")) + start.len();
-    text[from..].split(end).next().unwrap().to_owned()
-}
-
 /// A local HTTP stand-in for the two Stripe endpoints the store calls; it records what it
 /// was sent.
 /// What the Stripe stand-in was asked: ("session" | "refund", form body).
@@ -930,4 +821,91 @@ async fn a_refunded_second_payment_leaves_the_order_paid_and_a_wrong_amount_neve
     deliver(&app, event("evt_short_back", "charge.refunded", short_back)).await;
     deliver(&app, event("evt_a_back", "charge.refunded", charge("pi_a", placed.total_minor, placed.total_minor))).await;
     assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Refunded, "all the money went back");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_customer_cannot_cancel_an_order_once_it_is_paid(db: PgPool) {
+    let (app, seen, user, placed, variant) = card_order(db).await;
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    deliver(&app, event("evt_paid", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_paid", &placed))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Paid);
+    let browser = signed_in(&app, user).await;
+    let number = placed.number.to_string();
+    let page_path = format!("/account/orders/{number}");
+    assert!(!browser.get(&page_path).await.body.contains("/api/orders/cancel"), "a paid order shows no Cancel button");
+
+    // The post the Cancel button would make, forged: refused with a message, nothing moves.
+    let forged = browser.call("orders/cancel", &[("number", &number)]).await;
+    assert_eq!(forged.status, StatusCode::CONFLICT, "{}", forged.body);
+    assert!(forged.body.contains("can no longer be cancelled"), "{}", forged.body);
+    let plain = browser.post_form("orders/cancel", &[("number", &number)], &page_path).await;
+    assert_eq!(plain.headers_location.as_deref(), Some(page_path.as_str()), "back to the order, no error in the URL");
+    assert!(browser.get(&page_path).await.body.contains("can no longer be cancelled"), "the page says why");
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Paid);
+    jobs::run_due(&app.state).await.unwrap();
+    assert!(refunds_asked(&seen).is_empty(), "no refund");
+    assert_eq!(stock_of(&app.db, variant).await, (4, 0), "the sold unit is not put back");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_payment_in_the_pages_last_second_keeps_its_stock(db: PgPool) {
+    let (app, _, _, placed, variant) = card_order(db).await;
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    let holds = app.state.config.holds;
+    // The page closes; its payment, made in the last second, is reported late but within
+    // the grace: the stock waits for it.
+    app.clock.advance(holds.card + holds.card_grace - Duration::seconds(5));
+    assert_eq!(orders::release_expired(&app.db, app.clock_now()).await.unwrap(), 0);
+    assert_eq!(stock_of(&app.db, variant).await, (5, 1), "still held");
+    deliver(&app, event("evt_late_second", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_last", &placed))).await;
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Paid);
+    app.clock.advance(Duration::minutes(5));
+    assert_eq!(orders::release_expired(&app.db, app.clock_now()).await.unwrap(), 0, "a paid order is never released");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn holds_have_ceilings_per_line_per_order_and_per_customer(db: PgPool) {
+    let vars = [("MAX_UNITS_PER_ORDER", "12"), ("MAX_HELD_UNITS_PER_CUSTOMER", "15"), ("CASH_ON_DELIVERY_DAYS", "2")];
+    let app = spawn_configured(db, &redis_url(), &vars).await;
+    let variant = variant_with_stock(&app.db, 100).await;
+    let other = another_variant(&app.db, variant, 100).await;
+    // A line above the cart's cap (filled another way than the cart's own form) is refused.
+    let (user, cart) = shopper(&app.db, 1, &[(variant, 11)]).await;
+    let refused = place(&app, user, cart, "k1", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert!(refused.to_string().contains("at most 10 of one size"), "{refused}");
+    // More units than one order may hold.
+    sqlx::query("update cart_items set quantity = 10 where cart_id = $1").bind(cart).execute(&app.db).await.unwrap();
+    add_to_cart(&app.db, cart, other, 3).await;
+    let refused = place(&app, user, cart, "k2", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert!(refused.to_string().contains("at most 12 items"), "{refused}");
+    assert_eq!(stock_of(&app.db, variant).await, (100, 0), "nothing held by a refusal");
+    // Ten held; six more would pass the customer's fifteen, five do not.
+    sqlx::query("delete from cart_items where cart_id = $1 and product_size_id = $2").bind(cart).bind(other).execute(&app.db).await.unwrap();
+    place(&app, user, cart, "k3", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    add_to_cart(&app.db, cart, other, 6).await;
+    let refused = place(&app, user, cart, "k4", None, PaymentMethod::CashOnDelivery).await.unwrap_err();
+    assert!(refused.to_string().contains("already hold 10 items"), "{refused}");
+    sqlx::query("update cart_items set quantity = 5 where cart_id = $1").bind(cart).execute(&app.db).await.unwrap();
+    place(&app, user, cart, "k5", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    assert_eq!(stock_of(&app.db, variant).await.1 + stock_of(&app.db, other).await.1, 15);
+    // A cash-on-delivery hold ends too, after its configured days.
+    app.clock.advance(Duration::days(2));
+    assert_eq!(orders::release_expired(&app.db, app.clock_now()).await.unwrap(), 2);
+    assert_eq!((stock_of(&app.db, variant).await.1, stock_of(&app.db, other).await.1), (0, 0));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn order_mail_goes_only_to_a_confirmed_address(db: PgPool) {
+    let app = spawn(db).await;
+    let variant = variant_with_stock(&app.db, 10).await;
+    let (confirmed, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    place(&app, confirmed, cart, "k1", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    let (unconfirmed, cart) = shopper(&app.db, 2, &[(variant, 1)]).await;
+    sqlx::query("update users set email_verified_at = null where id = $1").bind(unconfirmed).execute(&app.db).await.unwrap();
+    let placed = place(&app, unconfirmed, cart, "k2", None, PaymentMethod::CashOnDelivery).await.unwrap();
+    while jobs::run_due(&app.state).await.unwrap() > 0 {}
+    let to = |address: &str| outbox_messages(&app).iter().filter(|m| m.contains(&format!("To: {address}"))).count();
+    assert_eq!(to("buyer1@example.com"), 1, "the confirmed address hears of its order");
+    assert_eq!(to("buyer2@example.com"), 0, "an address nobody proved gets nothing");
+    assert!(!orders::detail(&app.db, placed.order_id).await.unwrap().email_confirmed);
 }

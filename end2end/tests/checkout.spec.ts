@@ -54,9 +54,14 @@ async function addTwoSizes(page: Page) {
 }
 
 async function contactStep(page: Page, phone: string) {
-  await page.getByLabel('Email').fill(`buyer.${phone.slice(1)}@example.com`);
+  const email = `buyer.${phone.slice(1)}@example.com`;
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Mobile number').fill(phone);
   await page.getByRole('button', { name: 'Text me a code' }).click();
+  // The code step says where the code went (the number masked) and the email typed with it.
+  await expect(page.getByTestId('code-phone')).toHaveText(`+1 555 ••• ${phone.slice(-4)}`);
+  await expect(page.getByTestId('code-email')).toHaveText(email);
+  await expect(page.getByText('Use another number')).toBeVisible();
   await page.getByLabel('6-digit code').fill(await latestSmsCode(phone));
   await page.getByRole('button', { name: 'Confirm number' }).click();
 }
@@ -71,6 +76,23 @@ async function addressStep(page: Page, postalCode = '94105') {
   await form.getByLabel('Street address').fill('1 Market Street');
   await form.getByLabel('Postal code').fill(postalCode);
   await form.getByRole('button', { name: 'Deliver to this address' }).click();
+}
+
+/** The address step as a browser without JavaScript does it: the lists narrow through
+ * "Show choices", and what was typed stays. */
+async function addressStepWithoutJavaScript(page: Page) {
+  const form = page.getByTestId('new-address');
+  await form.getByLabel("Recipient's name").fill('Ada NoScript');
+  await form.getByLabel('Country').selectOption({ label: 'United Kingdom' });
+  await form.getByRole('button', { name: 'Show choices' }).click();
+  await page.getByTestId('new-address').getByLabel('State / region').selectOption({ label: 'England' });
+  await page.getByTestId('new-address').getByRole('button', { name: 'Show choices' }).click();
+  const narrowed = page.getByTestId('new-address');
+  await expect(narrowed.getByLabel("Recipient's name")).toHaveValue('Ada NoScript');
+  await narrowed.getByLabel('City').selectOption({ label: 'London' });
+  await narrowed.getByLabel('Street address').fill('10 Downing Street');
+  await narrowed.getByLabel('Postal code').fill('SW1A 2AA');
+  await narrowed.getByRole('button', { name: 'Deliver to this address' }).click();
 }
 
 test('an anonymous shopper buys two sizes with a texted code, a new address, a promo code and offline payment', async ({ page, baseURL }) => {
@@ -98,6 +120,10 @@ test('an anonymous shopper buys two sizes with a texted code, a new address, a p
   await expect(page.getByTestId('new-address').getByLabel('Postal code')).toHaveAttribute('aria-invalid', 'true');
   await addressStep(page);
 
+  // Before delivery is chosen, the total holds the goods alone and says so.
+  await expect(page.getByTestId('delivery-price')).toHaveText('Chosen next');
+  await expect(page.getByTestId('checkout-totals')).toContainText('Total before delivery');
+  await expect(page.getByTestId('checkout-total')).toHaveText((await page.getByTestId('subtotal').innerText()).trim());
   await page.getByLabel('Promo code (optional)').fill('welcome10');
   await page.getByRole('button', { name: 'Continue to review' }).click();
   await expect(page.getByTestId('discount')).toBeVisible();
@@ -116,6 +142,11 @@ test('an anonymous shopper buys two sizes with a texted code, a new address, a p
   await expect(later).toHaveURL(/\/account\/orders$/);
   await expect(later.getByRole('link', { name: /Order #\d+/ })).toHaveCount(1);
   expect(sql(`select count(*) from users where phone = '${phone}' and phone_verified_at is not null`)).toBe('1');
+  // The account page leads to the orders, with the latest one's status.
+  await loaded(later, '/account');
+  await expect(later.getByTestId('latest-order-status')).toHaveText('Pending');
+  await later.getByRole('link', { name: /All your orders/ }).click();
+  await expect(later).toHaveURL(/\/account\/orders$/);
   void baseURL;
 });
 
@@ -144,6 +175,80 @@ test('on a phone, a shopper pays by card on the payment page and a signed event 
   expect(await delivery.json()).toEqual({ delivered: [200] });
   await expect(page.getByTestId('order-status')).toHaveText('Paid', { timeout: 15_000 });
   await expectNoSeriousViolations(page, 'paid order at 360 px');
+
+  // Paid: no Cancel button, and the post it would have made, forged, is refused on the page.
+  await expect(page.getByRole('button', { name: 'Cancel order' })).toHaveCount(0);
+  const number = page.url().match(/orders\/(\d+)/)![1];
+  const forged = await page.request.post('/api/orders/cancel', {
+    form: { number },
+    headers: { accept: 'text/html', referer: page.url() },
+    maxRedirects: 0,
+  });
+  expect(forged.status()).toBe(302);
+  expect(forged.headers().location).not.toContain('__err');
+  await page.reload();
+  await expect(page.getByRole('alert')).toContainText('can no longer be cancelled');
+  await expect(page.getByTestId('order-status')).toHaveText('Paid');
+  expect(sql(`select count(*) from refunds r join orders o on o.id = r.order_id where o.number = ${number}`)).toBe('0');
+});
+
+test('two tabs paying one order reach one payment page, and the order is paid once', async ({ page }) => {
+  test.setTimeout(120_000);
+  await loaded(page, '/');
+  await acceptCookies(page);
+  await addTwoSizes(page);
+  await loaded(page, '/checkout');
+  await contactStep(page, uniquePhone());
+  await addressStep(page);
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await page.getByLabel('Card (secure payment page by Stripe)').check();
+  await page.getByRole('button', { name: /Place order/ }).click();
+  await expect(page.getByRole('heading', { name: /^Pay / })).toBeVisible();
+  const payPage = page.url();
+  // The shopper goes back to the order in another tab and presses "Pay now" there too.
+  const order = sql(`select number from orders where id = (select order_id from payments order by created_at desc limit 1)`);
+  const second = await page.context().newPage();
+  await loaded(second, `/account/orders/${order}`);
+  await second.getByRole('button', { name: /Pay now/ }).click();
+  await expect(second.getByRole('heading', { name: /^Pay / })).toBeVisible();
+  expect(second.url()).toBe(payPage);
+  await page.getByRole('button', { name: 'Pay' }).click();
+  await second.getByRole('button', { name: 'Pay' }).click();
+  const delivery = await page.request.post(`http://127.0.0.1:${process.env.STRIPE_STAND_IN_PORT ?? 12111}/deliver`);
+  expect((await delivery.json()).delivered).toEqual([200]);
+  await loaded(second, `/account/orders/${order}`);
+  await expect(second.getByTestId('order-status')).toHaveText('Paid');
+  expect(sql(`select count(*) from payments p join orders o on o.id = p.order_id where o.number = ${order}`)).toBe('1');
+});
+
+test('a size that sells out while the shopper reviews is named on the checkout page, with and without JavaScript', async ({ browser }) => {
+  test.setTimeout(120_000);
+  for (const javaScriptEnabled of [true, false]) {
+    const context = await browser.newContext({ javaScriptEnabled });
+    const page = await context.newPage();
+    await page.goto(`/p/${productWithSizes()}`);
+    await page.locator('input[name="variant_id"]:not([disabled])').first().check({ force: true });
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await expect(page.getByTestId('cart-count')).toHaveText('1');
+    await page.goto('/checkout');
+    const phone = uniquePhone();
+    await contactStep(page, phone);
+    await (javaScriptEnabled ? addressStep(page) : addressStepWithoutJavaScript(page));
+    await page.getByRole('button', { name: 'Continue to review' }).click();
+    await page.getByLabel('Cash on delivery').check();
+    // Someone else buys the last one meanwhile.
+    const sold = sql(`update product_sizes ps set stock = ps.reserved from cart_items ci join carts c on c.id = ci.cart_id
+      join users u on u.id = c.user_id where ci.product_size_id = ps.id and u.phone = '${phone}' returning ps.id`);
+    expect(sold).not.toBe('');
+    await page.getByRole('button', { name: /Place order/ }).click();
+    const changed = page.getByTestId('cart-changed');
+    await expect(changed).toContainText('has just sold out');
+    await expect(changed.getByRole('listitem')).toContainText('sold out');
+    expect(page.url()).not.toContain('__err');
+    expect(page.url()).toMatch(/\/checkout$/);
+    sql(`update product_sizes set stock = reserved + 20 where id = '${sold}'`);
+    await context.close();
+  }
 });
 
 test('checkout works without JavaScript', async ({ browser }) => {
@@ -166,19 +271,7 @@ test('checkout works without JavaScript', async ({ browser }) => {
   await expect(page.getByTestId('cart-line')).toContainText(colourName);
   await page.getByRole('link', { name: 'Go to checkout' }).click();
   await contactStep(page, uniquePhone());
-  // Without JavaScript the lists narrow through "Show choices".
-  const form = page.getByTestId('new-address');
-  await form.getByLabel("Recipient's name").fill('Ada NoScript');
-  await form.getByLabel('Country').selectOption({ label: 'United Kingdom' });
-  await form.getByRole('button', { name: 'Show choices' }).click();
-  await page.getByTestId('new-address').getByLabel('State / region').selectOption({ label: 'England' });
-  await page.getByTestId('new-address').getByRole('button', { name: 'Show choices' }).click();
-  const narrowed = page.getByTestId('new-address');
-  await expect(narrowed.getByLabel("Recipient's name")).toHaveValue('Ada NoScript');
-  await narrowed.getByLabel('City').selectOption({ label: 'London' });
-  await narrowed.getByLabel('Street address').fill('10 Downing Street');
-  await narrowed.getByLabel('Postal code').fill('SW1A 2AA');
-  await narrowed.getByRole('button', { name: 'Deliver to this address' }).click();
+  await addressStepWithoutJavaScript(page);
   await page.getByRole('button', { name: 'Continue to review' }).click();
   await page.getByLabel('Bank transfer').check();
   await page.getByRole('button', { name: /Place order/ }).click();

@@ -8,7 +8,7 @@ use super::{
 use crate::{
     error::AppError,
     money::Money,
-    ui::{ErrorNotice, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{ErrorNotice, FormError, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Meta;
@@ -93,7 +93,7 @@ pub fn OrderPage() -> impl IntoView {
             <Suspense fallback=|| view! { <p class="text-stone-500">"Loading…"</p> }>
                 {move || order.get().map(|result| match result {
                     Ok(order) => view! {
-                        {refusal().map(|error| view! { <div class="mb-4"><ErrorNotice error/></div> })}
+                        {refusal().map(|error| view! { <div class="mb-4"><FormError error=Some(error)/></div> })}
                         <OrderView order payment_note=payment_note()/>
                     }.into_any(),
                     Err(AppError::Unauthorized) => sign_in_first(&format!("/account/orders/{}", number().unwrap_or_default())),

@@ -2,6 +2,8 @@
 //! controls, and a browser-like client that keeps cookies.
 #![allow(dead_code)]
 
+pub mod shop;
+
 use axum::{
     body::{to_bytes, Body},
     http::{header, Request, StatusCode},
