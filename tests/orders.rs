@@ -10,7 +10,7 @@ use chrono::Duration;
 use larkspur::{
     checkout::pricing::DeliveryMethod,
     error::AppError,
-    orders::{server as orders, Actor, AddressSnapshot, OrderStatus, PaymentMethod},
+    orders::{server as orders, Actor, OrderStatus, PaymentMethod},
     payments::stripe,
     server::jobs,
 };
