@@ -6,10 +6,7 @@ use super::{
     users,
 };
 use crate::{
-    auth::{
-        api::CodeSent,
-        types::{Channel, Email, Phone},
-    },
+    auth::types::{Channel, CodeSent, Email, Phone},
     error::AppError,
     server::mail::{escape_html, layout, Email as Message},
 };
