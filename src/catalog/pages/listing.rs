@@ -7,6 +7,7 @@ use crate::{
         components::ProductGrid,
         types::{FacetValue, Listing, Scope, Sort},
     },
+    wishlist::components::heart_corner,
     ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, BUTTON_PRIMARY, LINK},
 };
 use leptos::prelude::*;
@@ -108,7 +109,7 @@ fn ListingView(listing: Listing) -> impl IntoView {
                             </div>
                         }.into_any()
                     } else {
-                        view! { <ProductGrid cards=listing.products.clone() label="Products" saved=listing.saved.clone().unwrap_or_default()/> }.into_any()
+                        view! { <ProductGrid cards=listing.products.clone() label="Products" corner=heart_corner(listing.saved.clone().unwrap_or_default())/> }.into_any()
                     }}
                     {(pages > 1).then(|| view! {
                         <nav aria-label="Pagination" class="mt-10 flex items-center justify-between gap-4 text-sm">
