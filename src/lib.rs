@@ -13,12 +13,14 @@ pub mod catalog;
 pub mod checkout;
 pub mod cms;
 pub mod consent;
+pub mod coupons;
 pub mod error;
 pub mod forms;
 pub mod layouts;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod pricing;
 pub mod reviews;
 #[cfg(feature = "ssr")]
 pub mod server;
