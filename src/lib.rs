@@ -21,9 +21,12 @@ pub mod money;
 pub mod orders;
 pub mod payments;
 pub mod pricing;
+#[cfg(feature = "ssr")]
+pub mod response;
 pub mod reviews;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod text;
 pub mod ui;
 pub mod wishlist;
 
