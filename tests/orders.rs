@@ -9,7 +9,7 @@ use axum::{body::Body, http::{header, Request, StatusCode}};
 use chrono::Duration;
 use larkspur::{
     error::AppError,
-    orders::{server as orders, Actor, AddressSnapshot, OrderStatus, PaymentMethod},
+    orders::{server as orders, Actor, OrderStatus, PaymentMethod},
     payments::stripe,
     pricing::DeliveryMethod,
     server::jobs,
