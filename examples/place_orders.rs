@@ -6,8 +6,9 @@
 
 use chrono::{Duration, Utc};
 use larkspur::{
-    checkout::pricing::{DeliveryMethod, DeliveryRates},
+    pricing::{DeliveryMethod, DeliveryRates},
     orders::{server as orders, AddressSnapshot, PaymentMethod},
+    server::config::HoldSettings,
 };
 use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::{sync::Arc, time::Instant};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 
 const RATES: DeliveryRates = DeliveryRates { standard_minor: 500, express_minor: 1500, free_standard_from_minor: 7500 };
 // The store's default holds, with unit ceilings out of the way: this measures placing.
-const WAITS: orders::Holds = orders::Holds {
+const WAITS: HoldSettings = HoldSettings {
     card: Duration::minutes(60),
     card_grace: Duration::minutes(15),
     bank_transfer: Duration::days(7),

@@ -109,15 +109,6 @@ pub mod server {
         Return,
     }
 
-    /// A browser submitted the form itself (no JavaScript): it wants a page, not JSON.
-    /// (Server functions a page calls while it renders see the page's GET: not a post.)
-    pub fn is_plain_post() -> bool {
-        leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
-            let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok());
-            parts.method == axum::http::Method::POST && accept.is_some_and(|a| a.contains("text/html"))
-        })
-    }
-
     /// The query parameters server_fn adds to the page a failed plain post returns to (the
     /// function's path and its error, serialised and base64-encoded).
     const SERVER_FN_ERROR_PARAMS: [&str; 2] = ["__path", "__err"];
@@ -165,7 +156,7 @@ pub mod server {
         result: Result<T, AppError>,
         then: impl FnOnce(&T) -> Then,
     ) -> Result<T, AppError> {
-        if !is_plain_post() {
+        if !crate::server::ctx::is_plain_post() {
             return result;
         }
         let values = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();

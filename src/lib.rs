@@ -13,15 +13,20 @@ pub mod catalog;
 pub mod checkout;
 pub mod cms;
 pub mod consent;
+pub mod coupons;
 pub mod error;
 pub mod forms;
 pub mod layouts;
 pub mod money;
 pub mod orders;
 pub mod payments;
+pub mod pricing;
+#[cfg(feature = "ssr")]
+pub mod response;
 pub mod reviews;
 #[cfg(feature = "ssr")]
 pub mod server;
+pub mod text;
 pub mod ui;
 pub mod wishlist;
 

@@ -207,9 +207,9 @@ async fn store_recovers_when_redis_returns(db: PgPool) {
 // --- The job queue: each job its own lease; panics, exhausted jobs, the worker's health ---
 
 use larkspur::{
-    orders::server::OrderEmail,
+    orders::server::{OrderEmail, OrderEmailJob},
     server::{
-        jobs::{self, Job},
+        jobs::{self, Queued},
         state::AppState,
     },
 };
@@ -226,7 +226,7 @@ async fn queue_jobs(app: &support::TestApp, n: usize) -> Vec<Uuid> {
     for i in 0..n {
         let order_id = Uuid::now_v7();
         let due = app.clock_now() - chrono::Duration::seconds((n - i) as i64);
-        jobs::enqueue(&mut conn, Job::OrderEmail { order_id, event: OrderEmail::Paid }, due).await.unwrap();
+        jobs::enqueue(&mut conn, OrderEmailJob { order_id, event: OrderEmail::Paid }, due).await.unwrap();
         orders.push(order_id);
     }
     orders
@@ -236,10 +236,10 @@ async fn takes_the_worker_down() -> anyhow::Result<()> {
     panic!("takes the worker down")
 }
 
-fn order_of(job: &Job) -> Uuid {
-    match job {
-        Job::OrderEmail { order_id, .. } => *order_id,
-        other => panic!("unexpected job {other:?}"),
+fn order_of(job: &Queued) -> Uuid {
+    match job.read::<OrderEmailJob>() {
+        Ok(job) => job.order_id,
+        Err(e) => panic!("unexpected job {job:?}: {e}"),
     }
 }
 
@@ -311,7 +311,7 @@ async fn a_job_out_of_attempts_is_parked_and_never_claimed_again(db: PgPool) {
     let runs = Arc::new(AtomicUsize::new(0));
     let crash = || {
         let runs = runs.clone();
-        move |_: AppState, _: Job| {
+        move |_: AppState, _: Queued| {
             runs.fetch_add(1, Ordering::SeqCst);
             takes_the_worker_down()
         }
@@ -361,7 +361,7 @@ async fn two_workers_with_slow_jobs_never_run_a_job_twice(db: PgPool) {
     // a row outlast any one lease.
     let handler = {
         let (clock, ran) = (app.clock.clone(), ran.clone());
-        move |_: AppState, job: Job| {
+        move |_: AppState, job: Queued| {
             let (clock, ran) = (clock.clone(), ran.clone());
             async move {
                 clock.advance(chrono::Duration::minutes(1));

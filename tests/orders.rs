@@ -8,10 +8,10 @@ mod support;
 use axum::{body::Body, http::{header, Request, StatusCode}};
 use chrono::Duration;
 use larkspur::{
-    checkout::pricing::DeliveryMethod,
     error::AppError,
     orders::{server as orders, Actor, OrderStatus, PaymentMethod},
     payments::stripe,
+    pricing::DeliveryMethod,
     server::jobs,
 };
 use sqlx::PgPool;

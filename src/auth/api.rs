@@ -2,29 +2,12 @@
 //! call `server`, map failures to messages beside the right field.
 
 use super::types::Channel;
+// Defined in types so that auth/server can build them without importing this module.
+pub use super::types::{ActiveSession, CodeSent};
 use crate::error::AppError;
-use chrono::{DateTime, Utc};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CodeSent {
-    /// Where the code went, masked for display.
-    pub sent_to: String,
-    pub resend_after_secs: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActiveSession {
-    pub id: Uuid,
-    pub device: String,
-    pub os: String,
-    pub browser: String,
-    pub signed_in_at: DateTime<Utc>,
-    pub last_active_at: DateTime<Utc>,
-    pub current: bool,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -121,12 +104,6 @@ pub fn code_form(channel: Channel) -> &'static str {
     }
 }
 
-impl CodeSent {
-    pub fn message(&self) -> String {
-        format!("We sent a 6-digit code to {}. It expires in 10 minutes.", self.sent_to)
-    }
-}
-
 /// Checks the code; signs in the account it belongs to, or creates one (with the optional
 /// name and password given at sign-up).
 #[server(endpoint = "auth/code/verify")]
@@ -211,12 +188,6 @@ pub async fn send_magic_link(email: String, next: String) -> Result<CodeSent, Ap
     })
     .await;
     finish("link", &[("email", &typed)], None, result, |sent| Then::Stay { step: None, notice: Some(sent.link_message()) }).await
-}
-
-impl CodeSent {
-    pub fn link_message(&self) -> String {
-        format!("Check {} for a sign-in link. It works once, for 15 minutes.", self.sent_to)
-    }
 }
 
 #[server(endpoint = "auth/link/use")]

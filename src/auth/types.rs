@@ -1,7 +1,9 @@
 //! Validated values for identity: constructing one is the validation.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Email(String);
@@ -207,6 +209,36 @@ impl Method {
             Self::Facebook => "facebook",
         }
     }
+}
+
+/// A code or link went out: where to (masked) and when the next one may be asked for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodeSent {
+    /// Where the code went, masked for display.
+    pub sent_to: String,
+    pub resend_after_secs: u64,
+}
+
+impl CodeSent {
+    pub fn message(&self) -> String {
+        format!("We sent a 6-digit code to {}. It expires in 10 minutes.", self.sent_to)
+    }
+
+    pub fn link_message(&self) -> String {
+        format!("Check {} for a sign-in link. It works once, for 15 minutes.", self.sent_to)
+    }
+}
+
+/// One signed-in device as the account page lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActiveSession {
+    pub id: Uuid,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub signed_in_at: DateTime<Utc>,
+    pub last_active_at: DateTime<Utc>,
+    pub current: bool,
 }
 
 #[cfg(test)]

@@ -58,9 +58,8 @@ pub async fn get_listing(scope: Scope, pairs: Vec<(String, String)>) -> Result<L
         // Hearts on the cards: one query for the whole page, only for visitors with a wishlist.
         let session = ctx::session().await?.data().await.unwrap_or_default();
         if let Ok(owner) = crate::wishlist::server::owner(&session) {
-            let (column, id) = crate::wishlist::server::column(owner);
             let ids: Vec<uuid::Uuid> = listing.products.iter().map(|p| p.id).collect();
-            listing.saved = Some(super::server::saved_among(&state.db, column, id, &ids).await?);
+            listing.saved = Some(crate::wishlist::server::saved_among(&state.db, owner, &ids).await?);
         }
         Ok(listing)
     })

@@ -3,21 +3,21 @@
 use super::types::ProductCard;
 use crate::ui::{Price, Rating};
 use leptos::prelude::*;
+use uuid::Uuid;
 
-/// A product tile. With `saved` (listings know the viewer's wishlist) it carries a heart.
+/// What a tile shows in its top-right corner, given the product id. The caller supplies it
+/// (listings put the wishlist heart there), so the catalogue knows nothing of wishlists.
+pub type Corner = Callback<Uuid, AnyView>;
+
+/// A product tile, with `corner` drawn over its image when given.
 #[component]
-pub fn ProductTile(card: ProductCard, saved: Option<bool>) -> impl IntoView {
-    let product_id = card.id;
+pub fn ProductTile(card: ProductCard, #[prop(optional)] corner: Option<AnyView>) -> impl IntoView {
     let href = format!("/p/{}", card.slug);
     let swatches = card.swatches.clone();
     let more = swatches.len().saturating_sub(5);
     view! {
         <li class="group relative flex flex-col">
-            {saved.map(|saved| view! {
-                <div class="absolute right-2 top-2 z-10">
-                    <crate::wishlist::components::WishlistButton product_id saved compact=true flash=None/>
-                </div>
-            })}
+            {corner.map(|corner| view! { <div class="absolute right-2 top-2 z-10">{corner}</div> })}
             <a href=href class="block rounded-xl focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-emerald-700">
                 <div class="aspect-[4/5] overflow-hidden rounded-xl bg-stone-100">
                     {card.image_url.clone().map(|src| view! {
@@ -52,14 +52,17 @@ pub fn ProductTile(card: ProductCard, saved: Option<bool>) -> impl IntoView {
 /// The grid every product listing uses.
 pub const PRODUCT_GRID: &str = "grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 lg:grid-cols-4 sm:gap-x-6";
 
-/// `saved`: ids in the viewer's wishlist, when the page knows them (cards then get a heart).
+/// `corner`: what each tile shows in its corner (see [`Corner`]).
 #[component]
-pub fn ProductGrid(cards: Vec<ProductCard>, #[prop(into)] label: String, #[prop(optional)] saved: Option<Vec<uuid::Uuid>>) -> impl IntoView {
+pub fn ProductGrid(cards: Vec<ProductCard>, #[prop(into)] label: String, #[prop(optional)] corner: Option<Corner>) -> impl IntoView {
     view! {
         <ul class=PRODUCT_GRID aria-label=label>
-            {cards.into_iter().map(|card| {
-                let is_saved = saved.as_ref().map(|s| s.contains(&card.id));
-                view! { <ProductTile card saved=is_saved/> }
+            {cards.into_iter().map(|card| match corner {
+                Some(corner) => {
+                    let corner = corner.run(card.id);
+                    view! { <ProductTile card corner/> }.into_any()
+                }
+                None => view! { <ProductTile card/> }.into_any(),
             }).collect_view()}
         </ul>
     }

@@ -7,7 +7,7 @@ use sqlx::PgPool;
 use uuid::Uuid;
 
 #[derive(sqlx::FromRow)]
-struct CardRow {
+pub(crate) struct CardRow {
     id: Uuid,
     slug: String,
     name: String,
@@ -49,7 +49,7 @@ impl From<CardRow> for ProductCard {
 }
 
 /// The card columns for products `p`; callers add FROM/WHERE/ORDER.
-const CARD_SELECT: &str = r#"
+pub(crate) const CARD_SELECT: &str = r#"
     select p.id, p.slug, p.name, p.currency, p.price_minor, p.price_override_minor,
            p.rating_count, p.rating_sum,
            img.url as image_url, img.alt_text as image_alt,
@@ -717,23 +717,4 @@ pub async fn lookbook(db: &PgPool, site_url: &str, slug: &str) -> Result<Lookboo
         products: rows.into_iter().map(ProductCard::from).collect(),
         canonical_url: format!("{site_url}/lookbooks/{slug}"),
     })
-}
-
-/// Which of `products` are in a wishlist (`column` is the owner column).
-pub async fn saved_among(db: &PgPool, column: &'static str, owner: Uuid, products: &[Uuid]) -> Result<Vec<Uuid>, sqlx::Error> {
-    sqlx::query_scalar(&format!("select product_id from wishlist_items where {column} = $1 and product_id = any($2)"))
-        .bind(owner)
-        .bind(products)
-        .fetch_all(db)
-        .await
-}
-
-/// The cards of a wishlist, newest saved first (`column` is the owner column).
-pub async fn wishlist_cards(db: &PgPool, column: &'static str, owner: Uuid) -> Result<Vec<ProductCard>, sqlx::Error> {
-    let sql = format!(
-        "{CARD_SELECT} join wishlist_items w on w.product_id = p.id
-         where w.{column} = $1 and p.is_active and p.deleted_at is null order by w.created_at desc limit 200"
-    );
-    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(owner).fetch_all(db).await?;
-    Ok(rows.into_iter().map(ProductCard::from).collect())
 }

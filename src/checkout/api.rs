@@ -289,7 +289,7 @@ pub async fn checkout_address(
 #[server(endpoint = "checkout/delivery")]
 pub async fn checkout_delivery(delivery: String, #[server(default)] coupon: String) -> Result<(), AppError> {
     use crate::{
-        checkout::pricing::DeliveryMethod,
+        pricing::DeliveryMethod,
         forms::server::{finish, Then},
         server::{ctx, limits},
     };
@@ -310,8 +310,8 @@ pub async fn checkout_delivery(delivery: String, #[server(default)] coupon: Stri
             let cart = crate::cart::server::find(&app.db, &data).await?.ok_or_else(|| AppError::Rejected("Your cart is empty.".into()))?;
             let cart = crate::cart::server::view(&app.db, cart).await?;
             let mut conn = app.db.acquire().await?;
-            let applied = crate::orders::server::coupon(&mut conn, &code, user, false).await?;
-            crate::orders::server::discount_for(applied.as_ref(), now, cart.subtotal_minor(), &cart.currency)?;
+            let applied = crate::coupons::server::by_code(&mut conn, &code, user, false).await?;
+            crate::coupons::server::discount_for(applied.as_ref(), now, cart.subtotal_minor(), &cart.currency)?;
         }
         super::server::update_draft(&session, |d| {
             d.delivery = Some(method);

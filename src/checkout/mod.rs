@@ -4,7 +4,6 @@
 
 pub mod api;
 pub mod pages;
-pub mod pricing;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod types;

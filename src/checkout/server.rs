@@ -2,13 +2,12 @@
 //! totals are computed again from the catalogue every time), addresses and the lists of
 //! places staff keep.
 
-use super::{
-    pricing::{DeliveryMethod, DeliveryRates, Totals},
-    Contact, CheckoutView, Place, SavedAddress, Step,
-};
+use super::{Contact, CheckoutView, Place, SavedAddress, Step};
 use crate::{
+    coupons::server as coupons,
     error::AppError,
-    orders::{server as orders, AddressSnapshot, PaymentMethod},
+    orders::{AddressSnapshot, PaymentMethod},
+    pricing::{DeliveryMethod, DeliveryRates, Totals},
     server::{limits::Window, session::AppSession, state::AppState},
 };
 use chrono::{DateTime, Utc};
@@ -212,8 +211,8 @@ pub async fn view(state: &AppState, session: &AppSession, user_id: Option<Uuid>,
     let discount = match (&draft.coupon, user_id) {
         (Some(code), Some(user)) => {
             let mut conn = db.acquire().await?;
-            let applied = orders::coupon(&mut conn, code, user, false).await?;
-            orders::discount_for(applied.as_ref(), now, subtotal, &cart.currency).unwrap_or(0)
+            let applied = coupons::by_code(&mut conn, code, user, false).await?;
+            coupons::discount_for(applied.as_ref(), now, subtotal, &cart.currency).unwrap_or(0)
         }
         _ => 0,
     };

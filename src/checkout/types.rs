@@ -1,6 +1,6 @@
 //! What the checkout page shows, and the checks on a delivery address.
 
-use super::pricing::{DeliveryMethod, Totals};
+use crate::pricing::{DeliveryMethod, Totals};
 use crate::{
     cart::CartView,
     orders::{AddressSnapshot, PaymentMethod},

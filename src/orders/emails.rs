@@ -5,9 +5,10 @@ use super::{server::OrderEmail, types::{display_number, OrderDetail}};
 use crate::{
     money::Money,
     server::{
-        mail::{escape_html, layout, Email},
+        mail::{layout, Email},
         state::AppState,
     },
+    text::escape_html,
 };
 use uuid::Uuid;
 

@@ -5,6 +5,8 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod emails;
 #[cfg(feature = "ssr")]
+pub mod jobs;
+#[cfg(feature = "ssr")]
 pub mod server;
 pub mod types;
 

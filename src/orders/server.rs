@@ -5,9 +5,11 @@
 use super::types::{Actor, AddressSnapshot, OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentMethod, StatusChange};
 use crate::{
     cart::{server::LineRow, LineIssue},
-    checkout::pricing::{CouponKind, CouponTerms, DeliveryMethod, DeliveryRates, Totals},
+    coupons::server as coupons,
     error::AppError,
-    server::jobs,
+    payments::jobs::RefundCardPayment,
+    pricing::{DeliveryMethod, DeliveryRates, Totals},
+    server::{config::HoldSettings, jobs},
 };
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, PgPool};
@@ -54,51 +56,6 @@ fn not_enough(lines: &[LineRow], variant: Uuid, available: i32) -> AppError {
     })
 }
 
-/// A coupon as checkout applies it: its id, terms and this shopper's uses so far.
-pub struct AppliedCoupon {
-    pub id: Uuid,
-    pub terms: CouponTerms,
-    pub uses_by_shopper: i64,
-}
-
-/// Reads a coupon by code (case-insensitive). `lock` holds its row until the transaction
-/// ends, so two orders racing for its last use are served one after the other.
-pub async fn coupon(conn: &mut PgConnection, code: &str, user_id: Uuid, lock: bool) -> Result<Option<AppliedCoupon>, sqlx::Error> {
-    let sql = format!(
-        "select id, kind, value, currency::text, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active
-         from coupons where code = $1::citext {}",
-        if lock { "for update" } else { "" }
-    );
-    let row: Option<(Uuid, String, i64, String, i64, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Option<i32>, Option<i32>, i32, bool)> =
-        sqlx::query_as(&sql).bind(code.trim()).fetch_optional(&mut *conn).await?;
-    let Some((id, kind, value, currency, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active)) = row else {
-        return Ok(None);
-    };
-    let Some(kind) = CouponKind::parse(&kind) else { return Ok(None) };
-    let uses_by_shopper: i64 = sqlx::query_scalar(
-        "select count(*) from coupon_redemptions r join orders o on o.id = r.order_id
-         where r.coupon_id = $1 and r.user_id = $2 and o.status <> 'cancelled'",
-    )
-    .bind(id)
-    .bind(user_id)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok(Some(AppliedCoupon {
-        id,
-        terms: CouponTerms { kind, value, currency, min_order_minor, starts_at, expires_at, usage_limit, per_user_limit, times_used, is_active },
-        uses_by_shopper,
-    }))
-}
-
-/// The discount a code gives on `subtotal_minor`, or a message for the `coupon` field.
-pub fn discount_for(applied: Option<&AppliedCoupon>, now: DateTime<Utc>, subtotal_minor: i64, currency: &str) -> Result<i64, AppError> {
-    let refused = |r: crate::checkout::pricing::CouponRefusal| AppError::field("coupon", r.message(currency));
-    match applied {
-        None => Err(refused(crate::checkout::pricing::CouponRefusal::Unknown)),
-        Some(c) => c.terms.discount(now, subtotal_minor, currency, c.uses_by_shopper).map_err(refused),
-    }
-}
-
 /// Unpaid orders one customer may have at a time.
 pub const MAX_WAITING_ORDERS: i64 = 3;
 
@@ -106,26 +63,20 @@ pub const MAX_WAITING_ORDERS: i64 = 3;
 /// Stripe's clock): a new session is opened only when it can live at least this long.
 pub const MIN_CARD_SESSION: Duration = Duration::seconds(30 * 60 + 30);
 
-/// How long and how much an unpaid order may hold of the stock (from configuration).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Holds {
-    /// How long the card payment page stays open (`ORDER_PAYMENT_MINUTES`).
-    pub card: Duration,
-    /// How much longer the stock stays held after the payment page closed, so that a
-    /// payment made in its last second, or a late webhook, still finds its stock.
-    pub card_grace: Duration,
-    pub bank_transfer: Duration,
-    /// Staff confirm cash-on-delivery orders within this time, or they are released.
-    pub cash_on_delivery: Duration,
-    /// Units one order may hold.
-    pub units_per_order: i64,
-    /// Units one customer's unpaid orders may hold together.
-    pub units_per_customer: i64,
+/// The rules of `HoldSettings` (configuration holds only the numbers).
+pub trait HoldRules {
+    /// How long a new order of `method` holds its stock.
+    fn of(&self, method: PaymentMethod) -> Duration;
+    /// When a card order's payment page must close: its hold less the grace, so a session
+    /// that can still be paid always has its stock.
+    fn card_session_ends(&self, reserved_until: DateTime<Utc>) -> DateTime<Utc>;
+    /// Refuses an order of `units` when it, or the customer's unpaid orders with it
+    /// (`already_held`), would hold more than allowed.
+    fn check(&self, units: i64, already_held: i64) -> Result<(), AppError>;
 }
 
-impl Holds {
-    /// How long a new order of `method` holds its stock.
-    pub fn of(&self, method: PaymentMethod) -> Duration {
+impl HoldRules for HoldSettings {
+    fn of(&self, method: PaymentMethod) -> Duration {
         match method {
             PaymentMethod::Stripe => self.card.max(MIN_CARD_SESSION) + self.card_grace,
             PaymentMethod::BankTransfer => self.bank_transfer,
@@ -133,15 +84,11 @@ impl Holds {
         }
     }
 
-    /// When a card order's payment page must close: its hold less the grace, so a session
-    /// that can still be paid always has its stock.
-    pub fn card_session_ends(&self, reserved_until: DateTime<Utc>) -> DateTime<Utc> {
+    fn card_session_ends(&self, reserved_until: DateTime<Utc>) -> DateTime<Utc> {
         reserved_until - self.card_grace
     }
 
-    /// Refuses an order of `units` when it, or the customer's unpaid orders with it
-    /// (`already_held`), would hold more than allowed.
-    pub fn check(&self, units: i64, already_held: i64) -> Result<(), AppError> {
+    fn check(&self, units: i64, already_held: i64) -> Result<(), AppError> {
         if units > self.units_per_order {
             return Err(AppError::Rejected(format!(
                 "One order can hold at most {} items. Please split your order or remove some items.",
@@ -161,7 +108,7 @@ impl Holds {
 
 /// Places the order for the shopper's cart.
 #[tracing::instrument(skip_all, fields(user_id = %p.user_id))]
-pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &Holds, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
+pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &HoldSettings, now: DateTime<Utc>, p: Placement<'_>) -> Result<Placed, AppError> {
     let mut tx = db.begin().await?;
     // One placement at a time per shopper: a repeat waits, then finds the first (in a
     // statement of its own, so its snapshot is taken after the wait), and the count of
@@ -235,8 +182,8 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &Holds, now: DateT
 
     let coupon = match p.coupon_code.map(str::trim).filter(|c| !c.is_empty()) {
         Some(code) => {
-            let applied = coupon(&mut tx, code, p.user_id, true).await?;
-            let discount = discount_for(applied.as_ref(), now, subtotal_minor, &currency)?;
+            let applied = coupons::by_code(&mut tx, code, p.user_id, true).await?;
+            let discount = coupons::discount_for(applied.as_ref(), now, subtotal_minor, &currency)?;
             applied.map(|c| (c.id, discount))
         }
         None => None,
@@ -258,7 +205,7 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &Holds, now: DateT
     let reserved_until = now + holds.of(p.payment);
     let address = serde_json::to_value(p.address).map_err(AppError::internal)?;
     let order_id = Uuid::now_v7();
-    let (job_kind, job_payload) = jobs::row(&jobs::Job::OrderEmail { order_id, event: OrderEmail::Placed })?;
+    let (job_kind, job_payload) = jobs::row(&OrderEmailJob { order_id, event: OrderEmail::Placed })?;
     let variant_ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
     // The order and everything that comes with it in one round trip: its lines at today's
@@ -369,6 +316,17 @@ pub enum OrderEmail {
     Delivered,
     Cancelled,
     Refunded,
+}
+
+/// The job that sends an order's email for one event (see `orders::jobs`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OrderEmailJob {
+    pub order_id: Uuid,
+    pub event: OrderEmail,
+}
+
+impl jobs::Job for OrderEmailJob {
+    const KIND: &'static str = "order_email";
 }
 
 impl OrderEmail {
@@ -488,7 +446,7 @@ pub async fn transition(
             .await?;
             for payment_intent in paid_by_card {
                 let reason = "The order was cancelled after payment".to_owned();
-                jobs::enqueue(conn, jobs::Job::RefundCardPayment { payment_intent, reason }, now).await?;
+                jobs::enqueue(conn, RefundCardPayment { payment_intent, reason }, now).await?;
             }
         }
         _ => {}
@@ -504,7 +462,7 @@ pub async fn transition(
         .await?;
     }
     if let Some(event) = OrderEmail::for_status(to) {
-        jobs::enqueue(conn, jobs::Job::OrderEmail { order_id, event }, now).await?;
+        jobs::enqueue(conn, OrderEmailJob { order_id, event }, now).await?;
     }
     Ok(from)
 }

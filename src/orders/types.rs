@@ -225,7 +225,7 @@ pub struct OrderDetail {
     pub discount_minor: i64,
     pub delivery_minor: i64,
     pub total_minor: i64,
-    pub delivery_method: crate::checkout::pricing::DeliveryMethod,
+    pub delivery_method: crate::pricing::DeliveryMethod,
     pub payment_method: PaymentMethod,
     /// The latest payment's status ("pending", "succeeded", "failed", …).
     pub payment_status: String,

@@ -1,12 +1,18 @@
 //! Starting a card payment, the Stripe webhook, and refunds. Every event is stored once by
 //! its id (a replay changes nothing) and applied in the same transaction.
 
-use super::stripe::{self, Notice};
+use super::{
+    jobs::RefundCardPayment,
+    stripe::{self, Notice},
+};
 use crate::{
     error::AppError,
-    orders::{server as orders, Actor, OrderStatus},
+    orders::{
+        server::{self as orders, HoldRules},
+        Actor, OrderStatus,
+    },
     server::{
-        jobs::{self, Job},
+        jobs::{self, JobRegistry},
         state::AppState,
     },
 };
@@ -297,7 +303,7 @@ async fn paid(
         "The amount paid did not match the order"
     };
     if let Some(intent) = payment_intent {
-        jobs::enqueue(tx, Job::RefundCardPayment { payment_intent: intent.to_owned(), reason: reason.to_owned() }, now).await?;
+        jobs::enqueue(tx, RefundCardPayment { payment_intent: intent.to_owned(), reason: reason.to_owned() }, now).await?;
     }
     Ok(())
 }
@@ -313,6 +319,13 @@ pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason:
 /// failure is retried; nothing left to give back is success.
 pub async fn refund_in_full(state: &AppState, payment_intent: &str, reason: &str) -> Result<(), AppError> {
     give_back(state, CardPayment::OfIntent(payment_intent), None, reason, None).await
+}
+
+/// The payment jobs: refunds queued by a late or wrong payment, or by cancelling a paid order.
+pub fn register_jobs(jobs: &mut JobRegistry<AppState>) {
+    jobs.handle(|state: AppState, job: RefundCardPayment| async move {
+        Ok(refund_in_full(&state, &job.payment_intent, &job.reason).await?)
+    });
 }
 
 /// Which card payment to refund: an order's, or the one of a payment intent.

@@ -98,9 +98,9 @@ pub struct Config {
     pub redis_prefix: String,
     pub auth_limits: AuthLimits,
     /// Delivery prices and the free-delivery threshold, in minor units.
-    pub delivery: crate::checkout::pricing::DeliveryRates,
+    pub delivery: crate::pricing::DeliveryRates,
     /// How long and how much unpaid orders hold of the stock.
-    pub holds: crate::orders::server::Holds,
+    pub holds: HoldSettings,
     /// Ceilings on checkout actions and saved addresses.
     pub checkout_limits: CheckoutLimits,
     /// Where shoppers send a bank transfer (account name, IBAN, BIC…); bank transfer is
@@ -118,6 +118,24 @@ pub struct AuthLimits {
     pub failures_per_client: u32,
     /// Codes and links sent at the request of one client address in 10 minutes.
     pub sends_per_client: u32,
+}
+
+/// How long and how much an unpaid order may hold of the stock. The numbers only: orders
+/// apply them (`orders::server::HoldRules`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HoldSettings {
+    /// How long the card payment page stays open (`ORDER_PAYMENT_MINUTES`).
+    pub card: chrono::Duration,
+    /// How much longer the stock stays held after the payment page closed, so that a
+    /// payment made in its last second, or a late webhook, still finds its stock.
+    pub card_grace: chrono::Duration,
+    pub bank_transfer: chrono::Duration,
+    /// Staff confirm cash-on-delivery orders within this time, or they are released.
+    pub cash_on_delivery: chrono::Duration,
+    /// Units one order may hold.
+    pub units_per_order: i64,
+    /// Units one customer's unpaid orders may hold together.
+    pub units_per_customer: i64,
 }
 
 /// Ceilings on what one customer, or one client address, may do at checkout: each step's
@@ -177,12 +195,12 @@ impl Config {
                 failures_per_client: vars.parse_positive("AUTH_FAILURES_PER_CLIENT", 30)? as u32,
                 sends_per_client: vars.parse_positive("AUTH_SENDS_PER_CLIENT", 10)? as u32,
             },
-            delivery: crate::checkout::pricing::DeliveryRates {
+            delivery: crate::pricing::DeliveryRates {
                 standard_minor: vars.parse("DELIVERY_STANDARD_MINOR", 500i64)?.max(0),
                 express_minor: vars.parse("DELIVERY_EXPRESS_MINOR", 1500i64)?.max(0),
                 free_standard_from_minor: vars.parse("FREE_DELIVERY_FROM_MINOR", 7500i64)?.max(0),
             },
-            holds: crate::orders::server::Holds {
+            holds: HoldSettings {
                 card: chrono::Duration::minutes(vars.parse_positive("ORDER_PAYMENT_MINUTES", 60)?.clamp(31, 24 * 60)),
                 card_grace: chrono::Duration::minutes(vars.parse_positive("CARD_PAYMENT_GRACE_MINUTES", 15)?),
                 bank_transfer: chrono::Duration::days(vars.parse_positive("BANK_TRANSFER_DAYS", 7)?),

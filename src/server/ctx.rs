@@ -2,7 +2,7 @@
 //! HTTP status.
 
 use super::{session::AppSession, state::AppState};
-use crate::error::AppError;
+use crate::{error::AppError, response::set_status};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
 use std::future::Future;
@@ -25,7 +25,7 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
     // A plain form post is answered with a redirect back to its page (see `forms`), which
     // an error status would turn into a dead end.
     if let Err(err) = &result {
-        if !crate::forms::server::is_plain_post() {
+        if !is_plain_post() {
             set_status(err.status());
             if let Some(secs) = err.retry_after_secs() {
                 if let Some(options) = use_context::<ResponseOptions>() {
@@ -37,9 +37,11 @@ pub async fn respond<T>(body: impl Future<Output = Result<T, AppError>>) -> Resu
     result
 }
 
-/// Sets the status of the page or server function response being produced.
-pub fn set_status(status: u16) {
-    if let (Some(options), Ok(status)) = (use_context::<ResponseOptions>(), axum::http::StatusCode::from_u16(status)) {
-        options.set_status(status);
-    }
+/// A browser submitted the form itself (no JavaScript): it wants a page, not JSON.
+/// (Server functions a page calls while it renders see the page's GET: not a post.)
+pub fn is_plain_post() -> bool {
+    leptos::prelude::use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+        let accept = parts.headers.get(axum::http::header::ACCEPT).and_then(|v| v.to_str().ok());
+        parts.method == axum::http::Method::POST && accept.is_some_and(|a| a.contains("text/html"))
+    })
 }

@@ -2,6 +2,7 @@
 //! outbox directory that a developer can open.
 
 use super::config::Config;
+use crate::text::escape_html;
 use anyhow::Context;
 use lettre::{
     message::{header::ContentType, Mailbox, MultiPart, SinglePart},
@@ -64,9 +65,6 @@ impl Mailer {
         Ok(())
     }
 }
-
-/// Escapes text for the HTML part of a message.
-pub use crate::ui::escape_html;
 
 /// A simple, consistent frame for every store email.
 pub fn layout(heading: &str, body_html: &str) -> String {

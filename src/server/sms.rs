@@ -35,7 +35,7 @@ impl SmsProvider for TwilioSms {
             let params = [("To", to), ("From", self.config.from.as_str()), ("Body", body)];
             let encoded = params
                 .iter()
-                .map(|(k, v)| format!("{k}={}", crate::ui::url_encode(v)))
+                .map(|(k, v)| format!("{k}={}", crate::text::url_encode(v)))
                 .collect::<Vec<_>>()
                 .join("&");
             let response = self

@@ -5,6 +5,7 @@ use super::{
     clock::{Clock, SystemClock},
     config::Config,
     health,
+    jobs::JobRegistry,
     mail::Mailer,
     sms::{self, SmsProvider},
     state::AppState,
@@ -147,7 +148,16 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let mailer = Arc::new(Mailer::from_config(&config)?);
     let sms: Arc<dyn SmsProvider> = Arc::from(sms::from_config(&config, http.clone())?);
     let stripe = config.stripe.as_ref().map(crate::payments::stripe::client).transpose()?;
-    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default() })
+    let jobs = Arc::new(job_registry());
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs })
+}
+
+/// Every domain's background work: the queue itself knows none of it.
+pub fn job_registry() -> JobRegistry<AppState> {
+    let mut jobs = JobRegistry::default();
+    crate::orders::jobs::register(&mut jobs);
+    crate::payments::server::register_jobs(&mut jobs);
+    jobs
 }
 
 /// Built assets are revalidated hourly (they keep their names between builds); pages carry

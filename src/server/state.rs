@@ -1,4 +1,4 @@
-use super::{clock::Clock, config::Config, heartbeat::Heartbeat, mail::Mailer, sms::SmsProvider};
+use super::{clock::Clock, config::Config, heartbeat::Heartbeat, jobs::registry::JobRegistry, mail::Mailer, sms::SmsProvider};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sqlx::PgPool;
@@ -20,4 +20,6 @@ pub struct AppState {
     pub stripe: Option<stripe::Client>,
     /// The job worker's sign of life, when this process runs one (read by `/readyz`).
     pub worker: Arc<Heartbeat>,
+    /// What runs each kind of background job, as the domains registered it.
+    pub jobs: Arc<JobRegistry<AppState>>,
 }

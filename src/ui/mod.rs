@@ -1,6 +1,6 @@
 //! The design system: small presentational pieces every page shares.
 
-use crate::{error::AppError, money::Money};
+use crate::{error::AppError, money::Money, text::escape_html};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
@@ -10,22 +10,6 @@ use leptos_meta::{Meta, Title};
 #[component]
 pub fn PageTitle(#[prop(into)] text: String) -> impl IntoView {
     view! { <Title text=escape_html(&text)/> }
-}
-
-/// `&`, `<`, `>`, `"` and `'` as character references.
-pub fn escape_html(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[component]
@@ -71,7 +55,7 @@ pub fn SectionHeading(#[prop(into)] id: String, #[prop(into)] title: String) -> 
 #[component]
 pub fn ErrorNotice(error: AppError) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::ctx::set_status(error.status());
+    crate::response::set_status(error.status());
     view! {
         <div role="alert" class="mx-auto my-12 max-w-xl rounded-xl border border-red-200 bg-red-50 p-6 text-red-900">
             <p class="font-semibold">"We couldn't load this page."</p>
@@ -84,7 +68,7 @@ pub fn ErrorNotice(error: AppError) -> impl IntoView {
 #[component]
 pub fn StatusPage(status: u16) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    crate::server::ctx::set_status(status);
+    crate::response::set_status(status);
     let (title, message) = match status {
         401 => ("Please sign in", "You need to sign in to see this page."),
         403 => ("Access denied", "Your account doesn't have permission to open this page."),
@@ -245,17 +229,6 @@ pub fn focus_main() {
     focus_id("main");
 }
 
-/// Percent-encodes a value for a query string or form body (RFC 3986 unreserved kept).
-pub fn url_encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Structured data for search engines. `<` is escaped so the JSON can never close the
 /// script element early.
 #[component]
@@ -306,12 +279,5 @@ mod tests {
         assert_eq!(super::described_by([Some("hint"), None]).as_deref(), Some("hint"));
         assert_eq!(super::described_by([Some("hint"), Some("error")]).as_deref(), Some("hint error"));
         assert_eq!(super::invalid(false), None);
-    }
-
-    #[test]
-    fn values_are_percent_encoded() {
-        assert_eq!(super::url_encode("+15555550100"), "%2B15555550100");
-        assert_eq!(super::url_encode("Your code: 123 456"), "Your%20code%3A%20123%20456");
-        assert_eq!(super::url_encode("/p/x?y=1"), "%2Fp%2Fx%3Fy%3D1");
     }
 }

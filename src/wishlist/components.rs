@@ -1,6 +1,6 @@
 use super::{get_wishlist, toggle_wishlist, ToggleWishlist};
 use crate::{
-    catalog::components::ProductGrid,
+    catalog::components::{Corner, ProductGrid},
     error::AppError,
     forms::{latest_error, FormFlash},
     ui::{PageTitle, ErrorNotice, LINK},
@@ -43,6 +43,14 @@ pub fn WishlistButton(
             {move || error.get().map(|e: AppError| view! { <p role="alert" class="mt-2 text-sm text-red-700">{e.to_string()}</p> })}
         </form>
     }
+}
+
+/// A compact heart for each product tile of a grid; `saved`: the ids the viewer has saved.
+pub fn heart_corner(saved: Vec<Uuid>) -> Corner {
+    Callback::new(move |product_id| {
+        let saved = saved.contains(&product_id);
+        view! { <WishlistButton product_id saved compact=true flash=None/> }.into_any()
+    })
 }
 
 #[component]

@@ -92,7 +92,7 @@ impl Response {
 }
 
 fn form_body(args: &[(&str, &str)]) -> String {
-    args.iter().map(|(k, v)| format!("{k}={}", larkspur::ui::url_encode(v))).collect::<Vec<_>>().join("&")
+    args.iter().map(|(k, v)| format!("{k}={}", larkspur::text::url_encode(v))).collect::<Vec<_>>().join("&")
 }
 
 /// A browser: its own cookies and user agent.

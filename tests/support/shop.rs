@@ -2,9 +2,9 @@
 //! placing an order the way checkout does.
 
 use larkspur::{
-    checkout::pricing::DeliveryMethod,
     error::AppError,
     orders::{server as orders, AddressSnapshot, PaymentMethod},
+    pricing::DeliveryMethod,
 };
 use sqlx::PgPool;
 use uuid::Uuid;

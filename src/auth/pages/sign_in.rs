@@ -8,7 +8,8 @@ use crate::{
         types::Channel,
     },
     forms::{flashed, form_outcome, latest_error, latest_notice, second_step_first, FormFlash},
-    ui::{focus_id, go_to, url_encode, Field, FormError, Notice, PageTitle, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    text::url_encode,
+    ui::{focus_id, go_to, Field, FormError, Notice, PageTitle, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Meta;
@@ -55,7 +56,7 @@ pub fn SignInPage() -> impl IntoView {
 
 #[component]
 fn SocialButtons(google: bool, facebook: bool, next: String) -> impl IntoView {
-    let next = crate::ui::url_encode(&next);
+    let next = url_encode(&next);
     (google || facebook).then(|| view! {
         <div class="mt-8 border-t border-stone-200 pt-6">
             <p class="text-center text-sm text-stone-500">"Or continue with"</p>

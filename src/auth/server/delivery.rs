@@ -6,12 +6,10 @@ use super::{
     users,
 };
 use crate::{
-    auth::{
-        api::CodeSent,
-        types::{Channel, Email, Phone},
-    },
+    auth::types::{Channel, CodeSent, Email, Phone},
     error::AppError,
-    server::mail::{escape_html, layout, Email as Message},
+    server::mail::{layout, Email as Message},
+    text::{escape_html, url_encode},
 };
 
 /// Validates a destination for its channel (message beside the matching field).
@@ -111,7 +109,7 @@ pub async fn send_magic_link(caller: &Caller, email: &Email, next: &str) -> Resu
             "{}/auth/magic?token={}&next={}",
             state.config.site_url,
             issued.token.unwrap_or_default(),
-            crate::ui::url_encode(&safe_next(next))
+            url_encode(&safe_next(next))
         );
         Message {
             to: email.to_string(),

@@ -1,7 +1,7 @@
 //! Signed-in sessions as the account page lists them. The session itself lives in Redis
 //! under `session_key`; ending one deletes that key, which signs the browser out.
 
-use crate::{auth::api::ActiveSession, error::AppError, server::client::ClientInfo};
+use crate::{auth::types::ActiveSession, error::AppError, server::client::ClientInfo};
 use chrono::{DateTime, Utc};
 use fred::prelude::KeysInterface;
 use sqlx::{PgExecutor, PgPool};

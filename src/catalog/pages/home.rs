@@ -139,7 +139,7 @@ fn MoreNewArrivals(start: i64) -> impl IntoView {
     view! {
         <ul class=format!("{PRODUCT_GRID} mt-8 empty:hidden") aria-label="More new arrivals" aria-live="polite">
             <For each=move || cards.get() key=|card| card.id let:card>
-                <ProductTile card saved=None/>
+                <ProductTile card/>
             </For>
         </ul>
         <div class="mt-10 flex flex-col items-center gap-2">

@@ -7,6 +7,7 @@ use crate::{
         components::ProductGrid,
         types::{FacetValue, Listing, Scope, Sort},
     },
+    wishlist::components::heart_corner,
     ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, BUTTON_PRIMARY, LINK},
 };
 use leptos::prelude::*;
@@ -68,7 +69,7 @@ fn ListingView(listing: Listing) -> impl IntoView {
             f.page = page;
             let mut qs = f.to_query(default_sort);
             if !query.is_empty() {
-                qs = if qs.is_empty() { format!("q={}", crate::ui::url_encode(&query)) } else { format!("q={}&{qs}", crate::ui::url_encode(&query)) };
+                qs = if qs.is_empty() { format!("q={}", crate::text::url_encode(&query)) } else { format!("q={}&{qs}", crate::text::url_encode(&query)) };
             }
             if qs.is_empty() { path.clone() } else { format!("{path}?{qs}") }
         }
@@ -108,7 +109,7 @@ fn ListingView(listing: Listing) -> impl IntoView {
                             </div>
                         }.into_any()
                     } else {
-                        view! { <ProductGrid cards=listing.products.clone() label="Products" saved=listing.saved.clone().unwrap_or_default()/> }.into_any()
+                        view! { <ProductGrid cards=listing.products.clone() label="Products" corner=heart_corner(listing.saved.clone().unwrap_or_default())/> }.into_any()
                     }}
                     {(pages > 1).then(|| view! {
                         <nav aria-label="Pagination" class="mt-10 flex items-center justify-between gap-4 text-sm">
@@ -183,7 +184,7 @@ fn FilterForm(listing: Listing, query: String) -> impl IntoView {
                 </label>
                 <div class="flex items-center gap-3">
                     <button type="submit" class=BUTTON_PRIMARY>"Apply"</button>
-                    <a href=if query.is_empty() { listing.path.clone() } else { format!("{}?q={}", listing.path, crate::ui::url_encode(&query)) } class=LINK>"Clear"</a>
+                    <a href=if query.is_empty() { listing.path.clone() } else { format!("{}?q={}", listing.path, crate::text::url_encode(&query)) } class=LINK>"Clear"</a>
                 </div>
             </form>
         </details>

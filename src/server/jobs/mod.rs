@@ -6,38 +6,28 @@
 //! attempt and is retried with growing pauses; a crash leaves the lease to run out so
 //! another worker picks the job up. A job out of attempts is parked (`failed_at`), logged
 //! at error level and listed by [`failed`]; it is never claimed again.
+//!
+//! What a job does is not known here: domains register a handler per job kind in the
+//! [`JobRegistry`] the application state carries (see `startup::job_registry`).
+
+pub mod registry;
+
+pub use registry::{Job, JobRegistry, Queued};
 
 use super::state::AppState;
-use crate::{error::AppError, orders::server::OrderEmail};
+use crate::error::AppError;
 use chrono::{DateTime, Duration, Utc};
-use serde::{Deserialize, Serialize};
 use sqlx::{PgConnection, PgPool};
 use std::future::Future;
+use tracing::Instrument;
 use uuid::Uuid;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
-pub enum Job {
-    OrderEmail { order_id: Uuid, event: OrderEmail },
-    /// Gives back all that is left of a card payment.
-    RefundCardPayment { payment_intent: String, reason: String },
-}
-
-impl Job {
-    fn kind(&self) -> &'static str {
-        match self {
-            Self::OrderEmail { .. } => "order_email",
-            Self::RefundCardPayment { .. } => "refund_card_payment",
-        }
-    }
-}
 
 /// How long a claimed job is left alone before another worker may take it.
 const LEASE: Duration = Duration::minutes(5);
 /// A job still running after this long is stopped and counted as failed, so it always ends
 /// (or is abandoned) while its lease still holds and no other worker can start it twice.
 const JOB_TIME_LIMIT: std::time::Duration = std::time::Duration::from_secs(4 * 60);
-/// Jobs one [`run_due`] runs before returning, so the worker also gets to release holds.
+/// Jobs one [`run_due`] runs before returning, so the worker also gets to its tick work.
 const BATCH: usize = 10;
 /// The worker's pace, and how often it shows a sign of life while a job runs.
 const TICK: std::time::Duration = std::time::Duration::from_secs(2);
@@ -45,11 +35,11 @@ const TICK: std::time::Duration = std::time::Duration::from_secs(2);
 const RESTART_PAUSE: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// The `kind` and `payload` columns of a job, for statements that insert it themselves.
-pub fn row(job: &Job) -> Result<(&'static str, serde_json::Value), AppError> {
-    Ok((job.kind(), serde_json::to_value(job).map_err(AppError::internal)?))
+pub fn row<J: Job>(job: &J) -> Result<(&'static str, serde_json::Value), AppError> {
+    Ok((J::KIND, Queued::new(job).map_err(AppError::internal)?.stored()))
 }
 
-pub async fn enqueue(conn: &mut PgConnection, job: Job, now: DateTime<Utc>) -> Result<(), AppError> {
+pub async fn enqueue<J: Job>(conn: &mut PgConnection, job: J, now: DateTime<Utc>) -> Result<(), AppError> {
     let (kind, payload) = row(&job)?;
     sqlx::query("insert into jobs (kind, payload, run_at) values ($1, $2, $3)")
         .bind(kind)
@@ -66,9 +56,15 @@ pub fn backoff(attempt: i32) -> Duration {
     Duration::seconds(secs.min(3600))
 }
 
-/// Claims and runs the jobs due now, up to a batch; returns how many ran (successfully or not).
+/// Claims and runs the jobs due now, up to a batch, each by the handler registered for its
+/// kind; returns how many ran (successfully or not).
 pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
-    run_due_with(state, |state, job| async move { perform(&state, job).await }).await
+    run_due_with(state, |state, job| {
+        let span = tracing::info_span!("job", kind = %job.kind);
+        let registry = state.jobs.clone();
+        registry.run(state, job).instrument(span)
+    })
+    .await
 }
 
 /// [`run_due`] with the handler as a parameter (tests give one that fails, panics or
@@ -76,7 +72,7 @@ pub async fn run_due(state: &AppState) -> Result<usize, AppError> {
 /// when it starts, and runs in a task of its own, so a panic is a failed attempt.
 pub async fn run_due_with<F, Fut>(state: &AppState, handler: F) -> Result<usize, AppError>
 where
-    F: Fn(AppState, Job) -> Fut,
+    F: Fn(AppState, Queued) -> Fut,
     Fut: Future<Output = anyhow::Result<()>> + Send + 'static,
 {
     park_abandoned(state).await?;
@@ -84,21 +80,13 @@ where
     while ran < BATCH {
         let Some(claim) = claim(state).await? else { break };
         ran += 1;
-        let outcome = match serde_json::from_value::<Job>(claim.payload.clone()) {
+        let outcome = match Queued::from_stored(claim.payload.clone()) {
             Ok(job) => run_isolated(state, handler(state.clone(), job)).await,
-            Err(e) => Err(anyhow::anyhow!("unreadable job: {e}")),
+            Err(e) => Err(e),
         };
         settle(state, &claim, outcome).await?;
     }
     Ok(ran)
-}
-
-#[tracing::instrument(skip(state))]
-async fn perform(state: &AppState, job: Job) -> anyhow::Result<()> {
-    match job {
-        Job::OrderEmail { order_id, event } => crate::orders::emails::send(state, order_id, event).await,
-        Job::RefundCardPayment { payment_intent, reason } => Ok(crate::payments::server::refund_in_full(state, &payment_intent, &reason).await?),
-    }
 }
 
 struct Claim {
@@ -253,7 +241,7 @@ pub async fn failed(db: &PgPool, limit: i64) -> Result<Vec<FailedJob>, AppError>
     .await?)
 }
 
-/// The background loop of one instance (due jobs, and unpaid orders whose hold ran out),
+/// The background loop of one instance (the registered tick work, then due jobs),
 /// under a supervisor that logs and restarts it should it ever stop or panic.
 pub fn spawn_worker(state: AppState) {
     state.worker.start(state.clock.now());
@@ -278,8 +266,10 @@ async fn work(state: AppState) {
     loop {
         tick.tick().await;
         state.worker.beat(state.clock.now());
-        if let Err(e) = crate::orders::server::release_expired(&state.db, state.clock.now()).await {
-            tracing::warn!(error = %e, "releasing unpaid orders failed");
+        for (what, task) in state.jobs.ticks(&state) {
+            if let Err(e) = task.await {
+                tracing::warn!(error = %e, "{what} failed");
+            }
         }
         // Drain what is due before sleeping again.
         loop {
@@ -305,14 +295,6 @@ mod tests {
         assert_eq!(&waits[..5], &[30, 60, 120, 240, 480]);
         assert!(waits.windows(2).all(|w| w[0] <= w[1]));
         assert_eq!(*waits.last().unwrap(), 3600);
-    }
-
-    #[test]
-    fn jobs_serialise_with_their_kind() {
-        let job = Job::OrderEmail { order_id: Uuid::nil(), event: OrderEmail::Placed };
-        let value = serde_json::to_value(&job).unwrap();
-        assert_eq!(value["kind"], "order_email");
-        assert_eq!(serde_json::from_value::<Job>(value).unwrap(), job);
     }
 
     #[test]
