@@ -1,7 +1,7 @@
 //! The HTML shell and the route tree: storefront pages and the /admin dashboard.
 
 use crate::{
-    admin::AdminOverview,
+    admin::{AdminOverview, AuditLogPage, ProductEditPage, ProductsPage},
     auth::pages::{AccountPage, MagicLinkPage, ResetPasswordPage, SignInPage, SignUpPage},
     consent::components::CookieSettingsPage,
     catalog::pages::{CategoryPage, CollectionPage, HomePage, LookbookPage, ProductPage, SearchPage},
@@ -70,6 +70,9 @@ pub fn App() -> impl IntoView {
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AdminOverview/>
+                    <Route path=path!("products") view=ProductsPage/>
+                    <Route path=path!("products/:id") view=ProductEditPage/>
+                    <Route path=path!("audit") view=AuditLogPage/>
                 </ParentRoute>
             </Routes>
         </Router>

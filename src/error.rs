@@ -54,6 +54,10 @@ pub enum AppError {
     /// Existed once and was removed on purpose (soft-deleted products).
     #[error("{0} is no longer available.")]
     Gone(String),
+    /// Lives at another address now (a renamed product's old slug); the response carries
+    /// the new one in `Location`.
+    #[error("This page has moved to {0}.")]
+    Moved(String),
     #[error("Please sign in to continue.")]
     Unauthorized,
     #[error("You do not have permission to do that.")]
@@ -86,6 +90,7 @@ impl AppError {
             Self::BadRequest(_) | Self::Rejected(_) => 400,
             Self::NotFound(_) => 404,
             Self::Gone(_) => 410,
+            Self::Moved(_) => 301,
             Self::Unauthorized => 401,
             Self::Forbidden => 403,
             Self::Conflict(_) | Self::OutOfStock { .. } => 409,

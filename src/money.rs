@@ -24,6 +24,29 @@ impl Money {
     }
 }
 
+/// An amount as staff type it (`49`, `49.5`, `1,049.95`, `$49.00`) in minor units; two
+/// decimals at most, never negative, at most 10,000,000.00.
+pub fn parse_amount(input: &str) -> Result<i64, String> {
+    let cleaned: String = input.trim().trim_start_matches(['$', '€', '£']).chars().filter(|c| *c != ',' && !c.is_whitespace()).collect();
+    let invalid = || "Enter an amount like 49.00.".to_string();
+    let (units, cents) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    if units.is_empty() || !units.chars().all(|c| c.is_ascii_digit()) || !cents.chars().all(|c| c.is_ascii_digit()) || cents.len() > 2 {
+        return Err(invalid());
+    }
+    let units: i64 = units.parse().map_err(|_| invalid())?;
+    let cents: i64 = format!("{cents:0<2}").parse().map_err(|_| invalid())?;
+    let minor = units.checked_mul(100).and_then(|u| u.checked_add(cents)).ok_or_else(invalid)?;
+    if minor > 1_000_000_000 {
+        return Err("Enter at most 10,000,000.00.".into());
+    }
+    Ok(minor)
+}
+
+/// Minor units as staff type them back: `4950` → `49.50`.
+pub fn amount_input(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, (minor % 100).abs())
+}
+
 impl fmt::Display for Money {
     /// `$1,234.50`; currencies without a symbol print their code: `1,234.50 CHF`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -47,7 +70,21 @@ impl fmt::Display for Money {
 
 #[cfg(test)]
 mod tests {
-    use super::Money;
+    use super::{amount_input, parse_amount, Money};
+
+    #[test]
+    fn amounts_as_staff_type_them() {
+        assert_eq!(parse_amount("49"), Ok(4900));
+        assert_eq!(parse_amount(" 49.5 "), Ok(4950));
+        assert_eq!(parse_amount("$1,049.95"), Ok(104_995));
+        assert_eq!(parse_amount("0.05"), Ok(5));
+        for bad in ["", "-5", "4.999", "abc", "1.2.3", ".5", "1e3", "99999999999999999999"] {
+            assert!(parse_amount(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_amount("10000000.01").is_err());
+        assert_eq!(amount_input(4950), "49.50");
+        assert_eq!(amount_input(5), "0.05");
+    }
 
     #[test]
     fn formats_minor_units_with_grouping() {

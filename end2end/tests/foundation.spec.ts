@@ -40,7 +40,7 @@ test('an unknown URL answers 404 with the not-found page', async ({ page }) => {
 test('readiness reports PostgreSQL and Redis', async ({ request }) => {
   const res = await request.get('/readyz');
   expect(res.status()).toBe(200);
-  expect(await res.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
+  expect(await res.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok', worker: 'ok' } });
 });
 
 test('pages fit a 360 px wide phone without sideways scrolling', async ({ page }) => {

@@ -19,10 +19,6 @@ pub enum Role {
 }
 
 impl Role {
-    pub fn is_staff(self) -> bool {
-        matches!(self, Self::Editor | Self::Admin)
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Customer => "customer",
@@ -37,6 +33,40 @@ impl Role {
             "editor" => Some(Self::Editor),
             "admin" => Some(Self::Admin),
             _ => None,
+        }
+    }
+}
+
+/// What a staff member may do in the dashboard. Every staff page and server function names
+/// the one it needs; `Role::can` is the only place that decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// The dashboard frame and the overview (each figure asks for its own permission).
+    ViewDashboard,
+    /// Products, stock, images, categories, colours, sizes, collections, lookbooks, places.
+    ManageCatalog,
+    /// Orders, refunds and shipping.
+    ManageOrders,
+    /// Customer accounts and reviews.
+    ManageCustomers,
+    /// Articles, banners and the newsletter.
+    ManageContent,
+    /// The audit log of staff changes.
+    ViewAudit,
+}
+
+impl Permission {
+    pub const ALL: [Self; 6] =
+        [Self::ViewDashboard, Self::ManageCatalog, Self::ManageOrders, Self::ManageCustomers, Self::ManageContent, Self::ViewAudit];
+}
+
+impl Role {
+    pub fn can(self, permission: Permission) -> bool {
+        match self {
+            Self::Customer => false,
+            Self::Editor => matches!(permission, Permission::ViewDashboard | Permission::ManageContent),
+            Self::Admin => true,
         }
     }
 }
@@ -57,10 +87,20 @@ mod tests {
 
     #[test]
     fn staff_roles() {
-        assert!(Role::Admin.is_staff() && Role::Editor.is_staff() && !Role::Customer.is_staff());
         for role in [Role::Customer, Role::Editor, Role::Admin] {
             assert_eq!(Role::parse(role.as_str()), Some(role));
         }
         assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn each_role_has_its_permissions() {
+        use super::Permission::*;
+        for permission in super::Permission::ALL {
+            assert!(Role::Admin.can(permission), "{permission:?}");
+            assert!(!Role::Customer.can(permission), "{permission:?}");
+        }
+        let editor: Vec<_> = super::Permission::ALL.into_iter().filter(|p| Role::Editor.can(*p)).collect();
+        assert_eq!(editor, vec![ViewDashboard, ManageContent], "editors get content only");
     }
 }

@@ -82,11 +82,21 @@ pub async fn get_suggestions(q: String) -> Result<Vec<Suggestion>, AppError> {
 #[server(endpoint = "catalog/product")]
 pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
     use crate::server::ctx;
-    ctx::respond(async move {
+    let result = ctx::respond(async {
         let state = ctx::state()?;
         super::server::product_detail(&state.db, &state.config.site_url, &slug).await
     })
-    .await
+    .await;
+    // A renamed product's old address answers with a permanent redirect to the new one.
+    if let Err(AppError::NotFound(_)) = &result {
+        if let Some(current) = super::server::renamed(&ctx::state()?.db, &slug).await? {
+            let path = format!("/p/{current}");
+            leptos_axum::redirect(&path);
+            crate::response::set_status(301);
+            return Err(AppError::Moved(path));
+        }
+    }
+    result
 }
 
 #[server(endpoint = "catalog/lookbook")]

@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod manage;
 pub mod pages;
 pub mod search_box;
 #[cfg(feature = "ssr")]

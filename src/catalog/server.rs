@@ -404,7 +404,11 @@ pub async fn listing(
         Ok::<_, sqlx::Error>(rows.into_iter().map(ProductCard::from).collect::<Vec<_>>())
     };
     let summary = async {
-        let cache = cache.map(|(redis, prefix)| (redis, summary_key(prefix, &scope, f)));
+        let generation = match cache {
+            Some((redis, prefix)) => generation(redis, prefix).await,
+            None => 0,
+        };
+        let cache = cache.map(|(redis, prefix)| (redis, summary_key(prefix, generation, &scope, f)));
         if let Some(hit) = cached_summary(&cache).await {
             return Ok(hit);
         }
@@ -418,7 +422,27 @@ pub async fn listing(
 
 const SUMMARY_TTL_SECS: i64 = 60;
 
-fn summary_key(prefix: &str, scope: &Scope, f: &Filters) -> String {
+/// The key every instance's cached listing counts are filed under; a staff change to the
+/// catalogue moves it on (`listings_changed`), so no instance serves counts from before.
+fn generation_key(prefix: &str) -> String {
+    format!("{prefix}catalog-generation")
+}
+
+async fn generation(redis: &fred::prelude::Pool, prefix: &str) -> i64 {
+    use fred::prelude::KeysInterface;
+    redis.get::<Option<i64>, _>(generation_key(prefix)).await.ok().flatten().unwrap_or(0)
+}
+
+/// After a staff change to products, stock or categories: cached listing counts of every
+/// app instance stop being used. A Redis failure leaves them to expire within a minute.
+pub async fn listings_changed(state: &crate::server::state::AppState) {
+    use fred::prelude::KeysInterface;
+    if let Err(err) = state.redis.incr::<i64, _>(generation_key(&state.config.redis_prefix)).await {
+        tracing::warn!(error = %err, "listing caches not invalidated; they expire within a minute");
+    }
+}
+
+fn summary_key(prefix: &str, generation: i64, scope: &Scope, f: &Filters) -> String {
     let mut base = f.clone();
     base.page = 1;
     base.sort = Sort::Newest;
@@ -427,7 +451,7 @@ fn summary_key(prefix: &str, scope: &Scope, f: &Filters) -> String {
         Scope::Collection(s) => format!("k:{s}"),
         Scope::Search(q) => format!("q:{}", q.to_lowercase()),
     };
-    format!("{prefix}listing-summary:v2:{scope}:{}", base.to_query(Sort::Newest))
+    format!("{prefix}listing-summary:v2:g{generation}:{scope}:{}", base.to_query(Sort::Newest))
 }
 
 async fn cached_summary(cache: &Option<(&fred::prelude::Pool, String)>) -> Option<(i64, Facets)> {
@@ -578,6 +602,17 @@ struct DetailRow {
 }
 
 /// The product page. Soft-deleted products answer 410 Gone, inactive ones 404.
+/// The slug a product answers to now, when `old` was one of its earlier ones.
+pub async fn renamed(db: &PgPool, old: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select p.slug from product_slug_history h join products p on p.id = h.product_id
+         where h.slug = $1 and p.is_active and p.deleted_at is null",
+    )
+    .bind(old)
+    .fetch_optional(db)
+    .await
+}
+
 #[tracing::instrument(skip(db, site_url))]
 pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<ProductDetail, AppError> {
     let row: Option<DetailRow> = sqlx::query_as(

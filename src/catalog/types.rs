@@ -400,3 +400,122 @@ mod search_word_tests {
         assert!(query_words("Ünïcode").iter().all(|w| w.bytes().all(|b| b.is_ascii_lowercase())));
     }
 }
+
+/// A URL name (`linen-shirt`): lowercase letters and digits in words joined by single
+/// hyphens, at most 120 characters, as the database's check allows.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Slug(String);
+
+impl Slug {
+    pub fn parse(value: &str) -> Result<Self, String> {
+        let value = value.trim();
+        let words_ok = !value.is_empty()
+            && value.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
+        if !words_ok {
+            return Err("Use lowercase letters and digits, with single hyphens between words (like linen-shirt).".into());
+        }
+        if value.len() > 120 {
+            return Err("Use at most 120 characters.".into());
+        }
+        Ok(Self(value.to_owned()))
+    }
+
+    /// The slug a name suggests: `Linen Shirt (Sage)` → `linen-shirt-sage`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        let mut slug = String::with_capacity(name.len());
+        for ch in name.chars() {
+            if ch.is_ascii_alphanumeric() {
+                slug.push(ch.to_ascii_lowercase());
+            } else if !slug.ends_with('-') && !slug.is_empty() {
+                slug.push('-');
+            }
+        }
+        let slug: String = slug.chars().take(120).collect();
+        Self::parse(slug.trim_end_matches('-')).ok()
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod slug_tests {
+    use super::Slug;
+
+    #[test]
+    fn slugs_are_lowercase_words_joined_by_hyphens() {
+        assert_eq!(Slug::parse("linen-shirt-2").unwrap().as_str(), "linen-shirt-2");
+        for bad in ["", "Linen", "linen--shirt", "-linen", "linen-", "linen shirt", "lin\u{e9}n"] {
+            assert!(Slug::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(Slug::parse(&"a".repeat(121)).is_err());
+        assert_eq!(Slug::from_name("  Linen Shirt (Sage) ").unwrap().as_str(), "linen-shirt-sage");
+        assert_eq!(Slug::from_name("???"), None);
+    }
+}
+
+/// A product as the staff list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffProductRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub currency: String,
+    pub price_minor: i64,
+    pub sale_minor: Option<i64>,
+    pub is_active: bool,
+    pub deleted: bool,
+    /// Units on hand less those unpaid orders hold, over every colour and size.
+    pub available: i64,
+    pub reserved: i64,
+    pub categories: String,
+}
+
+/// The product form's fields as staff typed them (amounts as text), so a refused save can
+/// show them again.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductFields {
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub price: String,
+    pub sale_price: String,
+    pub is_active: bool,
+    pub seo_title: String,
+    pub seo_description: String,
+    pub categories: Vec<Uuid>,
+}
+
+/// One colour × size of a product in the stock grid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StockCell {
+    pub id: Uuid,
+    pub colour: String,
+    pub size: String,
+    pub sku: String,
+    pub stock: i32,
+    pub reserved: i32,
+}
+
+/// Everything the product editor shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductEditor {
+    pub id: Option<Uuid>,
+    pub fields: ProductFields,
+    pub currency: String,
+    pub deleted: bool,
+    /// (id, name) of every category, for the checkboxes.
+    pub all_categories: Vec<(Uuid, String)>,
+    pub stock: Vec<StockCell>,
+}
+
+/// What one bulk action over selected products does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProductBulk {
+    Activate,
+    Deactivate,
+    AddToCollection(Uuid),
+    /// Changes the price by this many hundredths of a percent (-1000 = -10 %).
+    ChangePrice { basis_points: i64 },
+}

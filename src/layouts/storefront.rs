@@ -81,7 +81,7 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
         None => (Vec::new(), None, 0),
     };
     let signed_in = viewer.as_ref().is_some_and(|v| v.user_id.is_some());
-    let is_staff = viewer.as_ref().and_then(|v| v.role).is_some_and(|r| r.is_staff());
+    let is_staff = viewer.as_ref().and_then(|v| v.role).is_some_and(|r| r.can(crate::auth::Permission::ViewDashboard));
     let nav_links = move |class: &'static str| {
         categories
             .iter()

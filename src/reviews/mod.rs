@@ -133,10 +133,12 @@ pub async fn vote_helpful(review_id: Uuid) -> Result<i32, AppError> {
 /// Staff approve or reject a review (admins only: reviews are part of the shop's records).
 #[server(endpoint = "reviews/moderate")]
 pub async fn moderate_review(review_id: Uuid, approve: bool) -> Result<(), AppError> {
-    use crate::{auth::{server::require_role, Role}, server::ctx};
+    use crate::{auth::{server::require_permission, Permission}, server::ctx};
     ctx::respond(async move {
-        let (staff, _) = require_role(&[Role::Admin]).await?;
-        server::moderate(&ctx::state()?.db, review_id, approve, staff).await
+        let (staff, _) = require_permission(Permission::ManageCustomers).await?;
+        let state = ctx::state()?;
+        let actor = crate::audit::server::Actor::of_request(staff, state.config.trust_proxy);
+        server::moderate(&state.db, review_id, approve, &actor, state.clock.now()).await
     })
     .await
 }

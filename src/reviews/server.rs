@@ -130,24 +130,27 @@ pub async fn vote_helpful(db: &PgPool, review: Uuid, user: Uuid) -> Result<i32, 
     .await?)
 }
 
-pub async fn moderate(db: &PgPool, review: Uuid, approve: bool, staff: Uuid) -> Result<(), AppError> {
+pub async fn moderate(db: &PgPool, review: Uuid, approve: bool, actor: &crate::audit::server::Actor, now: chrono::DateTime<chrono::Utc>) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
-    let product: Option<Uuid> = sqlx::query_scalar(
-        "update reviews set status = $2, moderated_by = $3, moderated_at = now() where id = $1 returning product_id",
-    )
-    .bind(review)
-    .bind(if approve { "approved" } else { "rejected" })
-    .bind(staff)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let product = product.ok_or_else(|| AppError::NotFound("This review".into()))?;
-    refresh_rating(&mut tx, product).await?;
-    sqlx::query("insert into audit_log (actor_user_id, action, entity_type, entity_id, details) values ($1, $2, 'review', $3, '{}')")
-        .bind(staff)
-        .bind(if approve { "review.approve" } else { "review.reject" })
+    let before: Option<(Uuid, String)> = sqlx::query_as("select product_id, status from reviews where id = $1 for update").bind(review).fetch_optional(&mut *tx).await?;
+    let (product, was) = before.ok_or_else(|| AppError::NotFound("This review".into()))?;
+    let status = if approve { "approved" } else { "rejected" };
+    sqlx::query("update reviews set status = $2, moderated_by = $3, moderated_at = $4 where id = $1")
         .bind(review)
+        .bind(status)
+        .bind(actor.user_id)
+        .bind(now)
         .execute(&mut *tx)
         .await?;
+    refresh_rating(&mut tx, product).await?;
+    let change = crate::audit::server::Change {
+        action: if approve { "approve" } else { "reject" },
+        entity_kind: "review",
+        entity_id: review.to_string(),
+        before: Some(serde_json::json!({ "status": was })),
+        after: Some(serde_json::json!({ "status": status })),
+    };
+    crate::audit::server::record(&mut tx, actor, change, now).await?;
     tx.commit().await?;
     Ok(())
 }

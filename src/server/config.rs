@@ -103,6 +103,8 @@ pub struct Config {
     pub holds: HoldSettings,
     /// Ceilings on checkout actions and saved addresses.
     pub checkout_limits: CheckoutLimits,
+    /// Sizes with this many units available or fewer are listed on the dashboard overview.
+    pub low_stock_threshold: i64,
     /// Where shoppers send a bank transfer (account name, IBAN, BIC…); bank transfer is
     /// offered only when set.
     pub bank_transfer_details: Option<String>,
@@ -213,6 +215,7 @@ impl Config {
                 actions_per_client: vars.parse_positive("CHECKOUT_ACTIONS_PER_CLIENT", 120)? as u32,
                 saved_addresses: vars.parse_positive("MAX_SAVED_ADDRESSES", 20)?,
             },
+            low_stock_threshold: vars.parse("LOW_STOCK_THRESHOLD", 3i64)?.max(0),
             bank_transfer_details: vars.optional("BANK_TRANSFER_DETAILS").map(|d| d.trim().to_owned()).filter(|d| !d.is_empty()),
             site_url,
         })

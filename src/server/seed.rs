@@ -86,16 +86,9 @@ fn mix(mut x: u64) -> u64 {
     x ^ (x >> 31)
 }
 
+/// The slug a demo name suggests (the rule products use).
 pub fn slugify(text: &str) -> String {
-    let mut slug = String::with_capacity(text.len());
-    for ch in text.chars() {
-        if ch.is_ascii_alphanumeric() {
-            slug.push(ch.to_ascii_lowercase());
-        } else if !slug.ends_with('-') && !slug.is_empty() {
-            slug.push('-');
-        }
-    }
-    slug.trim_end_matches('-').to_owned()
+    crate::catalog::types::Slug::from_name(text).map(|s| s.as_str().to_owned()).unwrap_or_default()
 }
 
 pub async fn demo_store(db: &PgPool, media_dir: &Path) -> anyhow::Result<String> {

@@ -101,6 +101,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemap.xml", get(super::seo::sitemap_index))
         .route("/sitemaps/{file}", get(super::seo::sitemap_file))
         .route("/b/{id}", get(super::seo::banner_click))
+        .route("/admin/products.csv", get(crate::admin::products::export_csv))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
         .route(super::guard::STRIPE_WEBHOOK_PATH, axum::routing::post(crate::payments::server::webhook))

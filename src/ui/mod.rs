@@ -70,6 +70,7 @@ pub fn StatusPage(status: u16) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::response::set_status(status);
     let (title, message) = match status {
+        301 => ("This page has moved", "It has a new address, and your browser should take you there now."),
         401 => ("Please sign in", "You need to sign in to see this page."),
         403 => ("Access denied", "Your account doesn't have permission to open this page."),
         404 => ("Page not found", "We couldn't find the page you were looking for. It may have moved or no longer exists."),

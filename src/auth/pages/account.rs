@@ -115,7 +115,7 @@ fn AccountSections(
                 </div>
             </Panel>
             <Panel title="Where you're signed in" id="sessions"><SessionsPanel initial=sessions/></Panel>
-            {account.role.is_staff().then(|| view! { <p class="text-sm"><a href="/admin" class=LINK>"Go to the staff dashboard"</a></p> })}
+            {account.role.can(crate::auth::Permission::ViewDashboard).then(|| view! { <p class="text-sm"><a href="/admin" class=LINK>"Go to the staff dashboard"</a></p> })}
         </div>
     }
 }

@@ -55,11 +55,11 @@ async fn caller_user() -> Result<Option<(Uuid, Role)>, AppError> {
     current_user(&session, &data, &ctx::state()?.db).await
 }
 
-/// The signed-in user's id and role, or `Unauthorized`; `Forbidden` when the role is not
-/// one of `allowed`. Every staff server function starts with this.
-pub async fn require_role(allowed: &[Role]) -> Result<(Uuid, Role), AppError> {
+/// The signed-in staff member, or `Unauthorized`; `Forbidden` when their role lacks
+/// `permission`. Every dashboard page and server function starts with this.
+pub async fn require_permission(permission: super::Permission) -> Result<(Uuid, Role), AppError> {
     let (user_id, role) = caller_user().await?.ok_or(AppError::Unauthorized)?;
-    if allowed.contains(&role) {
+    if role.can(permission) {
         Ok((user_id, role))
     } else {
         Err(AppError::Forbidden)

@@ -1,0 +1,273 @@
+//! The staff dashboard against a real database: who may call what (every admin server
+//! function, found from the registry), the product editor's rules, bulk actions, stock,
+//! delete and restore, the audit log's before and after, old slugs, CSV, and cached listing
+//! counts that every app instance drops after a change.
+#![cfg(feature = "ssr")]
+
+mod support;
+
+use axum::http::{header, StatusCode};
+use larkspur::server::seed::{ADMIN_EMAIL, ADMIN_PASSWORD, EDITOR_EMAIL, EDITOR_PASSWORD};
+use sqlx::PgPool;
+use support::{shop::count, *};
+use uuid::Uuid;
+
+async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
+    let browser = Client::new(app);
+    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    browser
+}
+
+/// A live product with stock in at least two sizes: its id and slug.
+async fn product(db: &PgPool) -> (Uuid, String) {
+    sqlx::query_as(
+        "select p.id, p.slug from products p where p.is_active and p.deleted_at is null
+         and (select count(*) from product_colours pc join product_sizes ps on ps.product_colour_id = pc.id where pc.product_id = p.id) >= 2
+         order by p.slug limit 1",
+    )
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+fn admin_functions() -> Vec<String> {
+    let mut paths: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.trim_start_matches("/api/").to_owned())
+        .filter(|p| p.starts_with("admin/"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_admin_function_and_page_refuses_who_may_not_use_it(db: PgPool) {
+    let app = spawn(db).await;
+    let functions = admin_functions();
+    assert!(functions.len() >= 8, "{functions:?}");
+    create_user(&app.db, "cus@example.com", "correct horse battery", "customer").await;
+    let visitor = Client::new(&app);
+    let customer = signed_in_as(&app, "cus@example.com", "correct horse battery").await;
+    let editor = signed_in_as(&app, EDITOR_EMAIL, EDITOR_PASSWORD).await;
+    let (id, _) = product(&app.db).await;
+    let before = count(&app.db, "select count(*) from audit_log").await;
+    let updated = count(&app.db, "select count(*) from products where updated_at > now() - interval '1 minute'").await;
+    // Enough fields for each function to get past parsing, so the refusal is the access check.
+    let id_text = id.to_string();
+    let args = [
+        ("id", id_text.as_str()),
+        ("product", id_text.as_str()),
+        ("name", "Hacked"),
+        ("price", "1.00"),
+        ("action", "deactivate"),
+        ("ids[0]", id_text.as_str()),
+        ("confirm", "delete"),
+    ];
+    // The frame and the overview are every staff member's; the rest needs more than an editor.
+    let for_every_staff = ["admin/access", "admin/overview"];
+    for function in &functions {
+        assert_eq!(visitor.call(function, &args).await.status, StatusCode::UNAUTHORIZED, "{function} signed out");
+        assert_eq!(customer.call(function, &args).await.status, StatusCode::FORBIDDEN, "{function} as a customer");
+        if !for_every_staff.contains(&function.as_str()) {
+            assert_eq!(editor.call(function, &args).await.status, StatusCode::FORBIDDEN, "{function} as an editor");
+        }
+    }
+    for page in ["/admin/products", "/admin/products/new", &format!("/admin/products/{id}"), "/admin/audit"] {
+        assert_eq!(visitor.get(page).await.status, StatusCode::UNAUTHORIZED, "{page}");
+        assert_eq!(customer.get(page).await.status, StatusCode::FORBIDDEN, "{page}");
+        assert_eq!(editor.get(page).await.status, StatusCode::FORBIDDEN, "{page} as an editor");
+    }
+    assert_eq!(editor.get("/admin/products.csv").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(visitor.get("/admin/products.csv").await.status, StatusCode::UNAUTHORIZED);
+    // Editors see content figures only.
+    let overview = editor.call("admin/overview", &[]).await.json();
+    assert!(overview["customers"].is_null() && overview["open_orders"].is_null() && overview["live_products"].is_null(), "{overview}");
+    assert!(overview["published_articles"].is_i64());
+    assert_eq!(count(&app.db, "select count(*) from audit_log").await, before, "nothing recorded");
+    assert_eq!(count(&app.db, "select count(*) from products where updated_at > now() - interval '1 minute'").await, updated, "nothing changed");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_edit_is_checked_recorded_with_before_and_after_and_the_old_address_redirects(db: PgPool) {
+    let app = spawn(db).await;
+    let admin = signed_in_as(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (id, old_slug) = product(&app.db).await;
+    let page = format!("/admin/products/{id}");
+    let editor = admin.get(&page).await;
+    assert_eq!(editor.status, StatusCode::OK);
+    assert!(editor.body.contains("data-testid=\"stock-grid\""));
+    let (name, price): (String, i64) = sqlx::query_as("select name, price_minor from products where id = $1").bind(id).fetch_one(&app.db).await.unwrap();
+
+    // Bad input: every message beside its field, what was typed kept, nothing saved.
+    let id_text = id.to_string();
+    let bad = [("id", id_text.as_str()), ("name", ""), ("slug", "Not A Slug"), ("price", "12.345"), ("sale_price", "99"), ("is_active", "on")];
+    let res = admin.post_form("admin/products/save", &bad, &page).await;
+    assert_eq!(res.headers_location.as_deref(), Some(page.as_str()));
+    let shown = admin.get(&page).await.body;
+    assert!(shown.contains("Enter the product"), "the name's message: {}", &shown[shown.find("field-name").unwrap_or(0)..][..1500.min(shown.len())]);
+    for message in ["Use lowercase letters and digits", "Enter an amount like 49.00."] {
+        assert!(shown.contains(message), "{message}");
+    }
+    assert!(shown.contains("value=\"12.345\"") && shown.contains("value=\"Not A Slug\""), "typed values stay");
+    assert_eq!(count(&app.db, "select count(*) from audit_log").await, 0);
+
+    let good = [
+        ("id", id_text.as_str()),
+        ("name", "Renamed Shirt"),
+        ("slug", "renamed-shirt"),
+        ("price", "59.00"),
+        ("sale_price", "49.50"),
+        ("is_active", "on"),
+        ("seo_title", "Renamed Shirt | Larkspur"),
+    ];
+    let res = admin.post_form("admin/products/save", &good, &page).await;
+    assert_eq!(res.headers_location.as_deref(), Some(format!("{page}?saved=1").as_str()), "{}", res.body);
+    let (slug, price_minor, sale): (String, i64, Option<i64>) =
+        sqlx::query_as("select slug, price_minor, price_override_minor from products where id = $1").bind(id).fetch_one(&app.db).await.unwrap();
+    assert_eq!((slug.as_str(), price_minor, sale), ("renamed-shirt", 5900, Some(4950)));
+    let (action, before, after, actor): (String, serde_json::Value, serde_json::Value, String) =
+        sqlx::query_as("select action, before, after, actor_email from audit_log where entity_id = $1").bind(id.to_string()).fetch_one(&app.db).await.unwrap();
+    assert_eq!((action.as_str(), actor.as_str()), ("update", ADMIN_EMAIL));
+    assert_eq!((before["name"].as_str(), before["price_minor"].as_i64()), (Some(name.as_str()), Some(price)));
+    assert_eq!((after["name"].as_str(), after["price_minor"].as_i64(), after["sale_minor"].as_i64()), (Some("Renamed Shirt"), Some(5900), Some(4950)));
+    let log = admin.get("/admin/audit").await.body;
+    assert!(log.contains("Renamed Shirt") && log.contains(ADMIN_EMAIL), "the audit page lists it");
+
+    // The old address answers with a permanent redirect to the new one.
+    let old = Client::new(&app).get(&format!("/p/{old_slug}")).await;
+    assert_eq!(old.status, StatusCode::MOVED_PERMANENTLY);
+    assert_eq!(old.headers_location.as_deref(), Some("/p/renamed-shirt"));
+    assert_eq!(Client::new(&app).get("/p/renamed-shirt").await.status, StatusCode::OK);
+
+    // Another product cannot take the slug.
+    let other: Uuid = sqlx::query_scalar("select id from products where id <> $1 and deleted_at is null limit 1").bind(id).fetch_one(&app.db).await.unwrap();
+    let other_text = other.to_string();
+    let taken = admin.call("admin/products/save", &[("id", other_text.as_str()), ("name", "Other"), ("slug", "renamed-shirt"), ("price", "10")]).await;
+    assert_eq!(taken.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(taken.body.contains("Another product uses this URL name"), "{}", taken.body);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn bulk_actions_delete_restore_and_stock_are_each_audited(db: PgPool) {
+    let app = spawn(db).await;
+    let admin = signed_in_as(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let ids: Vec<(Uuid, i64)> = sqlx::query_as("select id, price_minor from products where is_active and deleted_at is null order by slug limit 2")
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    let (a, b) = (ids[0].0.to_string(), ids[1].0.to_string());
+    let back = "/admin/products?status=active&page=1";
+    let res = admin.post_form("admin/products/bulk", &[("ids[0]", &a), ("ids[3]", &b), ("action", "price"), ("percent", "-10"), ("back", back)], back).await;
+    assert_eq!(res.headers_location.as_deref(), Some(back), "back to the same list");
+    let prices: Vec<i64> = sqlx::query_scalar("select price_minor from products where id = any($1) order by slug")
+        .bind(vec![ids[0].0, ids[1].0])
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+    assert_eq!(prices, vec![(ids[0].1 * 9 + 5) / 10, (ids[1].1 * 9 + 5) / 10]);
+    let refused = admin.call("admin/products/bulk", &[("ids[0]", &a), ("action", "price"), ("percent", "lots")]).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    admin.call("admin/products/bulk", &[("ids[0]", &a), ("ids[1]", &b), ("action", "deactivate")]).await;
+    assert_eq!(count(&app.db, "select count(*) from audit_log where action = 'bulk_deactivate'").await, 2, "one entry a product");
+    assert_eq!(count(&app.db, "select count(*) from audit_log where action = 'bulk_change_price'").await, 2);
+
+    // Deleting needs the confirm step; a second delete changes nothing more.
+    let no_confirm = admin.call("admin/products/delete", &[("id", &a)]).await;
+    assert_eq!(no_confirm.status, StatusCode::BAD_REQUEST, "{}", no_confirm.body);
+    assert!(admin.get(&format!("/admin/products/{a}?confirm=delete")).await.body.contains("data-testid=\"confirm-delete\""));
+    for _ in 0..2 {
+        assert_eq!(admin.call("admin/products/delete", &[("id", &a), ("confirm", "delete")]).await.status, StatusCode::OK);
+    }
+    assert_eq!(count(&app.db, "select count(*) from audit_log where action = 'delete'").await, 1);
+    assert!(admin.get("/admin/products?status=deleted").await.body.contains(&format!("/admin/products/{a}")));
+    admin.call("admin/products/delete", &[("id", &a), ("restore", "1")]).await;
+    assert_eq!(count(&app.db, &format!("select count(*) from products where id = '{a}' and deleted_at is null")).await, 1);
+
+    // Stock: never below what unpaid orders hold; a change is recorded by SKU.
+    let (cell, sku): (Uuid, String) = sqlx::query_as(
+        "select ps.id, ps.sku from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id where pc.product_id = $1 limit 1",
+    )
+    .bind(ids[1].0)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    sqlx::query("update product_sizes set stock = 10, reserved = 2 where id = $1").bind(cell).execute(&app.db).await.unwrap();
+    let cell_text = cell.to_string();
+    let stock = |n: &'static str| [("product", b.clone()), ("cells[0][id]", cell_text.clone()), ("cells[0][stock]", n.to_owned())];
+    let below = stock("1");
+    let below = admin.call("admin/products/stock", &below.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(below.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", below.body);
+    assert!(below.body.contains("Unpaid orders hold 2"), "{}", below.body);
+    let two = stock("2");
+    let two = admin.call("admin/products/stock", &two.iter().map(|(k, v)| (*k, v.as_str())).collect::<Vec<_>>()).await;
+    assert_eq!(two.status, StatusCode::OK, "{}", two.body);
+    let (stock,): (i32,) = sqlx::query_as("select stock from product_sizes where id = $1").bind(cell).fetch_one(&app.db).await.unwrap();
+    assert_eq!(stock, 2);
+    let after: serde_json::Value = sqlx::query_scalar("select after from audit_log where action = 'stock'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(after[&sku], 2);
+    // Another product's size cannot be set through this one.
+    let foreign = admin.call("admin/products/stock", &[("product", &a), ("cells[0][id]", &cell_text), ("cells[0][stock]", "5")]).await;
+    assert_eq!(foreign.status, StatusCode::BAD_REQUEST);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_list_filters_sorts_pages_and_exports_what_it_shows(db: PgPool) {
+    let app = spawn(db).await;
+    let admin = signed_in_as(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let page = admin.get("/admin/products?sort=price&dir=desc").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.body.matches("data-testid=\"table-row\"").count(), 25, "one page");
+    assert!(page.body.contains("rel=\"next\""));
+    let (first,): (String,) = sqlx::query_as("select name from products where deleted_at is null order by effective_price_minor desc, id desc limit 1")
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let first_row = page.body.find("data-testid=\"table-row\"").unwrap();
+    assert!(page.body[first_row..].starts_with("data-testid=\"table-row\"") && page.body[first_row..first_row + 2000].contains(&first.replace('\'', "&#x27;")));
+    let empty = admin.get("/admin/products?q=no-such-thing-anywhere").await;
+    assert!(empty.body.contains("data-testid=\"table-empty\""));
+
+    let csv = admin.get("/admin/products.csv?status=active").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(csv.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/csv"));
+    let live = count(&app.db, "select count(*) from products where is_active and deleted_at is null").await;
+    assert_eq!(csv.body.lines().count() as i64, live + 1, "a header and every live product");
+    assert!(csv.body.starts_with("id,name,slug,status"));
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_change_reaches_every_instances_cached_listing_counts(db: PgPool) {
+    use larkspur::catalog::{server::listing, types::{Filters, Scope, Sort}};
+    let prefix = format!("test-shared-{}:", Uuid::now_v7());
+    let vars = [("REDIS_KEY_PREFIX", prefix.as_str())];
+    let first = spawn_configured(db.clone(), &redis_url(), &vars).await;
+    let second = spawn_configured(db, &redis_url(), &vars).await;
+    let category: String = sqlx::query_scalar(
+        "select c.slug from categories c join product_categories pc on pc.category_id = c.id join products p on p.id = pc.product_id
+         where p.is_active and p.deleted_at is null group by c.slug order by count(*) desc limit 1",
+    )
+    .fetch_one(&first.db)
+    .await
+    .unwrap();
+    let total = |app: &TestApp| {
+        let (db, redis, prefix, category) = (app.db.clone(), app.state.redis.clone(), prefix.clone(), category.clone());
+        async move {
+            let filters = Filters::from_pairs([], Sort::Newest);
+            listing(&db, Some((&redis, &prefix)), "http://x", Scope::Category(category), filters, Sort::Newest).await.unwrap().total
+        }
+    };
+    let before = total(&first).await;
+    assert_eq!(total(&first).await, before, "cached");
+    let admin = signed_in_as(&second, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id: Uuid = sqlx::query_scalar(
+        "select p.id from products p join product_categories pc on pc.product_id = p.id join categories c on c.id = pc.category_id
+         where c.slug = $1 and p.is_active and p.deleted_at is null limit 1",
+    )
+    .bind(&category)
+    .fetch_one(&first.db)
+    .await
+    .unwrap();
+    let res = admin.call("admin/products/bulk", &[("ids[0]", &id.to_string()), ("action", "deactivate")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(total(&first).await, before - 1, "the other instance counts afresh at once");
+}
