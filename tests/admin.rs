@@ -271,3 +271,49 @@ async fn a_change_reaches_every_instances_cached_listing_counts(db: PgPool) {
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(total(&first).await, before - 1, "the other instance counts afresh at once");
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_product_made_in_the_dashboard_is_sold_in_the_store(db: PgPool) {
+    let app = spawn(db).await;
+    let admin = signed_in_as(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let (category, category_slug): (Uuid, String) = sqlx::query_as("select id, slug from categories order by name limit 1").fetch_one(&app.db).await.unwrap();
+    let category_text = category.to_string();
+    let created = admin
+        .call(
+            "admin/products/save",
+            &[("name", "Harbour Rain Shell"), ("price", "129"), ("description", "Taped seams."), ("categories[0]", &category_text), ("is_active", "on")],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::OK, "{}", created.body);
+    let id: Uuid = created.json().as_str().unwrap().parse().unwrap();
+    let (slug,): (String,) = sqlx::query_as("select slug from products where id = $1").bind(id).fetch_one(&app.db).await.unwrap();
+    assert_eq!(slug, "harbour-rain-shell", "made from the name");
+
+    // Two colours, two sizes each; then stock for one cell.
+    let colours: Vec<Uuid> = sqlx::query_scalar("select id from colours order by sort_order, name limit 2").fetch_all(&app.db).await.unwrap();
+    let sizes: Vec<Uuid> = sqlx::query_scalar("select id from sizes where kind = 'apparel' order by sort_order limit 2").fetch_all(&app.db).await.unwrap();
+    let (s0, s1) = (sizes[0].to_string(), sizes[1].to_string());
+    for colour in &colours {
+        let c = colour.to_string();
+        let res = admin.call("admin/products/variants", &[("product", &id.to_string()), ("colour", &c), ("sizes[0]", &s0), ("sizes[1]", &s1)]).await;
+        assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    }
+    let none = admin.call("admin/products/variants", &[("product", &id.to_string()), ("colour", &colours[0].to_string())]).await;
+    assert_eq!(none.status, StatusCode::UNPROCESSABLE_ENTITY, "sizes are needed");
+    assert_eq!(count(&app.db, &format!("select count(*) from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id where pc.product_id = '{id}'")).await, 4);
+    let cell: Uuid = sqlx::query_scalar("select ps.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id where pc.product_id = $1 order by ps.sku limit 1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let res = admin.call("admin/products/stock", &[("product", &id.to_string()), ("cells[0][id]", &cell.to_string()), ("cells[0][stock]", "7")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+
+    let shopper = Client::new(&app);
+    let page = shopper.get(&format!("/p/{slug}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Harbour Rain Shell") && page.body.contains("$129.00"));
+    assert!(shopper.get(&format!("/c/{category_slug}?sort=newest")).await.body.contains(&format!("/p/{slug}")), "in its category");
+    assert!(shopper.get("/search?q=harbour").await.body.contains(&format!("/p/{slug}")), "found by search");
+    assert_eq!(count(&app.db, &format!("select count(*) from audit_log where entity_id = '{id}'")).await, 4, "create, two colours, stock");
+}

@@ -189,6 +189,22 @@ pub async fn save_stock(product: Uuid, #[server(default)] cells: BTreeMap<String
     finish("stock", &values, None, result, |_| Then::Redirect(format!("/admin/products/{product}?saved=stock"))).await
 }
 
+/// Adds a colour with sizes (or more sizes in a colour) to a product.
+#[server(endpoint = "admin/products/variants")]
+pub async fn add_product_variants(product: Uuid, #[server(default)] colour: Option<Uuid>, #[server(default)] sizes: BTreeMap<String, Uuid>) -> Result<usize, AppError> {
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
+        let (state, actor) = catalog_staff().await?;
+        let colour = colour.ok_or_else(|| AppError::field("colour", "Choose a colour."))?;
+        let sizes: Vec<Uuid> = sizes.into_values().collect();
+        let added = crate::catalog::manage::add_variants(&state.db, &actor, product, colour, &sizes, state.clock.now()).await?;
+        crate::catalog::server::listings_changed(&state).await;
+        Ok(added)
+    })
+    .await;
+    finish("variants", &[], None, result, |_| Then::Redirect(format!("/admin/products/{product}?saved=variants"))).await
+}
+
 fn money(minor: i64, currency: &str) -> String {
     Money::new(minor, currency).to_string()
 }
@@ -320,6 +336,7 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, saved: Option<String>
     let title = if editor.id.is_some() { f.name.clone() } else { "New product".to_owned() };
     let notice = match saved.as_deref() {
         Some("stock") => Some("Stock saved.".to_owned()),
+        Some("variants") => Some("Sizes added. Enter their stock below.".to_owned()),
         Some(_) => Some("Product saved.".to_owned()),
         None => None,
     };
@@ -386,7 +403,10 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, saved: Option<String>
             </section>
             <div class="lg:col-span-3"><button type="submit" class=BUTTON_PRIMARY>"Save product"</button></div>
         </form>
-        {editor.id.map(|id| view! { <StockGrid product=id cells=editor.stock.clone() flash=flash.clone()/> })}
+        {editor.id.map(|id| view! {
+            <StockGrid product=id cells=editor.stock.clone() flash=flash.clone()/>
+            <AddVariants product=id colours=editor.all_colours.clone() sizes=editor.all_sizes.clone() flash=flash.clone()/>
+        })}
         {(editor.id.is_some() && !editor.deleted).then(|| if confirming {
             view! {
                 <section class="mt-8 rounded-xl border border-red-200 bg-red-50 p-6" aria-labelledby="delete-heading" data-testid="confirm-delete">
@@ -470,6 +490,43 @@ fn StockGrid(product: Uuid, cells: Vec<crate::catalog::types::StockCell>, flash:
                     </form>
                 }.into_any()
             }}
+        </section>
+    }
+}
+
+/// The form that adds a colour with sizes to the product.
+#[component]
+fn AddVariants(product: Uuid, colours: Vec<(Uuid, String)>, sizes: Vec<(Uuid, String)>, flash: Option<FormFlash>) -> impl IntoView {
+    let error = FormFlash::of(&flash, "variants").and_then(|f| f.error);
+    let colour_error = error.as_ref().and_then(|e| e.field_error("colour"));
+    let sizes_error = error.as_ref().and_then(|e| e.field_error("sizes"));
+    let general = Signal::derive({ let e = error.clone(); move || e.clone() });
+    view! {
+        <section class="mt-8 rounded-xl border border-stone-200 bg-white p-6" aria-labelledby="variants-heading">
+            <h2 id="variants-heading" class="text-lg font-semibold">"Add a colour or sizes"</h2>
+            <form method="post" action=AddProductVariants::url() class="mt-4 space-y-4">
+                <input type="hidden" name="product" value=product.to_string()/>
+                <FormError error=general/>
+                <div class="space-y-1">
+                    <label for="variant-colour" class="block text-sm font-medium text-stone-800">"Colour"</label>
+                    <select id="variant-colour" name="colour" aria-invalid=colour_error.is_some().then_some("true")
+                        class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm aria-[invalid=true]:border-red-600">
+                        <option value="">"Choose a colour"</option>
+                        {colours.into_iter().map(|(id, name)| view! { <option value=id.to_string()>{name}</option> }).collect_view()}
+                    </select>
+                    {colour_error.map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
+                </div>
+                <fieldset>
+                    <legend class="text-sm font-medium text-stone-800">"Sizes"</legend>
+                    <div class="mt-2 flex flex-wrap gap-3">
+                        {sizes.into_iter().enumerate().map(|(i, (id, label))| view! {
+                            <label class="flex items-center gap-2 text-sm"><input type="checkbox" name=format!("sizes[{i}]") value=id.to_string() class="size-4"/>{label}</label>
+                        }).collect_view()}
+                    </div>
+                    {sizes_error.map(|m| view! { <p class="mt-1 text-sm text-red-700">{m}</p> })}
+                </fieldset>
+                <button type="submit" class=BUTTON_SECONDARY>"Add sizes"</button>
+            </form>
         </section>
     }
 }

@@ -104,7 +104,17 @@ pub async fn editor(db: &PgPool, id: Option<Uuid>) -> Result<Option<ProductEdito
     let all_categories = categories(db).await?;
     let Some(id) = id else {
         let fields = ProductFields { is_active: false, ..ProductFields::default() };
-        return Ok(Some(ProductEditor { id: None, fields, currency: "USD".into(), deleted: false, all_categories, stock: Vec::new() }));
+        let editor = ProductEditor {
+            id: None,
+            fields,
+            currency: "USD".into(),
+            deleted: false,
+            all_categories,
+            stock: Vec::new(),
+            all_colours: Vec::new(),
+            all_sizes: Vec::new(),
+        };
+        return Ok(Some(editor));
     };
     let row: Option<(String, String, String, i64, Option<i64>, bool, String, String, String, bool)> = sqlx::query_as(
         "select name, slug, description, price_minor, price_override_minor, is_active, seo_title, seo_description, currency::text,
@@ -129,7 +139,11 @@ pub async fn editor(db: &PgPool, id: Option<Uuid>) -> Result<Option<ProductEdito
         seo_description,
         categories,
     };
-    Ok(Some(ProductEditor { id: Some(id), fields, currency, deleted, all_categories, stock: stock(db, id).await? }))
+    let all_colours = sqlx::query_as("select id, name from colours order by sort_order, name").fetch_all(db).await?;
+    let all_sizes = sqlx::query_as("select id, label || case when kind = 'apparel' then '' else ' (' || replace(kind, '_', ' ') || ')' end from sizes order by kind, sort_order")
+        .fetch_all(db)
+        .await?;
+    Ok(Some(ProductEditor { id: Some(id), fields, currency, deleted, all_categories, stock: stock(db, id).await?, all_colours, all_sizes }))
 }
 
 async fn stock(db: &PgPool, product: Uuid) -> Result<Vec<StockCell>, sqlx::Error> {
@@ -403,6 +417,57 @@ pub async fn bulk(db: &PgPool, actor: &Actor, ids: &[Uuid], action: ProductBulk,
     }
     tx.commit().await?;
     Ok(found.len())
+}
+
+/// Gives a product a colour in `sizes` (or more sizes in a colour it has), each with no
+/// stock yet and a SKU made of the product's, the colour's and the size's URL names.
+pub async fn add_variants(db: &PgPool, actor: &Actor, product: Uuid, colour: Uuid, sizes: &[Uuid], now: DateTime<Utc>) -> Result<usize, AppError> {
+    if sizes.is_empty() {
+        return Err(AppError::field("sizes", "Choose at least one size."));
+    }
+    let mut tx = db.begin().await?;
+    let slug: Option<String> = sqlx::query_scalar("select slug from products where id = $1 and deleted_at is null for update").bind(product).fetch_optional(&mut *tx).await?;
+    let slug = slug.ok_or_else(|| AppError::NotFound("That product".into()))?;
+    let colour_slug: Option<String> = sqlx::query_scalar("select slug from colours where id = $1").bind(colour).fetch_optional(&mut *tx).await?;
+    let colour_slug = colour_slug.ok_or_else(|| AppError::field("colour", "Choose a colour from the list."))?;
+    let product_colour: Uuid = sqlx::query_scalar(
+        "insert into product_colours (product_id, colour_id, sort_order)
+         select $1, $2, coalesce(max(sort_order), 0) + 1 from product_colours where product_id = $1
+         on conflict (product_id, colour_id) do update set colour_id = excluded.colour_id returning id",
+    )
+    .bind(product)
+    .bind(colour)
+    .fetch_one(&mut *tx)
+    .await?;
+    let added: Vec<String> = sqlx::query_scalar(
+        "insert into product_sizes (product_colour_id, size_id, sku, stock)
+         select $1, s.id, upper($2 || '-' || $3 || '-' || s.slug), 0 from sizes s where s.id = any($4)
+         on conflict (product_colour_id, size_id) do nothing returning sku",
+    )
+    .bind(product_colour)
+    .bind(&slug)
+    .bind(&colour_slug)
+    .bind(sizes)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(|err| match &err {
+        sqlx::Error::Database(db) if db.constraint() == Some("product_sizes_sku_key") => {
+            AppError::field("sizes", "Another product already uses one of these SKUs. Change this product's URL name first.")
+        }
+        _ => err.into(),
+    })?;
+    if !added.is_empty() {
+        let change = Change {
+            action: "add_variants",
+            entity_kind: "product",
+            entity_id: product.to_string(),
+            before: None,
+            after: Some(serde_json::json!({ "colour": colour_slug, "skus": added.join(", ") })),
+        };
+        audit::record(&mut tx, actor, change, now).await?;
+    }
+    tx.commit().await?;
+    Ok(added.len())
 }
 
 /// Sets the stock of a product's colours × sizes (`cells`: size row id → units on hand).

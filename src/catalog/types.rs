@@ -508,6 +508,9 @@ pub struct ProductEditor {
     /// (id, name) of every category, for the checkboxes.
     pub all_categories: Vec<(Uuid, String)>,
     pub stock: Vec<StockCell>,
+    /// (id, name) of every colour and (id, label) of every size, for adding variants.
+    pub all_colours: Vec<(Uuid, String)>,
+    pub all_sizes: Vec<(Uuid, String)>,
 }
 
 /// What one bulk action over selected products does.
