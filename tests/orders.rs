@@ -642,8 +642,9 @@ async fn stripe_stand_in() -> (String, Seen) {
         expired["status"] = "expired".into();
         Json(expired)
     }
-    async fn refund(State(seen): State<Seen>, body: String) -> Json<serde_json::Value> {
-        let n = { let mut s = seen.lock().unwrap(); s.push(("refund".into(), body)); s.len() };
+    async fn refund(State(seen): State<Seen>, headers: axum::http::HeaderMap, body: String) -> Json<serde_json::Value> {
+        let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let n = { let mut s = seen.lock().unwrap(); s.push(("refund".into(), body)); s.push(("refund-key".into(), key)); s.len() };
         Json(serde_json::json!({ "id": format!("re_test_{n}"), "object": "refund", "amount": 100, "currency": "usd", "created": 1_700_000_000,
                                  "status": "succeeded", "payment_intent": "pi_test_9", "metadata": {} }))
     }
@@ -908,4 +909,51 @@ async fn order_mail_goes_only_to_a_confirmed_address(db: PgPool) {
     assert_eq!(to("buyer1@example.com"), 1, "the confirmed address hears of its order");
     assert_eq!(to("buyer2@example.com"), 0, "an address nobody proved gets nothing");
     assert!(!orders::detail(&app.db, placed.order_id).await.unwrap().email_confirmed);
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn cancelling_an_unpaid_card_order_closes_its_payment_page(db: PgPool) {
+    let (app, seen, user, placed, variant) = card_order(db).await;
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    let browser = signed_in(&app, user).await;
+    let res = browser.call("orders/cancel", &[("number", &placed.number.to_string())]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let expired: Vec<String> = seen.lock().unwrap().iter().filter(|(k, _)| k == "expire").map(|(_, id)| id.clone()).collect();
+    assert_eq!(expired, vec!["cs_test_standin_1".to_owned()], "the page is closed with the order");
+    assert_eq!(orders::detail(&app.db, placed.order_id).await.unwrap().status, OrderStatus::Cancelled);
+    assert_eq!(stock_of(&app.db, variant).await, (5, 0), "the unit is free again");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_refund_stripe_never_confirmed_is_sent_again_under_its_own_key(db: PgPool) {
+    // Stripe cannot be reached: the refund is recorded, stays pending and counts as given back.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let vars = [("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET), ("STRIPE_API_BASE", dead.as_str())];
+    let offline = spawn_configured(db.clone(), &redis_url(), &vars).await;
+    let variant = variant_with_stock(&offline.db, 5).await;
+    let (user, cart) = shopper(&offline.db, 1, &[(variant, 1)]).await;
+    let placed = place(&offline, user, cart, "k", None, PaymentMethod::Stripe).await.unwrap();
+    sqlx::query("insert into payments (order_id, provider, amount_minor, currency, status, provider_ref) values ($1, 'stripe', $2, 'USD', 'succeeded', 'pi_kept')")
+        .bind(placed.order_id)
+        .bind(placed.total_minor)
+        .execute(&offline.db)
+        .await
+        .unwrap();
+    let first = larkspur::payments::server::refund_in_full(&offline.state, "pi_kept", "test").await;
+    assert!(first.is_err());
+    let (refund_id, status): (Uuid, String) = sqlx::query_as("select id, status from refunds").fetch_one(&offline.db).await.unwrap();
+    assert_eq!(status, "pending", "not known to have failed");
+
+    // Stripe is back: the same refund goes again with its own key, and no second one is made.
+    let (base, seen) = stripe_stand_in().await;
+    let vars = [("STRIPE_SECRET_KEY", "sk_test_larkspur"), ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET), ("STRIPE_API_BASE", base.as_str())];
+    let app = spawn_configured(db, &redis_url(), &vars).await;
+    larkspur::payments::server::refund_in_full(&app.state, "pi_kept", "test").await.unwrap();
+    let keys: Vec<String> = seen.lock().unwrap().iter().filter(|(k, _)| k == "refund-key").map(|(_, v)| v.clone()).collect();
+    assert_eq!(keys, vec![refund_id.to_string()]);
+    let statuses: Vec<String> = sqlx::query_scalar("select status from refunds where id = $1").bind(refund_id).fetch_all(&app.db).await.unwrap();
+    assert_eq!(statuses, vec!["succeeded".to_owned()]);
+    assert_eq!(count(&app.db, "select count(*) from refunds").await, 1);
 }

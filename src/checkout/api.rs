@@ -386,10 +386,17 @@ pub async fn place_order(key: String, payment: String, expected_total: i64) -> R
             None => e,
         })?;
         super::server::finish_draft(&session).await?;
-        if placed.payment == PaymentMethod::Stripe {
-            crate::payments::server::start_checkout(&app, placed.order_id).await
-        } else {
-            Ok(format!("/account/orders/{}?payment=placed", placed.number))
+        if placed.payment != PaymentMethod::Stripe {
+            return Ok(format!("/account/orders/{}?payment=placed", placed.number));
+        }
+        // The order stands whatever happens next: should the payment page not open, the
+        // shopper lands on the order, where "Pay now" tries again.
+        match crate::payments::server::start_checkout(&app, placed.order_id).await {
+            Ok(url) => Ok(url),
+            Err(err) => {
+                tracing::warn!(error = %err, order = placed.number, "payment page did not open after placing");
+                Ok(format!("/account/orders/{}?payment=unavailable", placed.number))
+            }
         }
     })
     .await;

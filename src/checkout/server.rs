@@ -71,7 +71,7 @@ pub async fn addresses(db: &PgPool, user_id: Uuid) -> Result<Vec<SavedAddress>, 
     let rows: Vec<(Uuid, String, String, String, String, String, String, String, String, String, bool)> = sqlx::query_as(
         "select a.id, a.recipient_name, a.phone, a.line1, a.line2, ci.name, s.name, co.name, co.code::text, a.postal_code, a.is_default
          from addresses a join cities ci on ci.id = a.city_id join states s on s.id = ci.state_id join countries co on co.id = s.country_id
-         where a.user_id = $1 order by a.is_default desc, a.created_at desc limit 20",
+         where a.user_id = $1 order by a.is_default desc, a.created_at desc",
     )
     .bind(user_id)
     .fetch_all(db)

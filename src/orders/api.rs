@@ -28,20 +28,16 @@ pub async fn get_order(number: i64) -> Result<OrderDetail, AppError> {
 /// The customer cancels an order that is still waiting for payment.
 #[server(endpoint = "orders/cancel")]
 pub async fn cancel_order(number: i64) -> Result<(), AppError> {
-    use super::types::{Actor, OrderStatus};
+    use super::types::Actor;
     use crate::forms::server::{finish, Then};
     let result = crate::server::ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let state = crate::server::ctx::state()?;
         crate::server::limits::take_checkout_action(&state, "cancel", Some(user)).await?;
         let id = super::server::owned_id(&state.db, user, number).await?;
-        // Whether a customer may cancel is the state machine's rule (`Actor::may_move`).
-        let mut tx = state.db.begin().await?;
-        super::server::transition(&mut tx, id, OrderStatus::Cancelled, Actor::Customer(user), "Cancelled by the customer", state.clock.now())
-            .await?;
-        sqlx::query("update payments set status = 'cancelled' where order_id = $1 and status = 'pending'").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(())
+        // Whether a customer may cancel is the state machine's rule (`Actor::may_move`); an
+        // open card payment page is closed with it.
+        crate::payments::server::cancel_unpaid(&state, id, Actor::Customer(user), "Cancelled by the customer").await
     })
     .await;
     finish("cancel-order", &[], None, result, |_| Then::Return).await

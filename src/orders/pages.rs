@@ -115,6 +115,7 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
         (Some("success"), OrderStatus::Pending) => {
             Some("Thank you! We're waiting for the payment provider to confirm your payment, which usually takes a few seconds. This page shows it when it arrives; without JavaScript, reload it in a moment.")
         }
+        (Some("unavailable"), OrderStatus::Pending) => Some("Your order is placed, but the card payment page could not open just now. Please try \"Pay now\" in a moment."),
         (Some("cancelled"), OrderStatus::Pending) => Some("Payment was not completed. Your order is saved: you can pay for it below."),
         (Some("placed"), _) if order.email_confirmed => Some("Thank you — your order is placed. A confirmation is on its way to your email."),
         (Some("placed"), _) => Some("Thank you — your order is placed."),

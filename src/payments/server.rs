@@ -21,6 +21,59 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
+/// Closes every Stripe payment page of the order that could still be paid, through Stripe's
+/// API, and marks their payments cancelled. Stripe refuses to close a page paid a moment
+/// ago: then this refuses too, and the payment's webhook decides. Call with the order row
+/// locked.
+async fn close_open_pages(client: &::stripe::Client, tx: &mut sqlx::PgConnection, order_id: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
+    let open: Vec<(Uuid, String)> = sqlx::query_as(
+        "select id, checkout_session_id from payments
+         where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_session_id is not null
+           and (session_expires_at is null or session_expires_at > $2)",
+    )
+    .bind(order_id)
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (payment_id, session_id) in open {
+        if let Err(e) = stripe::expire_session(client, &session_id).await {
+            tracing::warn!(error = %e, %session_id, "could not close a payment page");
+            return Err(AppError::Conflict("A payment for this order may be on its way. Please wait a minute and reload this page.".into()));
+        }
+        sqlx::query("update payments set status = 'cancelled' where id = $1").bind(payment_id).execute(&mut *tx).await?;
+    }
+    sqlx::query(
+        "update payments set status = 'cancelled'
+         where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_session_id is not null",
+    )
+    .bind(order_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// Cancels an order still waiting for payment (by its customer, or by staff): its payment
+/// pages are closed first, so nothing can be paid for an order that is gone. Whether the
+/// actor may cancel it now is the state machine's rule.
+#[tracing::instrument(skip(state))]
+pub async fn cancel_unpaid(state: &AppState, order_id: Uuid, actor: Actor, note: &str) -> Result<(), AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    // Serialised with starting a payment and with the webhook, which lock the same row.
+    let status: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update").bind(order_id).fetch_optional(&mut *tx).await?;
+    let status = status.and_then(|s| OrderStatus::parse(&s)).ok_or_else(|| AppError::NotFound("That order".into()))?;
+    if !actor.may_move(status, OrderStatus::Cancelled) {
+        return Err(AppError::Conflict(actor.refusal(status, OrderStatus::Cancelled)));
+    }
+    if let Some(client) = state.stripe.as_ref() {
+        close_open_pages(client, &mut tx, order_id, now).await?;
+    }
+    orders::transition(&mut tx, order_id, OrderStatus::Cancelled, actor, note, now).await?;
+    sqlx::query("update payments set status = 'cancelled' where order_id = $1 and status = 'pending'").bind(order_id).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
 /// The payment page of an unpaid card order: the Checkout Session already open for it when
 /// there is one (a double click, a second tab, coming back after "Cancel" all continue the
 /// same page, so an order never has two payable pages), else a new one. A retry never
@@ -65,28 +118,7 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
     }
     // A page opened earlier (by a request that failed half-way, or before this rule) is
     // closed first; Stripe refuses when it was paid a moment ago, and then so do we.
-    let earlier: Vec<(Uuid, String)> = sqlx::query_as(
-        "select id, checkout_session_id from payments
-         where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_session_id is not null
-           and (session_expires_at is null or session_expires_at > $2)",
-    )
-    .bind(order_id)
-    .bind(now)
-    .fetch_all(&mut *tx)
-    .await?;
-    for (payment_id, session_id) in earlier {
-        if let Err(e) = stripe::expire_session(client, &session_id).await {
-            tracing::warn!(error = %e, %session_id, "could not close an earlier payment page");
-            return Err(AppError::Conflict(
-                "A payment for this order may be on its way. Please wait a minute and reload this page.".into(),
-            ));
-        }
-        sqlx::query("update payments set status = 'cancelled' where id = $1").bind(payment_id).execute(&mut *tx).await?;
-    }
-    sqlx::query("update payments set status = 'cancelled' where order_id = $1 and provider = 'stripe' and status in ('pending', 'failed') and checkout_session_id is not null")
-        .bind(order_id)
-        .execute(&mut *tx)
-        .await?;
+    close_open_pages(client, &mut tx, order_id, now).await?;
     // The attempt's row (the one placing wrote, or a new one) names the request to Stripe.
     let attempt: Uuid = match sqlx::query_scalar(
         "select id from payments where order_id = $1 and provider = 'stripe' and status = 'pending' and checkout_session_id is null
@@ -215,12 +247,22 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
                 .await?;
         }
         Notice::ChargeRefunded { payment_intent, amount_refunded } => {
-            let row: Option<(Uuid, Uuid, i64)> = sqlx::query_as(
-                "select id, order_id, amount_minor from payments where provider = 'stripe' and provider_ref = $1 for update",
+            // The order first, as paying does: two refunds of one order are then applied one
+            // after the other, and the second sees the first when it sums them.
+            let order: Option<Uuid> = sqlx::query_scalar(
+                "select o.id from orders o join payments p on p.order_id = o.id
+                 where p.provider = 'stripe' and p.provider_ref = $1 for update of o",
             )
             .bind(payment_intent)
             .fetch_optional(&mut *tx)
             .await?;
+            let row: Option<(Uuid, Uuid, i64)> = match order {
+                Some(_) => sqlx::query_as("select id, order_id, amount_minor from payments where provider = 'stripe' and provider_ref = $1 for update")
+                    .bind(payment_intent)
+                    .fetch_optional(&mut *tx)
+                    .await?,
+                None => None,
+            };
             if let Some((payment_id, order_id, amount)) = row {
                 let full = *amount_refunded >= amount;
                 sqlx::query("update payments set refunded_minor = least($2, amount_minor), status = $3 where id = $1")
@@ -362,31 +404,54 @@ async fn give_back(state: &AppState, which: CardPayment<'_>, amount: Option<i64>
     .await?;
     let (payment_id, intent, charged, refunded, currency) =
         payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
+    // Refunds recorded earlier but never confirmed (the process stopped before Stripe
+    // answered, or Stripe could not be reached) go again first, each under its own key:
+    // Stripe answers with the refund it already made, never a second one.
+    let mut to_send: Vec<(Uuid, i64)> =
+        sqlx::query_as("select id, amount_minor from refunds where payment_id = $1 and status = 'pending' order by created_at")
+            .bind(payment_id)
+            .fetch_all(&mut *tx)
+            .await?;
     let left = charged - refunded;
     let amount_minor = match amount {
-        None if left == 0 => return Ok(()),
-        None => left,
+        None if left == 0 => None,
+        None => Some(left),
         Some(amount) if amount <= 0 || amount > left => {
             return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(left, currency))));
         }
-        Some(amount) => amount,
+        Some(amount) => Some(amount),
     };
-    let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason, actor_user_id) values ($1, $2, $3, $4) returning id")
-        .bind(payment_id)
-        .bind(amount_minor)
-        .bind(reason)
-        .bind(actor)
-        .fetch_one(&mut *tx)
-        .await?;
+    if let Some(amount_minor) = amount_minor {
+        let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason, actor_user_id) values ($1, $2, $3, $4) returning id")
+            .bind(payment_id)
+            .bind(amount_minor)
+            .bind(reason)
+            .bind(actor)
+            .fetch_one(&mut *tx)
+            .await?;
+        to_send.push((refund_id, amount_minor));
+    }
     tx.commit().await?;
-    let outcome = stripe::refund(client, &intent, amount_minor, &refund_id.to_string()).await;
-    let (status, reference) = match &outcome {
-        Ok(id) => ("succeeded", Some(id.clone())),
-        Err(e) => {
-            tracing::error!(error = %e, "Stripe refund failed");
-            ("failed", None)
+    let mut result = Ok(());
+    for (refund_id, amount_minor) in to_send {
+        let outcome = stripe::refund(client, &intent, amount_minor, &refund_id.to_string()).await;
+        // Only a definite refusal fails a refund; after a timeout or an outage it stays
+        // pending (still counted as given back) and is sent again with the same key.
+        let (status, reference) = match &outcome {
+            Ok(id) => ("succeeded", Some(id.clone())),
+            Err(stripe::StripeError::Stripe(_, code)) if (400..500).contains(code) && *code != 409 && *code != 429 => {
+                tracing::error!(error = ?outcome, "Stripe refused a refund");
+                ("failed", None)
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "Stripe refund not confirmed; it is sent again on the next try");
+                ("pending", None)
+            }
+        };
+        sqlx::query("update refunds set status = $2, provider_ref = $3 where id = $1").bind(refund_id).bind(status).bind(reference).execute(&state.db).await?;
+        if outcome.is_err() {
+            result = Err(AppError::Unavailable);
         }
-    };
-    sqlx::query("update refunds set status = $2, provider_ref = $3 where id = $1").bind(refund_id).bind(status).bind(reference).execute(&state.db).await?;
-    outcome.map(|_| ()).map_err(|_| AppError::Unavailable)
+    }
+    result
 }
