@@ -52,6 +52,15 @@ impl DeliveryRates {
             DeliveryMethod::Express => self.express_minor,
         }
     }
+
+    /// The delivery promise the storefront shows, from the configured threshold.
+    pub fn promise(&self, currency: &str) -> String {
+        if self.free_standard_from_minor == 0 {
+            "Free shipping on every order".to_owned()
+        } else {
+            format!("Free shipping on orders over {}", crate::money::Money::new(self.free_standard_from_minor, currency))
+        }
+    }
 }
 
 /// The money of an order, all computed on the server.
@@ -89,6 +98,12 @@ mod tests {
     use super::*;
 
     const RATES: DeliveryRates = DeliveryRates { standard_minor: 500, express_minor: 1500, free_standard_from_minor: 7500 };
+
+    #[test]
+    fn the_promise_follows_the_configured_threshold() {
+        assert_eq!(RATES.promise("USD"), "Free shipping on orders over $75.00");
+        assert_eq!(DeliveryRates { free_standard_from_minor: 0, ..RATES }.promise("USD"), "Free shipping on every order");
+    }
 
     #[test]
     fn totals_add_lines_and_delivery() {

@@ -465,3 +465,12 @@ async fn a_session_deleted_while_its_request_runs_stays_deleted(db: PgPool) {
     let account = browser.call("account/get", &[]).await;
     assert_eq!(account.status, StatusCode::UNAUTHORIZED, "signed out everywhere: {}", account.body);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_delivery_promise_follows_the_configured_threshold(db: PgPool) {
+    let app = support::spawn_configured(db, &support::redis_url(), &[("FREE_DELIVERY_FROM_MINOR", "10000")]).await;
+    let home = support::Client::new(&app).get("/").await;
+    assert!(home.body.contains("Free shipping on orders over $100.00 · 30-day returns"), "the banner");
+    assert!(home.body.contains("Free shipping on orders over $100.00, 30-day returns and secure checkout."), "the footer");
+    assert!(!home.body.contains("over $75"));
+}

@@ -16,13 +16,17 @@ pub struct HeaderData {
     pub cart_count: i64,
     /// `None` until the visitor has made a cookie choice (the banner shows).
     pub consent: Option<ConsentChoice>,
+    /// "Free shipping on orders over $75", from the configured threshold.
+    pub delivery_promise: String,
 }
 
 #[server(endpoint = "layout/header")]
 pub async fn get_header() -> Result<HeaderData, AppError> {
     use crate::{cart, catalog, server::ctx};
     ctx::respond(async {
-        let db = ctx::state()?.db;
+        let state = ctx::state()?;
+        let db = state.db.clone();
+        let delivery_promise = state.config.delivery.promise("USD");
         let categories = catalog::server::nav_categories(&db).await?;
         // The header must render even while Redis is away: fall back to an anonymous view.
         let store = ctx::session().await?;
@@ -38,7 +42,7 @@ pub async fn get_header() -> Result<HeaderData, AppError> {
         let consent = leptos::prelude::use_context::<axum::http::request::Parts>()
             .as_ref()
             .and_then(crate::consent::server::choice_from_parts);
-        Ok(HeaderData { categories, viewer: Viewer { user_id: user.map(|u| u.0), role: user.map(|u| u.1) }, cart_count, consent })
+        Ok(HeaderData { categories, viewer: Viewer { user_id: user.map(|u| u.0), role: user.map(|u| u.1) }, cart_count, consent, delivery_promise })
     })
     .await
 }
@@ -56,7 +60,12 @@ pub fn StorefrontFrame(children: Children) -> impl IntoView {
             "Skip to content"
         </a>
         <div class="bg-emerald-900 px-4 py-2 text-center text-xs font-medium text-emerald-50">
-            "Free shipping on orders over $75 · 30-day returns"
+            <Suspense fallback=|| "30-day returns">
+                {move || header.get().map(|result| match result {
+                    Ok(d) => format!("{} · 30-day returns", d.delivery_promise),
+                    Err(_) => "30-day returns".to_owned(),
+                })}
+            </Suspense>
         </div>
         <Suspense fallback=|| view! { <header class="h-16 border-b border-stone-200 bg-white"></header> }>
             {move || header.get().map(|result| view! { <SiteHeader data=result.ok()/> })}
@@ -66,7 +75,7 @@ pub fn StorefrontFrame(children: Children) -> impl IntoView {
             {move || header.get().map(|result| {
                 let ask_consent = result.as_ref().is_ok_and(|d| d.consent.is_none());
                 view! {
-                    <SiteFooter categories=result.map(|d| d.categories).unwrap_or_default()/>
+                    <SiteFooter promise=result.as_ref().map(|d| d.delivery_promise.clone()).ok() categories=result.map(|d| d.categories).unwrap_or_default()/>
                     {ask_consent.then(|| view! { <ConsentBanner/> })}
                 }
             })}
@@ -123,7 +132,7 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
 }
 
 #[component]
-fn SiteFooter(categories: Vec<CategoryLink>) -> impl IntoView {
+fn SiteFooter(categories: Vec<CategoryLink>, promise: Option<String>) -> impl IntoView {
     let link = "text-sm text-stone-300 hover:text-white focus-visible:outline-2 focus-visible:outline-white";
     view! {
         <footer class="mt-16 bg-stone-900 text-stone-200">
@@ -149,7 +158,10 @@ fn SiteFooter(categories: Vec<CategoryLink>) -> impl IntoView {
                 </nav>
                 <div>
                     <h2 class="text-sm font-semibold text-white">"Our promise"</h2>
-                    <p class="mt-3 text-sm text-stone-400">"Free shipping over $75, 30-day returns and secure checkout."</p>
+                    <p class="mt-3 text-sm text-stone-400">{match promise {
+                        Some(p) => format!("{p}, 30-day returns and secure checkout."),
+                        None => "30-day returns and secure checkout.".to_owned(),
+                    }}</p>
                 </div>
             </div>
             <div class="border-t border-stone-800 px-4 py-6 text-center text-xs text-stone-400">

@@ -14,7 +14,7 @@ pub fn HomePage() -> impl IntoView {
     let page = Resource::new(|| (), |_| get_home_page());
     view! {
         <PageTitle text="Larkspur — considered clothing and everyday tech"/>
-        <Meta name="description" content="Shop hoodies, jackets, sneakers, bags and audio gear from Larkspur. Free shipping over $75 and 30-day returns."/>
+        <Meta name="description" content="Shop hoodies, jackets, sneakers, bags and audio gear from Larkspur, with 30-day returns."/>
         <Suspense fallback=|| view! { <p class="p-8 text-stone-500">"Loading…"</p> }>
             {move || page.get().map(|result| match result {
                 Ok(data) => view! { <HomeSections data/> }.into_any(),
