@@ -957,3 +957,20 @@ async fn a_refund_stripe_never_confirmed_is_sent_again_under_its_own_key(db: PgP
     assert_eq!(statuses, vec!["succeeded".to_owned()]);
     assert_eq!(count(&app.db, "select count(*) from refunds").await, 1);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn pay_now_shows_only_while_it_can_lead_to_a_payment_page(db: PgPool) {
+    let (app, _, user, placed, _) = card_order(db).await;
+    let browser = signed_in(&app, user).await;
+    let page = format!("/account/orders/{}", placed.number);
+    let shows_pay = |body: &str| body.contains("Pay now");
+    assert!(shows_pay(&browser.get(&page).await.body), "time for a page");
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    // Too late for a new page, but the open one still has a while to go.
+    app.clock.advance(Duration::minutes(31));
+    assert!(shows_pay(&browser.get(&page).await.body), "the open page continues");
+    app.clock.advance(Duration::minutes(28));
+    let body = browser.get(&page).await.body;
+    assert!(!shows_pay(&body), "neither an open page nor time for a new one");
+    assert_eq!(browser.call("payments/pay", &[("number", &placed.number.to_string())]).await.status, StatusCode::BAD_REQUEST, "and the post says so");
+}

@@ -19,7 +19,8 @@ pub async fn get_order(number: i64) -> Result<OrderDetail, AppError> {
     crate::server::ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let state = crate::server::ctx::state()?;
-        let order = super::server::detail_for_user(&state.db, user, number).await?.ok_or_else(|| AppError::NotFound("That order".into()))?;
+        let mut order = super::server::detail_for_user(&state.db, user, number).await?.ok_or_else(|| AppError::NotFound("That order".into()))?;
+        order.can_pay = crate::payments::server::payable_by_card(&state.config.holds, &order, state.clock.now());
         Ok(super::server::with_bank_details(order, state.config.bank_transfer_details.as_deref()))
     })
     .await

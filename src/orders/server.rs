@@ -70,6 +70,8 @@ pub trait HoldRules {
     /// When a card order's payment page must close: its hold less the grace, so a session
     /// that can still be paid always has its stock.
     fn card_session_ends(&self, reserved_until: DateTime<Utc>) -> DateTime<Utc>;
+    /// Whether a new payment page opened `now` could stay open long enough to be used.
+    fn card_page_can_open(&self, reserved_until: DateTime<Utc>, now: DateTime<Utc>) -> bool;
     /// Refuses an order of `units` when it, or the customer's unpaid orders with it
     /// (`already_held`), would hold more than allowed.
     fn check(&self, units: i64, already_held: i64) -> Result<(), AppError>;
@@ -86,6 +88,10 @@ impl HoldRules for HoldSettings {
 
     fn card_session_ends(&self, reserved_until: DateTime<Utc>) -> DateTime<Utc> {
         reserved_until - self.card_grace
+    }
+
+    fn card_page_can_open(&self, reserved_until: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+        self.card_session_ends(reserved_until) >= now + MIN_CARD_SESSION
     }
 
     fn check(&self, units: i64, already_held: i64) -> Result<(), AppError> {
@@ -544,6 +550,8 @@ struct OrderRow {
     payment_status: Option<String>,
     pay_by: Option<DateTime<Utc>>,
     email_confirmed: bool,
+    reserved_until: Option<DateTime<Utc>>,
+    open_page_until: Option<DateTime<Utc>>,
 }
 
 /// Adds where to send a bank transfer to an order still waiting for one.
@@ -563,7 +571,10 @@ pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError
                 coalesce((select p.session_expires_at from payments p where p.order_id = o.id and p.session_expires_at is not null
                           order by p.created_at desc limit 1), o.reserved_until) as pay_by,
                 exists(select 1 from users u where u.id = o.user_id and u.email = o.email and u.email_verified_at is not null)
-                    as email_confirmed
+                    as email_confirmed,
+                o.reserved_until,
+                (select max(p.session_expires_at) from payments p where p.order_id = o.id and p.provider = 'stripe'
+                   and p.status in ('pending', 'failed') and p.checkout_url is not null) as open_page_until
          from orders o where o.id = $1",
     )
     .bind(order_id)
@@ -621,6 +632,8 @@ pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError
         pay_by: row.pay_by.filter(|_| status == OrderStatus::Pending),
         email_confirmed: row.email_confirmed,
         bank_details: None,
+        reserved_until: row.reserved_until,
+        open_page_until: row.open_page_until,
     })
 }
 

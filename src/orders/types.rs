@@ -233,7 +233,8 @@ pub struct OrderDetail {
     pub email: String,
     pub tracking_number: Option<String>,
     pub history: Vec<StatusChange>,
-    /// Unpaid card orders can be paid again until they are released.
+    /// "Pay now" leads somewhere: an unpaid card order whose payment page is open, or that
+    /// still has time for a new one (`payments::server::payable_by_card`).
     pub can_pay: bool,
     pub can_cancel: bool,
     /// When an unpaid order is released if its payment has not arrived.
@@ -243,6 +244,11 @@ pub struct OrderDetail {
     /// The order's email is one its customer has proven: only then does the store write to
     /// it (so checkout cannot be used to send mail to strangers).
     pub email_confirmed: bool,
+    /// When an unpaid order's stock is released, and until when its payment page is open.
+    #[serde(default)]
+    pub reserved_until: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub open_page_until: Option<DateTime<Utc>>,
 }
 
 impl OrderDetail {

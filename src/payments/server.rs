@@ -74,6 +74,14 @@ pub async fn cancel_unpaid(state: &AppState, order_id: Uuid, actor: Actor, note:
     Ok(())
 }
 
+/// Whether "Pay now" can lead to a payment page: the order's page is open for a while yet,
+/// or there is time to open a new one (the rule `start_checkout` follows).
+pub fn payable_by_card(holds: &crate::server::config::HoldSettings, order: &crate::orders::OrderDetail, now: DateTime<Utc>) -> bool {
+    order.can_pay
+        && (order.open_page_until.is_some_and(|until| until > now + LAST_MOMENT)
+            || order.reserved_until.is_some_and(|r| holds.card_page_can_open(r, now)))
+}
+
 /// The payment page of an unpaid card order: the Checkout Session already open for it when
 /// there is one (a double click, a second tab, coming back after "Cancel" all continue the
 /// same page, so an order never has two payable pages), else a new one. A retry never
@@ -110,7 +118,7 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
     }
     let reserved_until = reserved_until.ok_or_else(|| AppError::Conflict("This order is not waiting for payment.".into()))?;
     let ends = state.config.holds.card_session_ends(reserved_until).min(now + chrono::Duration::hours(24));
-    if ends < now + orders::MIN_CARD_SESSION {
+    if !state.config.holds.card_page_can_open(reserved_until, now) {
         return Err(AppError::Rejected(format!(
             "The time to pay for this order by card has run out: its items are released at {} UTC. Please place the order again.",
             reserved_until.format("%H:%M")
