@@ -94,8 +94,8 @@ pub async fn get_overview() -> Result<Overview, AppError> {
             overview.customers = Some(sqlx::query_scalar("select count(*) from users where role = 'customer'").fetch_one(db).await?);
         }
         if role.can(Permission::ManageOrders) {
-            overview.open_orders =
-                Some(sqlx::query_scalar("select count(*) from orders where status in ('pending', 'paid', 'processing')").fetch_one(db).await?);
+            let open = crate::orders::OrderStatus::names(&crate::orders::OrderStatus::OPEN);
+            overview.open_orders = Some(sqlx::query_scalar("select count(*) from orders where status = any($1)").bind(open).fetch_one(db).await?);
         }
         if role.can(Permission::ManageContent) {
             overview.published_articles = Some(

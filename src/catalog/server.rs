@@ -718,7 +718,7 @@ async fn bought_together(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCar
         "with together as (
              select other.product_id, count(*) as n
              from order_items mine
-             join orders o on o.id = mine.order_id and o.status in ('paid', 'processing', 'shipped', 'delivered')
+             join orders o on o.id = mine.order_id and o.status = any($2)
              join order_items other on other.order_id = mine.order_id and other.product_id <> mine.product_id
              where mine.product_id = $1
              group by other.product_id order by n desc limit 4
@@ -726,7 +726,8 @@ async fn bought_together(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCar
          {CARD_SELECT} join together t on t.product_id = p.id
          where p.is_active and p.deleted_at is null order by t.n desc, p.id"
     );
-    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(product_id).fetch_all(db).await?;
+    let sold = crate::orders::OrderStatus::names(&crate::orders::OrderStatus::SOLD);
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(product_id).bind(sold).fetch_all(db).await?;
     Ok(rows.into_iter().map(ProductCard::from).collect())
 }
 

@@ -19,6 +19,15 @@ pub enum OrderStatus {
 impl OrderStatus {
     pub const ALL: [Self; 7] =
         [Self::Pending, Self::Paid, Self::Processing, Self::Shipped, Self::Delivered, Self::Cancelled, Self::Refunded];
+    /// Orders whose goods count as sold: verified purchases, "bought together", sold counts.
+    pub const SOLD: [Self; 4] = [Self::Paid, Self::Processing, Self::Shipped, Self::Delivered];
+    /// Orders the shop still has to act on.
+    pub const OPEN: [Self; 3] = [Self::Pending, Self::Paid, Self::Processing];
+
+    /// The database names of `statuses`, to bind as `status = any($n)`.
+    pub fn names(statuses: &[Self]) -> Vec<&'static str> {
+        statuses.iter().map(|s| s.as_str()).collect()
+    }
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -7,10 +7,11 @@ use uuid::Uuid;
 pub async fn has_purchased(db: &PgPool, user: Uuid, product: Uuid) -> Result<bool, AppError> {
     Ok(sqlx::query_scalar(
         "select exists(select 1 from orders o join order_items oi on oi.order_id = o.id
-         where o.user_id = $1 and oi.product_id = $2 and o.status in ('paid', 'processing', 'shipped', 'delivered'))",
+         where o.user_id = $1 and oi.product_id = $2 and o.status = any($3))",
     )
     .bind(user)
     .bind(product)
+    .bind(crate::orders::OrderStatus::names(&crate::orders::OrderStatus::SOLD))
     .fetch_one(db)
     .await?)
 }
