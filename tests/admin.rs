@@ -132,6 +132,9 @@ async fn an_edit_is_checked_recorded_with_before_and_after_and_the_old_address_r
     assert_eq!((after["name"].as_str(), after["price_minor"].as_i64(), after["sale_minor"].as_i64()), (Some("Renamed Shirt"), Some(5900), Some(4950)));
     let log = admin.get("/admin/audit").await.body;
     assert!(log.contains("Renamed Shirt") && log.contains(ADMIN_EMAIL), "the audit page lists it");
+    let history = admin.get(&format!("/admin/audit?kind=product&entity={id}")).await.body;
+    assert_eq!(history.matches("data-testid=\"table-row\"").count(), 1, "the product's own history");
+    assert!(admin.get(&page).await.body.contains(&format!("/admin/audit?kind=product&amp;entity={id}")), "linked from the editor");
 
     // The old address answers with a permanent redirect to the new one.
     let old = Client::new(&app).get(&format!("/p/{old_slug}")).await;

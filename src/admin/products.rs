@@ -350,7 +350,10 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, saved: Option<String>
         </nav>
         <div class="mt-2 flex flex-wrap items-center justify-between gap-3">
             <h1 class="text-2xl font-semibold text-stone-900">{title}</h1>
-            {view_link.map(|href| view! { <a href=href class=LINK>"View in store ↗"</a> })}
+            <div class="flex gap-4 text-sm">
+                {editor.id.map(|id| view! { <a href=format!("/admin/audit?kind=product&entity={id}") class=LINK>"History"</a> })}
+                {view_link.map(|href| view! { <a href=href class=LINK>"View in store ↗"</a> })}
+            </div>
         </div>
         <div class="mt-4 space-y-2"><Notice message=Signal::derive(move || notice.clone())/><FormError error=err/><FormError error=delete_error/></div>
         {editor.deleted.then(|| view! {
