@@ -95,6 +95,20 @@ async function addressStepWithoutJavaScript(page: Page) {
   await narrowed.getByRole('button', { name: 'Deliver to this address' }).click();
 }
 
+/** A new shopper's two-size card order, placed: the browser is on the payment page. */
+async function cardOrderOnPaymentPage(page: Page, { express }: { express: boolean }) {
+  await loaded(page, '/');
+  await acceptCookies(page);
+  await addTwoSizes(page);
+  await loaded(page, '/checkout');
+  await contactStep(page, uniquePhone());
+  await addressStep(page);
+  if (express) await page.getByLabel('Express delivery (next working day)').check();
+  await page.getByRole('button', { name: 'Continue to review' }).click();
+  await page.getByLabel('Card (secure payment page by Stripe)').check();
+  await page.getByRole('button', { name: /Place order/ }).click();
+}
+
 test('an anonymous shopper buys two sizes with a texted code, a new address, a promo code and offline payment', async ({ page, baseURL }) => {
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1280, height: 800 });
@@ -153,16 +167,7 @@ test('an anonymous shopper buys two sizes with a texted code, a new address, a p
 test('on a phone, a shopper pays by card on the payment page and a signed event marks the order paid', async ({ page }) => {
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 360, height: 740 });
-  await loaded(page, '/');
-  await acceptCookies(page);
-  await addTwoSizes(page);
-  await loaded(page, '/checkout');
-  await contactStep(page, uniquePhone());
-  await addressStep(page);
-  await page.getByLabel('Express delivery (next working day)').check();
-  await page.getByRole('button', { name: 'Continue to review' }).click();
-  await page.getByLabel('Card (secure payment page by Stripe)').check();
-  await page.getByRole('button', { name: /Place order/ }).click();
+  await cardOrderOnPaymentPage(page, { express: true });
 
   // The stand-in's hosted page; the order is only paid once the signed event arrives.
   await expect(page.getByRole('heading', { name: /^Pay / })).toBeVisible();
@@ -194,15 +199,7 @@ test('on a phone, a shopper pays by card on the payment page and a signed event 
 
 test('two tabs paying one order reach one payment page, and the order is paid once', async ({ page }) => {
   test.setTimeout(120_000);
-  await loaded(page, '/');
-  await acceptCookies(page);
-  await addTwoSizes(page);
-  await loaded(page, '/checkout');
-  await contactStep(page, uniquePhone());
-  await addressStep(page);
-  await page.getByRole('button', { name: 'Continue to review' }).click();
-  await page.getByLabel('Card (secure payment page by Stripe)').check();
-  await page.getByRole('button', { name: /Place order/ }).click();
+  await cardOrderOnPaymentPage(page, { express: false });
   await expect(page.getByRole('heading', { name: /^Pay / })).toBeVisible();
   const payPage = page.url();
   // The shopper goes back to the order in another tab and presses "Pay now" there too.
