@@ -64,8 +64,6 @@ pub fn AuditLogPage() -> impl IntoView {
     let entries = Resource::new(move || query.get(), list_audit);
     view! {
         <PageTitle text="Audit log — Larkspur staff"/>
-        <h1 class="text-2xl font-semibold text-stone-900">"Audit log"</h1>
-        <p class="mt-1 text-sm text-stone-600">"Every change staff made, with the values before and after."</p>
         <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading…"</p> }>
             {move || entries.get().map(|result| match result {
                 Ok(page) => {
@@ -83,6 +81,8 @@ pub fn AuditLogPage() -> impl IntoView {
                         options: vec![(String::new(), "Everything".into()), ("product".into(), "Products".into())],
                     }];
                     view! {
+                        <h1 class="text-2xl font-semibold text-stone-900">"Audit log"</h1>
+                        <p class="mt-1 text-sm text-stone-600">"Every change staff made, with the values before and after."</p>
                         <DataTable path="/admin/audit" query=query.get() columns rows=page.rows.into_iter().map(entry_row).collect() total=page.total
                             search_label="Staff email" filters empty="No changes recorded yet."/>
                     }.into_any()

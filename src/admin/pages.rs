@@ -1,5 +1,5 @@
 use super::api::get_overview;
-use crate::ui::{ErrorNotice, PageTitle, LINK};
+use crate::ui::{PageTitle, StatusPage, LINK};
 use leptos::prelude::*;
 
 #[component]
@@ -7,7 +7,6 @@ pub fn AdminOverview() -> impl IntoView {
     let overview = Resource::new(|| (), |_| get_overview());
     view! {
         <PageTitle text="Overview — Larkspur staff"/>
-        <h1 class="text-2xl font-semibold text-stone-900">"Overview"</h1>
         <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading…"</p> }>
             {move || overview.get().map(|result| match result {
                 Ok(o) => {
@@ -26,6 +25,7 @@ pub fn AdminOverview() -> impl IntoView {
                     let show_low = o.live_products.is_some();
                     let threshold = o.low_stock_threshold;
                     view! {
+                        <h1 class="text-2xl font-semibold text-stone-900">"Overview"</h1>
                         <dl class="mt-6 grid gap-4 sm:grid-cols-2 xl:grid-cols-3">
                             {tiles.into_iter().map(|(label, value)| view! {
                                 <div class="rounded-xl border border-stone-200 bg-white p-5 shadow-sm">
@@ -55,7 +55,7 @@ pub fn AdminOverview() -> impl IntoView {
                         })}
                     }.into_any()
                 }
-                Err(err) => view! { <ErrorNotice error=err/> }.into_any(),
+                Err(err) => view! { <StatusPage status=err.status()/> }.into_any(),
             })}
         </Suspense>
     }

@@ -239,10 +239,6 @@ pub fn ProductsPage() -> impl IntoView {
     let data = Resource::new(move || list_query.get(), |q| async move { (list_products(q).await, take_form_outcome().await.ok().flatten()) });
     view! {
         <PageTitle text="Products — Larkspur staff"/>
-        <div class="flex flex-wrap items-center justify-between gap-3">
-            <h1 class="text-2xl font-semibold text-stone-900">"Products"</h1>
-            <a href="/admin/products/new" class=BUTTON_PRIMARY>"Add product"</a>
-        </div>
         <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading…"</p> }>
             {move || data.get().map(|(result, flash)| match result {
                 Ok((page, categories)) => {
@@ -277,6 +273,10 @@ pub fn ProductsPage() -> impl IntoView {
                         extra: Some(("percent", "Percent (for price)")),
                     };
                     view! {
+                        <div class="flex flex-wrap items-center justify-between gap-3">
+                            <h1 class="text-2xl font-semibold text-stone-900">"Products"</h1>
+                            <a href="/admin/products/new" class=BUTTON_PRIMARY>"Add product"</a>
+                        </div>
                         <div class="mt-4 space-y-2"><FormError error/><Notice message=notice/></div>
                         <DataTable path="/admin/products" query=q columns rows=page.rows.into_iter().map(product_row).collect() total=page.total
                             search_label="Search by name or URL name" filters bulk export
