@@ -122,7 +122,6 @@ pub async fn bulk_products(
     #[server(default)] ids: BTreeMap<String, Uuid>,
     action: String,
     #[server(default)] percent: String,
-    #[server(default)] back: String,
 ) -> Result<usize, AppError> {
     use crate::{
         catalog::types::ProductBulk,
@@ -147,13 +146,8 @@ pub async fn bulk_products(
         Ok(changed)
     })
     .await;
+    // Back to the list page the form was on (its referer): the same filters and page.
     finish("product-bulk", &[], None, result, |n| Then::Stay { step: None, notice: Some(format!("{n} products changed.")) }).await
-        .inspect(|_| {
-            // Back to the list as it was (same filters and page); only ever a path here.
-            if crate::server::ctx::is_plain_post() && back.starts_with("/admin/products") {
-                leptos_axum::redirect(&back);
-            }
-        })
 }
 
 /// One cell of the stock grid as posted: `cells[n][id]`, `cells[n][stock]`.

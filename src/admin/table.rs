@@ -293,7 +293,6 @@ pub fn DataTable(
     let bulk_bar = bulk.map(|b| {
         view! {
             <form id=bulk_form.clone() method="post" action=b.action_url class="flex flex-wrap items-end gap-2" data-testid="bulk-form">
-                <input type="hidden" name="back" value=query.href(path, |_| {})/>
                 <div class="flex flex-col gap-1">
                     <label for="bulk-action" class="text-xs font-medium text-stone-600">"With selected"</label>
                     <select id="bulk-action" name="action" class=INPUT>
