@@ -25,7 +25,7 @@ cargo leptos build --release
 BIN="$CARGO_TARGET_DIR/release/larkspur"
 
 log "seeding $PRODUCTS products (skipped when already there)"
-"$BIN" seed --products "$PRODUCTS"
+"$BIN" seed --demo --products "$PRODUCTS"
 
 "$BIN" serve >"$CARGO_TARGET_DIR/bench-server.log" 2>&1 &
 SERVER=$!

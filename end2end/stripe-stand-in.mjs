@@ -2,7 +2,8 @@
 // Sessions, shows a hosted payment page, and after "Pay" sends the store a
 // `checkout.session.completed` event signed exactly as Stripe signs webhooks
 // (HMAC-SHA256 of `timestamp.payload` with the endpoint secret) when the test posts to
-// /deliver. Tests only.
+// /deliver. Refunds are made at once (one per idempotency key, as Stripe does) and
+// announced by a `charge.refunded` event, delivered the same way. Tests only.
 import { createHmac, randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 
@@ -11,6 +12,9 @@ const secret = process.env.STRIPE_WEBHOOK_SECRET;
 const webhook = `${process.env.SITE_URL}/webhooks/stripe`;
 const sessions = new Map();
 const outbox = [];
+// What each payment intent charged and has refunded, and the refund made for each key.
+const charges = new Map();
+const refundsByKey = new Map();
 
 function sign(payload) {
   const t = Math.floor(Date.now() / 1000);
@@ -36,6 +40,12 @@ const checkoutSession = (s, paymentStatus, paymentIntent) => ({
   automatic_tax: { enabled: false, liability: null, provider: null, status: null },
   custom_fields: [], custom_text: { after_submit: null, shipping_address: null, submit: null, terms_of_service_acceptance: null },
   payment_method_types: ['card'], shipping_options: [],
+});
+
+const event = (type, object) => JSON.stringify({
+  id: `evt_${randomBytes(12).toString('hex')}`, object: 'event', type,
+  created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, api_version: '2026-09-30.endive',
+  request: { id: null, idempotency_key: null }, data: { object },
 });
 
 const page = (s) => `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Pay — Stripe stand-in</title></head>
@@ -89,16 +99,40 @@ createServer(async (req, res) => {
       return;
     }
     session.paid = true;
-    const payload = JSON.stringify({
-      id: `evt_${randomBytes(12).toString('hex')}`, object: 'event', type: 'checkout.session.completed',
-      created: Math.floor(Date.now() / 1000), livemode: false, pending_webhooks: 1, api_version: '2026-09-30.endive',
-      request: { id: null, idempotency_key: null },
-      data: { object: checkoutSession(session, 'paid', `pi_${randomBytes(8).toString('hex')}`) },
-    });
+    const intent = `pi_${randomBytes(8).toString('hex')}`;
+    charges.set(intent, { amount: session.amount, currency: session.currency, refunded: 0 });
+    const payload = event('checkout.session.completed', checkoutSession(session, 'paid', intent));
     // Like Stripe, the shopper is sent back at once and the event follows on its own: it
     // waits here until a test asks for it (POST /deliver), so the test decides when.
     outbox.push(payload);
     res.writeHead(303, { location: session.success_url }).end();
+    return;
+  }
+  if (req.method === 'POST' && url.pathname === '/v1/refunds') {
+    const form = await readBody(req);
+    const key = req.headers['idempotency-key'];
+    const intent = form.get('payment_intent');
+    const charge = charges.get(intent);
+    const amount = Number(form.get('amount') ?? charge?.amount ?? 0);
+    let refund = key && refundsByKey.get(key);
+    if (!refund) {
+      if (!charge || amount <= 0 || charge.refunded + amount > charge.amount) {
+        res.writeHead(400, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { type: 'invalid_request_error', message: 'Refund amount is greater than the unrefunded amount.' } }));
+        return;
+      }
+      charge.refunded += amount;
+      refund = { id: `re_${randomBytes(10).toString('hex')}`, object: 'refund', amount, currency: charge.currency,
+        created: Math.floor(Date.now() / 1000), status: 'succeeded', payment_intent: intent, metadata: {} };
+      if (key) refundsByKey.set(key, refund);
+      outbox.push(event('charge.refunded', {
+        id: `ch_${intent.slice(3)}`, object: 'charge', amount: charge.amount, amount_captured: charge.amount, amount_refunded: charge.refunded,
+        refunded: charge.refunded >= charge.amount, captured: true, paid: true, disputed: false, status: 'succeeded',
+        currency: charge.currency, created: refund.created, livemode: false, metadata: {}, payment_intent: intent,
+        billing_details: { address: null, email: null, name: null, phone: null, tax_id: null },
+      }));
+    }
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(refund));
     return;
   }
   if (req.method === 'POST' && url.pathname === '/deliver') {

@@ -35,7 +35,14 @@ async fn main() -> anyhow::Result<()> {
     let db = PgPoolOptions::new().max_connections(concurrency as u32 + 2).connect(&url).await?;
     larkspur::server::startup::migrate(&db).await?;
     let media = std::env::temp_dir().join("larkspur-bench-media");
-    larkspur::server::seed::demo_store(&db, &media).await?;
+    let vars = std::collections::HashMap::from([
+        ("DATABASE_URL", url.as_str()),
+        ("REDIS_URL", "redis://unused-by-this-benchmark"),
+        ("MEDIA_DIR", media.to_str().unwrap_or("media")),
+        ("AUTH_SECRET", "place-orders-benchmark-secret-0000000"),
+    ]);
+    let config = larkspur::server::config::Config::from_map(&vars)?;
+    larkspur::seed::demo_store(&db, &config).await?;
     println!("place-order benchmark: {buyers} buyers per run, {concurrency} at a time");
 
     // One hot size with half as many units as buyers: exactly that many orders may succeed.

@@ -74,6 +74,19 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   log "installing npm packages"; npm install --no-audit --no-fund --loglevel=error
 fi
 
+# --- moto: a local S3-compatible server the media store's tests run against --------------
+MOTO_VENV="$HOME/.cache/larkspur/venv"
+if [ ! -x "$MOTO_VENV/bin/moto_server" ]; then
+  log "installing moto[server] into $MOTO_VENV"
+  if ! command -v python3 >/dev/null; then apt_install python3 python3-venv; fi
+  # Debian's python3 makes venvs only with python3-venv (ensurepip) installed.
+  if ! python3 -m venv "$MOTO_VENV" >/dev/null 2>&1; then
+    rm -rf "$MOTO_VENV"; apt_install python3-venv; python3 -m venv "$MOTO_VENV"
+  fi
+  "$MOTO_VENV/bin/pip" install -q 'moto[server]>=5,<6'
+fi
+export PATH="$MOTO_VENV/bin:$PATH"
+
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/larkspur}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 # A per-machine secret for local runs, made once; production sets its own.

@@ -1,16 +1,22 @@
 //! The HTML shell and the route tree: storefront pages and the /admin dashboard.
 
 use crate::{
-    admin::{AdminOverview, AuditLogPage, ProductEditPage, ProductsPage},
+    admin::{
+        AdminOverview, AnalyticsPage, ArticleEditPage, ArticlesPage, AuditLogPage, BannerEditPage, BannersPage, CategoriesPage, CategoryEditPage, CollectionEditPage,
+        CollectionsPage, ColoursPage, ImportPage, LookbookEditPage, LookbooksPage, AdminOrderPage, AdminOrdersPage, CouponEditPage, CouponsPage, CustomerPage,
+        CustomersPage, NewsletterPage, PackingSlipsPage, PlacesPage,
+        ProductEditPage, ProductsPage, ReviewPage, ReviewsPage, SizesPage,
+    },
     auth::pages::{AccountPage, MagicLinkPage, ResetPasswordPage, SignInPage, SignUpPage},
     consent::components::CookieSettingsPage,
     catalog::pages::{CategoryPage, CollectionPage, HomePage, LookbookPage, ProductPage, SearchPage},
-    cms::{ArticlePage, JournalPage},
+    cms::{ArticlePage, JournalPage, TagPage},
     wishlist::components::WishlistPage,
     cart::components::CartPage,
     checkout::pages::CheckoutPage,
     orders::pages::{OrderPage, OrdersPage},
     layouts::{AdminLayout, StorefrontFrame, StorefrontLayout},
+    newsletter::pages::{ConfirmSubscriptionPage, NewsletterSignUpPage, UnsubscribePage},
     ui::StatusPage,
 };
 use leptos::prelude::*;
@@ -55,6 +61,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("p/:slug") view=ProductPage/>
                     <Route path=path!("lookbooks/:slug") view=LookbookPage/>
                     <Route path=path!("journal") view=JournalPage/>
+                    <Route path=path!("journal/tag/:slug") view=TagPage/>
                     <Route path=path!("journal/:slug") view=ArticlePage/>
                     <Route path=path!("wishlist") view=WishlistPage/>
                     <Route path=path!("sign-in") view=SignInPage/>
@@ -67,12 +74,42 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("cart") view=CartPage/>
                     <Route path=path!("checkout") view=CheckoutPage/>
                     <Route path=path!("privacy/cookies") view=CookieSettingsPage/>
+                    <Route path=path!("newsletter") view=NewsletterSignUpPage/>
+                    <Route path=path!("newsletter/confirm") view=ConfirmSubscriptionPage/>
+                    <Route path=path!("newsletter/unsubscribe") view=UnsubscribePage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AdminOverview/>
+                    <Route path=path!("analytics") view=AnalyticsPage/>
+                    <Route path=path!("orders") view=AdminOrdersPage/>
+                    <Route path=path!("orders/:number") view=AdminOrderPage/>
+                    <Route path=path!("packing-slips") view=PackingSlipsPage/>
                     <Route path=path!("products") view=ProductsPage/>
                     <Route path=path!("products/:id") view=ProductEditPage/>
+                    <Route path=path!("import") view=ImportPage/>
+                    <Route path=path!("categories") view=CategoriesPage/>
+                    <Route path=path!("categories/:id") view=CategoryEditPage/>
+                    <Route path=path!("colours") view=ColoursPage/>
+                    <Route path=path!("sizes") view=SizesPage/>
+                    <Route path=path!("collections") view=CollectionsPage/>
+                    <Route path=path!("collections/:id") view=CollectionEditPage/>
+                    <Route path=path!("lookbooks") view=LookbooksPage/>
+                    <Route path=path!("lookbooks/:id") view=LookbookEditPage/>
+                    <Route path=path!("places") view=PlacesPage/>
+                    <Route path=path!("places/:country") view=PlacesPage/>
+                    <Route path=path!("places/:country/:state") view=PlacesPage/>
                     <Route path=path!("audit") view=AuditLogPage/>
+                    <Route path=path!("customers") view=CustomersPage/>
+                    <Route path=path!("customers/:id") view=CustomerPage/>
+                    <Route path=path!("reviews") view=ReviewsPage/>
+                    <Route path=path!("reviews/:id") view=ReviewPage/>
+                    <Route path=path!("coupons") view=CouponsPage/>
+                    <Route path=path!("coupons/:id") view=CouponEditPage/>
+                    <Route path=path!("articles") view=ArticlesPage/>
+                    <Route path=path!("articles/:id") view=ArticleEditPage/>
+                    <Route path=path!("banners") view=BannersPage/>
+                    <Route path=path!("banners/:id") view=BannerEditPage/>
+                    <Route path=path!("newsletter") view=NewsletterPage/>
                 </ParentRoute>
             </Routes>
         </Router>

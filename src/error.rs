@@ -26,6 +26,18 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    /// `value` trimmed; a message beside `field` when it is empty and `required` holds the
+    /// message to show, or when it is longer than `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize, required: Option<&str>) -> String {
+        let value = value.trim();
+        match required {
+            Some(message) if value.is_empty() => self.add(field, message),
+            _ if value.chars().count() > max => self.add(field, format!("Use at most {max} characters.")),
+            _ => {}
+        }
+        value.to_owned()
+    }
+
     pub fn get(&self, field: &str) -> Option<&str> {
         self.0.get(field).and_then(|m| m.first()).map(String::as_str)
     }
@@ -62,6 +74,9 @@ pub enum AppError {
     Unauthorized,
     #[error("You do not have permission to do that.")]
     Forbidden,
+    /// The account was deactivated by staff: it cannot sign in by any method.
+    #[error("This account has been deactivated. Contact us if you think this is a mistake.")]
+    AccountDisabled,
     #[error("{0}")]
     Conflict(String),
     #[error("Only {available} left in stock.")]
@@ -92,7 +107,7 @@ impl AppError {
             Self::Gone(_) => 410,
             Self::Moved(_) => 301,
             Self::Unauthorized => 401,
-            Self::Forbidden => 403,
+            Self::Forbidden | Self::AccountDisabled => 403,
             Self::Conflict(_) | Self::OutOfStock { .. } => 409,
             Self::RateLimited { .. } | Self::DeviceLocked { .. } => 429,
             Self::Unavailable => 503,
@@ -206,6 +221,7 @@ mod tests {
             (AppError::Gone("Product".into()), 410),
             (AppError::Unauthorized, 401),
             (AppError::Forbidden, 403),
+            (AppError::AccountDisabled, 403),
             (AppError::Conflict("taken".into()), 409),
             (AppError::OutOfStock { available: 2 }, 409),
             (AppError::RateLimited { retry_after_secs: 30 }, 429),
@@ -255,5 +271,19 @@ mod tests {
         assert_eq!(err, AppError::Unavailable);
         let err = AppError::from_server_fn_error(ServerFnErrorErr::Args("bad".into()));
         assert_eq!(err.status(), 400);
+    }
+
+    #[test]
+    fn text_is_trimmed_required_and_bounded_in_characters() {
+        let mut errors = FieldErrors::new();
+        assert_eq!(errors.text("name", "  Ada  ", 5, Some("Enter your name.")), "Ada");
+        assert_eq!(errors.text("title", "", 5, None), "", "optional and empty is fine");
+        assert!(errors.is_empty());
+        errors.text("name", "   ", 5, Some("Enter your name."));
+        errors.text("bio", "ééééééé", 6, None);
+        errors.text("ok", "éééééé", 6, None);
+        assert_eq!(errors.get("name"), Some("Enter your name."));
+        assert_eq!(errors.get("bio"), Some("Use at most 6 characters."), "characters, not bytes");
+        assert_eq!(errors.get("ok"), None);
     }
 }

@@ -187,6 +187,31 @@ pub mod server {
         result
     }
 
+    /// [`finish`] for a form that appears on every page (the footer's newsletter sign-up):
+    /// a plain post always lands on `page`, the form's own page, which shows the outcome
+    /// (the message beside the field and what was typed, or `notice`). The page it was
+    /// posted from may have forms of its own, whose outcome it would otherwise take.
+    pub async fn finish_on<T>(
+        page: &str,
+        form: &str,
+        values: &[(&str, &str)],
+        result: Result<T, AppError>,
+        notice: impl FnOnce(&T) -> Option<String>,
+    ) -> Result<T, AppError> {
+        if !crate::server::ctx::is_plain_post() {
+            return result;
+        }
+        let values = values.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let mut flash = FormFlash { form: form.to_owned(), values, ..Default::default() };
+        match &result {
+            Ok(value) => flash.notice = notice(value),
+            Err(error) => flash.error = Some(error.clone()),
+        }
+        leptos_axum::redirect(page);
+        ctx::session().await?.put(FLASH_KEY, &flash).await?;
+        result
+    }
+
     #[cfg(test)]
     mod tests {
         use super::form_page;

@@ -6,25 +6,35 @@
 #![allow(clippy::type_complexity)]
 
 pub mod admin;
+pub mod analytics;
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod banners;
 pub mod cart;
 pub mod catalog;
 pub mod checkout;
 pub mod cms;
 pub mod consent;
 pub mod coupons;
+pub mod enums;
 pub mod error;
 pub mod forms;
 pub mod layouts;
+pub mod media;
 pub mod money;
+pub mod newsletter;
 pub mod orders;
 pub mod payments;
 pub mod pricing;
 #[cfg(feature = "ssr")]
 pub mod response;
 pub mod reviews;
+/// Demo data for development and benchmarks (server only), loaded by `larkspur seed --demo`.
+#[cfg(feature = "ssr")]
+pub mod seed;
+#[cfg(feature = "ssr")]
+pub mod seo;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod text;

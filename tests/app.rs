@@ -8,7 +8,7 @@ use axum::{
     http::{header, Request, StatusCode},
     Router,
 };
-use larkspur::server::seed;
+use larkspur::seed;
 use sqlx::PgPool;
 use support::{spawn, spawn_with};
 use tower::ServiceExt;
@@ -131,11 +131,44 @@ async fn store_keeps_serving_while_redis_is_down(db: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn seeding_twice_changes_nothing(db: PgPool) {
     let media = std::env::temp_dir().join("larkspur-test-media");
-    seed::demo_store(&db, &media).await.unwrap();
-    let count = || sqlx::query_scalar::<_, i64>("select (select count(*) from products) + (select count(*) from product_sizes) + (select count(*) from users)").fetch_one(&db);
+    let vars = std::collections::HashMap::from([
+        ("DATABASE_URL", "postgres://unused-by-this-test/db"),
+        ("REDIS_URL", "redis://unused-by-this-test"),
+        ("MEDIA_DIR", media.to_str().unwrap()),
+        ("AUTH_SECRET", "test-secret-test-secret-test-secret!"),
+        ("DELIVERY_STANDARD_MINOR", "450"),
+    ]);
+    let config = larkspur::server::config::Config::from_map(&vars).unwrap();
+    seed::demo_store(&db, &config).await.unwrap();
+    let count = || {
+        sqlx::query_scalar::<_, i64>(
+            "select (select count(*) from products) + (select count(*) from product_sizes) + (select count(*) from users)
+                  + (select count(*) from orders) + (select count(*) from reviews)",
+        )
+        .fetch_one(&db)
+    };
     let first = count().await.unwrap();
-    seed::demo_store(&db, &media).await.unwrap();
+    seed::demo_store(&db, &config).await.unwrap();
     assert_eq!(count().await.unwrap(), first);
+    // Demo orders went through the store's own checkout and state machine.
+    let one = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(&db);
+    assert_eq!(one("select count(*) from orders where status = 'delivered'").await.unwrap(), 24);
+    assert_eq!(one("select count(*) from orders where shipping_minor not in (0, 450)").await.unwrap(), 0, "the configured delivery price");
+    assert_eq!(one("select count(*) from order_status_history").await.unwrap(), 24 * 5, "placed, paid, processing, shipped, delivered");
+    assert_eq!(one("select count(*) from jobs where done_at is null").await.unwrap(), 0, "demo orders mail nobody");
+    assert_eq!(
+        one("select count(*) from products p where sold_count <> coalesce((select sum(quantity) from order_items i where i.product_id = p.id), 0)")
+            .await
+            .unwrap(),
+        0,
+        "sold counts kept by the state machine"
+    );
+    assert_eq!(
+        one("select count(*) from products p where rating_count <> (select count(*) from reviews r where r.product_id = p.id and r.status = 'approved')")
+            .await
+            .unwrap(),
+        0
+    );
     let products: i64 = sqlx::query_scalar("select count(*) from products").fetch_one(&db).await.unwrap();
     let categories: i64 = sqlx::query_scalar("select count(*) from categories").fetch_one(&db).await.unwrap();
     assert!(products >= 60 && categories >= 6);

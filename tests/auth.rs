@@ -364,7 +364,8 @@ async fn anonymous_cart_and_wishlist_merge_into_the_account(db: PgPool) {
     let cap = shared_stock.min(larkspur::cart::MAX_LINE_QUANTITY);
     assert!(lines.contains(&(shared, cap)), "quantities add up, capped at stock and the line ceiling: {lines:?}");
     assert!(lines.contains(&(only_anonymous, 1)));
-    assert_eq!(count(&app.db, "select count(*) from carts").await, 1, "the anonymous cart is gone");
+    assert_eq!(count(&app.db, &format!("select count(*) from carts where anonymous_user_id = '{anonymous}'")).await, 0, "the anonymous cart is gone");
+    assert_eq!(count(&app.db, &format!("select count(*) from carts where id = '{anon_cart}'")).await, 0);
     assert_eq!(count(&app.db, &format!("select count(*) from wishlist_items where user_id = '{user}'")).await, 2, "duplicates collapse");
     assert_eq!(count(&app.db, "select count(*) from wishlist_items where anonymous_user_id is not null").await, 0);
     let converted: Option<Uuid> = sqlx::query_scalar("select converted_user_id from anonymous_users").fetch_one(&app.db).await.unwrap();
@@ -383,7 +384,7 @@ async fn staff_pages_and_functions_check_the_role(db: PgPool) {
     assert!(page.body.contains("Access denied"));
 
     let admin = Client::new(&app);
-    let res = sign_in(&admin, larkspur::server::seed::ADMIN_EMAIL, larkspur::server::seed::ADMIN_PASSWORD).await;
+    let res = sign_in(&admin, larkspur::seed::ADMIN_EMAIL, larkspur::seed::ADMIN_PASSWORD).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let overview = admin.call("admin/overview", &[]).await;
     assert_eq!(overview.status, StatusCode::OK);
@@ -391,8 +392,37 @@ async fn staff_pages_and_functions_check_the_role(db: PgPool) {
     assert_eq!(admin.get("/admin").await.status, StatusCode::OK);
 
     let editor = Client::new(&app);
-    sign_in(&editor, larkspur::server::seed::EDITOR_EMAIL, larkspur::server::seed::EDITOR_PASSWORD).await;
+    sign_in(&editor, larkspur::seed::EDITOR_EMAIL, larkspur::seed::EDITOR_PASSWORD).await;
     assert_eq!(editor.call("admin/overview", &[]).await.status, StatusCode::OK, "editors see the dashboard");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn the_staff_command_creates_staff_and_a_promotion_ends_the_old_sessions(db: PgPool) {
+    use larkspur::auth::{server::users::set_staff, types::{Email, NewPassword}, Role};
+    let app = spawn(db).await;
+    let now = app.clock_now();
+    let owner = Email::parse("owner@shop.example").unwrap();
+    let password = NewPassword::parse("a long staff passphrase", Some(owner.as_str())).unwrap();
+    assert!(set_staff(&app.db, &app.state.redis, &owner, &password, Role::Admin, now).await.unwrap(), "created");
+    let admin = Client::new(&app);
+    assert_eq!(sign_in(&admin, "owner@shop.example", "a long staff passphrase").await.status, StatusCode::OK);
+    assert_eq!(admin.call("admin/overview", &[]).await.status, StatusCode::OK);
+    let customer_role = set_staff(&app.db, &app.state.redis, &owner, &password, Role::Customer, now).await;
+    assert!(customer_role.is_err(), "the command makes staff only");
+
+    // A customer promoted to editor gets the new password and is signed out everywhere.
+    create_user(&app.db, "shopper@example.com", PASSWORD, "customer").await;
+    let shopper = Client::new(&app);
+    assert_eq!(sign_in(&shopper, "shopper@example.com", PASSWORD).await.status, StatusCode::OK);
+    let email = Email::parse("Shopper@Example.com").unwrap();
+    let new_password = NewPassword::parse("editor passphrase here", None).unwrap();
+    assert!(!set_staff(&app.db, &app.state.redis, &email, &new_password, Role::Editor, now).await.unwrap(), "updated");
+    assert_eq!(shopper.call("admin/overview", &[]).await.status, StatusCode::UNAUTHORIZED, "the old session ended");
+    assert_eq!(sign_in(&shopper, "shopper@example.com", PASSWORD).await.status, StatusCode::BAD_REQUEST, "the old password is gone");
+    let editor = Client::new(&app);
+    assert_eq!(sign_in(&editor, "shopper@example.com", "editor passphrase here").await.status, StatusCode::OK);
+    assert_eq!(editor.call("admin/overview", &[]).await.status, StatusCode::OK);
+    assert_eq!(count(&app.db, "select count(*) from users where email = 'shopper@example.com' and role = 'editor'").await, 1);
 }
 
 #[sqlx::test(migrations = "./migrations")]

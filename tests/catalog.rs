@@ -100,7 +100,7 @@ async fn sorting_orders_by_what_it_says(db: PgPool) {
 #[sqlx::test(migrations = "./migrations")]
 async fn pagination_edges(db: PgPool) {
     let app = spawn(db).await;
-    larkspur::server::seed::bulk_products(&app.db, 400).await.unwrap();
+    larkspur::seed::bulk_products(&app.db, 400).await.unwrap();
     let first = list(&app.db, hoodies(), &[]).await;
     assert!(first.total > PAGE_SIZE * 2, "enough hoodies for three pages: {}", first.total);
     assert_eq!(first.products.len() as i64, PAGE_SIZE);
@@ -167,6 +167,22 @@ async fn product_pages_carry_seo_data_and_hide_removed_products(db: PgPool) {
     assert!(index.body.contains("/sitemaps/pages.xml") && index.body.contains("/sitemaps/products-1.xml"));
     let pages = browser.get("/sitemaps/pages.xml").await;
     assert!(pages.body.contains("/c/hoodies") && pages.body.contains("/journal/") && pages.body.contains("/collections/"));
+    assert!(pages.body.contains("/lookbooks/"), "published lookbooks are listed");
+
+    // A banner's button counts a click only with consent, and always leads to its link.
+    let (banner, link): (Uuid, String) =
+        sqlx::query_as("select id, button_link from banners where is_active and button_link like '/%' limit 1").fetch_one(&app.db).await.unwrap();
+    let clicks = || sqlx::query_scalar::<_, i64>("select click_count::bigint from banners where id = $1").bind(banner).fetch_one(&app.db);
+    let before = clicks().await.unwrap();
+    let res = browser.get(&format!("/b/{banner}")).await;
+    assert_eq!(res.headers_location.as_deref(), Some(link.as_str()));
+    assert_eq!(clicks().await.unwrap(), before, "no consent, no count");
+    let consenting = Client::new(&app);
+    consenting.accept_cookies().await;
+    assert_eq!(consenting.get(&format!("/b/{banner}")).await.headers_location.as_deref(), Some(link.as_str()));
+    assert_eq!(clicks().await.unwrap(), before + 1);
+    assert_eq!(count_rows(&app.db, banner).await, 1, "the click is kept with who made it");
+    assert_eq!(browser.get(&format!("/b/{}", Uuid::now_v7())).await.status, StatusCode::NOT_FOUND);
     let robots = browser.get("/robots.txt").await.body;
     for path in ["Disallow: /admin", "Disallow: /cart", "Disallow: /checkout", "Sitemap: "] {
         assert!(robots.contains(path), "{path}");
@@ -263,13 +279,13 @@ async fn only_buyers_review_and_reviews_show_after_approval(db: PgPool) {
     let (before_count, _): (i32, i32) = sqlx::query_as("select rating_count, rating_sum from products where id = $1").bind(product).fetch_one(&app.db).await.unwrap();
     let listed = ada.call("reviews/list", &[("product_id", &id)]).await.json();
     assert!(!listed["reviews"].as_array().unwrap().iter().any(|r| r["title"] == "Love it"), "pending reviews are not shown");
-    assert_eq!(listed["eligibility"]["CanReview"]["status"], "pending");
+    assert_eq!(listed["eligibility"]["CanReview"]["status"], "Pending");
 
     let review_id: String = sqlx::query_scalar("select id::text from reviews where user_id = $1").bind(buyer).fetch_one(&app.db).await.unwrap();
     let admin = Client::new(&app);
-    admin.call("auth/sign-in/password", &[("email", larkspur::server::seed::ADMIN_EMAIL), ("password", larkspur::server::seed::ADMIN_PASSWORD), ("next", "/")]).await;
-    assert_eq!(ada.call("reviews/moderate", &[("review_id", &review_id), ("approve", "true")]).await.status, StatusCode::FORBIDDEN);
-    assert_eq!(admin.call("reviews/moderate", &[("review_id", &review_id), ("approve", "true")]).await.status, StatusCode::OK);
+    admin.call("auth/sign-in/password", &[("email", larkspur::seed::ADMIN_EMAIL), ("password", larkspur::seed::ADMIN_PASSWORD), ("next", "/")]).await;
+    assert_eq!(ada.call("admin/reviews/approve", &[("id", &review_id)]).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(admin.call("admin/reviews/approve", &[("id", &review_id)]).await.status, StatusCode::OK);
     let (count, sum): (i32, i32) = sqlx::query_as("select rating_count, rating_sum from products where id = $1").bind(product).fetch_one(&app.db).await.unwrap();
     assert_eq!(count, before_count + 1, "the listing counters follow approval");
     assert!(sum >= 5);
@@ -286,7 +302,7 @@ async fn only_buyers_review_and_reviews_show_after_approval(db: PgPool) {
     let first = ada.call("reviews/helpful", &[("review_id", &other)]).await.json();
     let again = ada.call("reviews/helpful", &[("review_id", &other)]).await.json();
     assert_eq!(first, again, "a second vote does not count");
-    admin.call("reviews/moderate", &[("review_id", &review_id), ("approve", "true")]).await;
+    admin.call("admin/reviews/approve", &[("id", &review_id)]).await;
     let own = ada.call("reviews/helpful", &[("review_id", &review_id)]).await;
     assert_eq!(own.status, StatusCode::BAD_REQUEST);
 }
@@ -428,4 +444,8 @@ async fn cached_listing_counts_live_under_the_stores_redis_prefix(db: PgPool) {
     let keys: Vec<String> = app.state.redis.custom(fred::cmd!("KEYS"), vec![format!("{prefix}listing-summary:*")]).await.unwrap();
     assert_eq!(keys.len(), 1, "{keys:?}");
     assert!(keys[0].contains("c:hoodies"), "{keys:?}");
+}
+
+async fn count_rows(db: &PgPool, banner: Uuid) -> i64 {
+    sqlx::query_scalar("select count(*) from banner_clicks where banner_id = $1 and anonymous_user_id is not null").bind(banner).fetch_one(db).await.unwrap()
 }

@@ -10,7 +10,10 @@ use chrono::Duration;
 use larkspur::{
     error::AppError,
     orders::{server as orders, Actor, OrderStatus, PaymentMethod},
-    payments::stripe,
+    payments::{
+        server::{refund, RefundRequest},
+        stripe,
+    },
     pricing::DeliveryMethod,
     server::jobs,
 };
@@ -464,7 +467,7 @@ async fn order_emails_are_sent_by_the_queue_and_retried(db: PgPool) {
     let mail = latest_message_to(&app, "buyer1@example.com");
     assert!(mail.contains(&format!("Subject: We've received your order #{}", placed.number)), "{mail}");
     assert!(mail.contains("Content-Type: text/html") && mail.contains("Content-Type: text/plain"));
-    assert_eq!(count(&app.db, "select count(*) from jobs where done_at is not null").await, 1);
+    assert_eq!(count(&app.db, &format!("select count(*) from jobs where done_at is not null and payload->'payload'->>'order_id' = '{}'", placed.order_id)).await, 1);
     assert_eq!(jobs::run_due(&app.state).await.unwrap(), 0, "sent once");
 
     // A job that fails waits and is tried again; it is not lost.
@@ -698,21 +701,23 @@ async fn card_payment_starts_on_stripe_and_refunds_go_back_in_parts(db: PgPool) 
     assert_eq!(sent.get("allowed_payment_method_types[0]").map(String::as_str), Some("card"), "cards only: no delayed methods");
 
     // Refunding before anything was paid is refused.
-    let staff = user;
-    let err = larkspur::payments::server::refund(&app.state, placed.order_id, 100, "", staff).await.unwrap_err();
-    assert_eq!(err, AppError::Rejected("This order has no card payment to refund.".into()));
+    let staff = larkspur::audit::server::Actor { user_id: user, client_ip: None };
+    let by_amount = |amount| RefundRequest { amount_minor: Some(amount), lines: vec![], reason: String::new() };
+    let err = refund(&app.state, placed.order_id, &by_amount(100), &staff).await.unwrap_err();
+    assert_eq!(err, AppError::Rejected("Nothing has been paid for this order yet, so there is nothing to refund.".into()));
 
     deliver(&app, event("evt_paid", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_test_9", &placed))).await;
     let total = placed.total_minor;
     // Part of it, then more than is left (refused), then the rest.
-    larkspur::payments::server::refund(&app.state, placed.order_id, 1000, "Damaged strap", staff).await.unwrap();
-    let too_much = larkspur::payments::server::refund(&app.state, placed.order_id, total, "", staff).await.unwrap_err();
+    let part = RefundRequest { reason: "Damaged strap".into(), ..by_amount(1000) };
+    refund(&app.state, placed.order_id, &part, &staff).await.unwrap();
+    let too_much = refund(&app.state, placed.order_id, &by_amount(total), &staff).await.unwrap_err();
     assert!(too_much.field_error("amount").is_some());
     deliver(&app, event("evt_refund_part", "charge.refunded", charge("pi_test_9", total, 1000))).await;
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Paid, "partially_refunded"));
 
-    larkspur::payments::server::refund(&app.state, placed.order_id, total - 1000, "Returned", staff).await.unwrap();
+    refund(&app.state, placed.order_id, &RefundRequest { reason: "Returned".into(), ..by_amount(total - 1000) }, &staff).await.unwrap();
     deliver(&app, event("evt_refund_full", "charge.refunded", charge("pi_test_9", total, total))).await;
     let detail = orders::detail(&app.db, placed.order_id).await.unwrap();
     assert_eq!((detail.status, detail.payment_status.as_str()), (OrderStatus::Refunded, "refunded"));
@@ -973,4 +978,22 @@ async fn pay_now_shows_only_while_it_can_lead_to_a_payment_page(db: PgPool) {
     let body = browser.get(&page).await.body;
     assert!(!shows_pay(&body), "neither an open page nor time for a new one");
     assert_eq!(browser.call("payments/pay", &[("number", &placed.number.to_string())]).await.status, StatusCode::BAD_REQUEST, "and the post says so");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn two_staff_refunding_a_card_payment_at_once_never_give_back_more_than_was_paid(db: PgPool) {
+    let (app, seen, user, placed, _) = card_order(db).await;
+    larkspur::payments::server::start_checkout(&app.state, placed.order_id).await.unwrap();
+    deliver(&app, event("evt_paid", "checkout.session.completed", paid_session("cs_test_standin_1", "pi_twice", &placed))).await;
+    let staff = larkspur::audit::server::Actor { user_id: user, client_ip: None };
+    // Each asks for most of the payment: both together would be more than was paid.
+    let most = RefundRequest { amount_minor: Some(placed.total_minor - 100), lines: vec![], reason: "Returned".into() };
+    let (a, b) = tokio::join!(refund(&app.state, placed.order_id, &most, &staff), refund(&app.state, placed.order_id, &most, &staff));
+    assert_eq!([a.is_ok(), b.is_ok()].iter().filter(|ok| **ok).count(), 1, "{a:?} / {b:?}");
+    assert!(a.err().or(b.err()).unwrap().field_error("amount").is_some());
+    assert_eq!(refunds_asked(&seen), vec![refund_of("pi_twice", placed.total_minor - 100)], "Stripe was asked once");
+    let recorded: i64 = sqlx::query_scalar("select coalesce(sum(amount_minor), 0)::bigint from refunds where status <> 'failed'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(recorded, placed.total_minor - 100);
+    let audited: i64 = sqlx::query_scalar("select count(*) from audit_log where action = 'refund'").fetch_one(&app.db).await.unwrap();
+    assert_eq!(audited, 1);
 }

@@ -24,6 +24,7 @@ const PAGES: Scanned[] = [
   { name: 'sign-up', path: '/sign-up' },
   { name: 'reset-password', path: '/reset-password' },
   { name: 'cookie settings', path: '/privacy/cookies' },
+  { name: 'newsletter sign-up', path: '/newsletter' },
   { name: 'not found', path: '/no/such/page' },
   { name: 'cart (empty)', path: '/cart' },
   { name: 'checkout (empty cart)', path: '/checkout' },
@@ -46,7 +47,7 @@ async function signUp(page: Page) {
   const email = uniqueEmail('axe');
   await loaded(page, '/sign-up');
   await page.getByLabel('Your name').fill('Ada Scan');
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Send code' }).click();
   await page.getByLabel('Code').fill(await latestCode(email));
   await page.getByRole('button', { name: 'Create account' }).click();
@@ -208,7 +209,7 @@ test.describe('keyboard patterns', () => {
     await expect(password).toBeFocused();
     // Tab leaves the tab list for the panel.
     await page.keyboard.press('Tab');
-    await expect(page.getByRole('tabpanel').getByLabel('Email')).toBeFocused();
+    await expect(page.getByRole('tabpanel').getByLabel('Email', { exact: true })).toBeFocused();
   });
 
   test('sign-in tabs work without JavaScript', async ({ browser, baseURL }) => {

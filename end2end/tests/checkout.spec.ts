@@ -1,34 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
 import { acceptCookies, expectNoSeriousViolations, loaded, sql } from './helpers';
-
-/** The newest code texted to `phone` (the store writes texts to its outbox here). */
-async function latestSmsCode(phone: string): Promise<string> {
-  const dir = join(process.env.OUTBOX_DIR ?? 'outbox', 'sms');
-  let code = '';
-  await expect
-    .poll(() => {
-      const mine = readdirSync(dir).filter((f) => f.endsWith(`${phone.slice(1)}.txt`)).sort();
-      const newest = mine.at(-1);
-      code = newest ? (readFileSync(join(dir, newest), 'utf8').match(/code is (\d{6})/)?.[1] ?? '') : '';
-      return code;
-    }, { timeout: 15_000 })
-    .toMatch(/^\d{6}$/);
-  return code;
-}
-
-function uniquePhone(): string {
-  return `+1555${String(Date.now()).slice(-7)}`;
-}
-
-/** A product with at least two sizes in stock in its first colour. */
-function productWithSizes(): string {
-  return sql(`select p.slug from products p join product_colours pc on pc.product_id = p.id
-    join product_sizes ps on ps.product_colour_id = pc.id
-    where p.is_active and p.deleted_at is null and ps.stock - ps.reserved >= 3
-    group by p.slug, pc.id having count(*) >= 2 order by p.slug limit 1`);
-}
+import { addTwoSizes, addressStep, contactStep, latestSmsCode, placeOrder, productWithSizes, uniquePhone } from './shopping';
 
 // A product with two or more colours, each with a size in stock.
 function productWithColours(): string {
@@ -37,45 +9,6 @@ function productWithColours(): string {
     and not exists (select 1 from product_colours pc where pc.product_id = p.id and not exists (
       select 1 from product_sizes ps where ps.product_colour_id = pc.id and ps.stock - ps.reserved >= 3))
     order by p.slug limit 1`);
-}
-
-async function addTwoSizes(page: Page) {
-  await loaded(page, `/p/${productWithSizes()}`);
-  const sizes = page.locator('input[name="variant_id"]:not([disabled])');
-  const add = page.getByRole('button', { name: 'Add to cart' });
-  await sizes.nth(0).check({ force: true });
-  await add.click();
-  await expect(page.getByTestId('cart-count')).toHaveText('1');
-  await sizes.nth(1).check({ force: true });
-  await add.click();
-  // The header follows without a reload, and focus stays where it was.
-  await expect(page.getByTestId('cart-count')).toHaveText('2');
-  await expect(add).toBeFocused();
-}
-
-async function contactStep(page: Page, phone: string) {
-  const email = `buyer.${phone.slice(1)}@example.com`;
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Mobile number').fill(phone);
-  await page.getByRole('button', { name: 'Text me a code' }).click();
-  // The code step says where the code went (the number masked) and the email typed with it.
-  await expect(page.getByTestId('code-phone')).toHaveText(`+1 555 ••• ${phone.slice(-4)}`);
-  await expect(page.getByTestId('code-email')).toHaveText(email);
-  await expect(page.getByText('Use another number')).toBeVisible();
-  await page.getByLabel('6-digit code').fill(await latestSmsCode(phone));
-  await page.getByRole('button', { name: 'Confirm number' }).click();
-}
-
-async function addressStep(page: Page, postalCode = '94105') {
-  await page.waitForLoadState('networkidle');
-  const form = page.getByTestId('new-address');
-  await form.getByLabel("Recipient's name").fill('Grace Hopper');
-  await form.getByLabel('Country').selectOption({ label: 'United States' });
-  await form.getByLabel('State / region').selectOption({ label: 'California' });
-  await form.getByLabel('City').selectOption({ label: 'San Francisco' });
-  await form.getByLabel('Street address').fill('1 Market Street');
-  await form.getByLabel('Postal code').fill(postalCode);
-  await form.getByRole('button', { name: 'Deliver to this address' }).click();
 }
 
 /** The address step as a browser without JavaScript does it: the lists narrow through
@@ -93,20 +26,6 @@ async function addressStepWithoutJavaScript(page: Page) {
   await narrowed.getByLabel('Street address').fill('10 Downing Street');
   await narrowed.getByLabel('Postal code').fill('SW1A 2AA');
   await narrowed.getByRole('button', { name: 'Deliver to this address' }).click();
-}
-
-/** A new shopper's two-size card order, placed: the browser is on the payment page. */
-async function cardOrderOnPaymentPage(page: Page, { express }: { express: boolean }) {
-  await loaded(page, '/');
-  await acceptCookies(page);
-  await addTwoSizes(page);
-  await loaded(page, '/checkout');
-  await contactStep(page, uniquePhone());
-  await addressStep(page);
-  if (express) await page.getByLabel('Express delivery (next working day)').check();
-  await page.getByRole('button', { name: 'Continue to review' }).click();
-  await page.getByLabel('Card (secure payment page by Stripe)').check();
-  await page.getByRole('button', { name: /Place order/ }).click();
 }
 
 test('an anonymous shopper buys two sizes with a texted code, a new address, a promo code and offline payment', async ({ page, baseURL }) => {
@@ -167,7 +86,7 @@ test('an anonymous shopper buys two sizes with a texted code, a new address, a p
 test('on a phone, a shopper pays by card on the payment page and a signed event marks the order paid', async ({ page }) => {
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 360, height: 740 });
-  await cardOrderOnPaymentPage(page, { express: true });
+  await placeOrder(page, { express: true });
 
   // The stand-in's hosted page; the order is only paid once the signed event arrives.
   await expect(page.getByRole('heading', { name: /^Pay / })).toBeVisible();
@@ -199,7 +118,7 @@ test('on a phone, a shopper pays by card on the payment page and a signed event 
 
 test('two tabs paying one order reach one payment page, and the order is paid once', async ({ page }) => {
   test.setTimeout(120_000);
-  await cardOrderOnPaymentPage(page, { express: false });
+  await placeOrder(page, { express: false });
   await expect(page.getByRole('heading', { name: /^Pay / })).toBeVisible();
   const payPage = page.url();
   // The shopper goes back to the order in another tab and presses "Pay now" there too.
@@ -227,6 +146,8 @@ test('a size that sells out while the shopper reviews is named on the checkout p
     if (javaScriptEnabled) await acceptCookies(page);
     await page.locator('input[name="variant_id"]:not([disabled])').first().check({ force: true });
     await page.getByRole('button', { name: 'Add to cart' }).click();
+    // Wait for the cart's answer before leaving the page, or the navigation may cut it off.
+    await expect(page.getByText(/Added to your cart/)).toBeVisible();
     await page.goto('/cart');
     await expect(page.getByTestId('cart-line')).toHaveCount(1);
     await page.goto('/checkout', { waitUntil: 'networkidle' });
@@ -265,6 +186,7 @@ test('checkout works without JavaScript', async ({ browser }) => {
   await expect(page.getByTestId('colour-name')).toHaveText(colourName);
   await page.locator('input[name="variant_id"]:not([disabled])').first().check({ force: true });
   await page.getByRole('button', { name: 'Add to cart' }).click();
+  await expect(page.getByText(/Added to your cart/)).toBeVisible();
   await page.goto('/cart');
   await expect(page.getByTestId('cart-line')).toHaveCount(1);
   await expect(page.getByTestId('cart-line')).toContainText(colourName);

@@ -44,7 +44,7 @@ test('sign up with a code read from the email', async ({ page }) => {
   const email = uniqueEmail('nia');
   await loaded(page, '/sign-up');
   await page.getByLabel('Your name').fill('Nia Okafor');
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Send code' }).click();
   await expect(page.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
   await page.getByLabel('Code').fill(await latestCode(email));
@@ -57,21 +57,21 @@ test('sign up with a code read from the email', async ({ page }) => {
 test('a wrong code is explained beside the field and keeps what was typed', async ({ page }) => {
   const email = uniqueEmail('typo');
   await loaded(page, '/sign-up');
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Send code' }).click();
   const real = await latestCode(email);
   await page.getByLabel('Code').fill(real === '000000' ? '111111' : '000000');
   await page.getByRole('button', { name: 'Create account' }).click();
   await expect(page.getByText("That code isn't right")).toBeVisible();
-  await expect(page.getByLabel('Email')).toHaveValue(email);
+  await expect(page.getByLabel('Email', { exact: true })).toHaveValue(email);
   await expect(page.getByLabel('Code')).toHaveAttribute('aria-invalid', 'true');
   await expect(page.getByLabel('Code')).toHaveAccessibleDescription(/code isn't right/);
-  await expect(page.getByLabel('Email')).not.toHaveAttribute('aria-invalid', /./);
+  await expect(page.getByLabel('Email', { exact: true })).not.toHaveAttribute('aria-invalid', /./);
 });
 
 test('password sign-in and sign-out', async ({ page }) => {
   await loaded(page, '/sign-in');
-  await page.getByLabel('Email').fill('admin@larkspur.local');
+  await page.getByLabel('Email', { exact: true }).fill('admin@larkspur.local');
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill('larkspur-admin-2026');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await expect(page).toHaveURL(/\/account$/);
@@ -98,7 +98,7 @@ test('five wrong passwords lock this device with a clear message', async ({ page
   await loaded(page, '/');
   await acceptCookies(page);
   await loaded(page, '/sign-in');
-  await page.getByLabel('Email').fill('admin@larkspur.local');
+  await page.getByLabel('Email', { exact: true }).fill('admin@larkspur.local');
   for (let attempt = 1; attempt <= 4; attempt++) {
     await page.getByRole('textbox', { name: 'Password', exact: true }).fill(`wrong guess ${attempt}`);
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -125,7 +125,7 @@ test('an anonymous cart survives signing in', async ({ page }) => {
 
   const email = uniqueEmail('cart');
   await loaded(page, '/sign-up');
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('button', { name: 'Send code' }).click();
   await page.getByLabel('Code').fill(await latestCode(email));
   await page.getByRole('button', { name: 'Create account' }).click();

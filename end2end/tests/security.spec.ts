@@ -67,7 +67,7 @@ test('sign-up, sign-in and reset work with JavaScript off, secrets never in a UR
   const signUp = await withoutJavaScript(browser);
   await signUp.page.goto('/sign-up');
   await signUp.page.getByLabel('Your name').fill('Noa Script');
-  await signUp.page.getByLabel('Email').fill(email);
+  await signUp.page.getByLabel('Email', { exact: true }).fill(email);
   await signUp.page.getByRole('button', { name: 'Send code' }).click();
   await expect(signUp.page.getByText(`We sent a 6-digit code to ${email}`)).toBeVisible();
   await signUp.page.getByLabel('Code').fill(await latestCode(email));
@@ -80,11 +80,11 @@ test('sign-up, sign-in and reset work with JavaScript off, secrets never in a UR
   // Sign in with the password; a wrong one is explained and the email stays.
   const signIn = await withoutJavaScript(browser);
   await signIn.page.goto('/sign-in');
-  await signIn.page.getByLabel('Email').fill(email);
+  await signIn.page.getByLabel('Email', { exact: true }).fill(email);
   await signIn.page.getByRole('textbox', { name: 'Password', exact: true }).fill('not my password');
   await signIn.page.getByRole('button', { name: 'Sign in' }).click();
   await expect(signIn.page.getByTestId('form-error')).toHaveText('The email or password is incorrect.');
-  await expect(signIn.page.getByLabel('Email')).toHaveValue(email);
+  await expect(signIn.page.getByLabel('Email', { exact: true })).toHaveValue(email);
   await signIn.page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
   await signIn.page.getByRole('button', { name: 'Sign in' }).click();
   await expect(signIn.page).toHaveURL(/\/account$/);
@@ -96,7 +96,7 @@ test('sign-up, sign-in and reset work with JavaScript off, secrets never in a UR
   const newPassword = 'a brand new passphrase';
   const reset = await withoutJavaScript(browser);
   await reset.page.goto('/reset-password');
-  await reset.page.getByLabel('Email').fill(email);
+  await reset.page.getByLabel('Email', { exact: true }).fill(email);
   await reset.page.getByRole('button', { name: 'Send reset code' }).click();
   await expect(reset.page.getByLabel('Code')).toBeVisible();
   await reset.page.getByLabel('Code').fill(await latestCode(email, /Reset your Larkspur password/));

@@ -22,10 +22,14 @@ test('browse: home → category → filter by colour and size → product → sw
   expect(filtered).toBeLessThanOrEqual(all);
   await expect(form.locator(`#f-colour-${colour}`)).toBeChecked();
 
-  // Open the first product whose page offers a second colour.
+  // Open the newest hoodie that offers a second colour with photos of every colour (other
+  // tests may add hoodies of their own, some without photos).
   const multi = sql(`select p.name from products p join product_categories pc on pc.product_id = p.id
     join categories c on c.id = pc.category_id and c.slug = 'hoodies'
-    where (select count(*) from product_colours x where x.product_id = p.id) > 1 order by p.created_at desc limit 1`);
+    where p.is_live and (select count(*) from product_colours x where x.product_id = p.id) > 1
+      and not exists (select 1 from product_colours x where x.product_id = p.id
+        and not exists (select 1 from product_colour_images i where i.product_colour_id = x.id))
+    order by p.created_at desc limit 1`);
   await loaded(page, '/c/hoodies');
   await page.getByRole('link', { name: multi }).first().click();
   await expect(page.getByRole('heading', { level: 1, name: multi })).toBeVisible();

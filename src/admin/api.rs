@@ -68,19 +68,19 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         let mut overview = Overview { low_stock_threshold: threshold, ..Overview::default() };
         if role.can(Permission::ManageCatalog) {
             let (live, categories, units): (i64, i64, i64) = sqlx::query_as(
-                "select (select count(*) from products where is_active and deleted_at is null),
+                "select (select count(*) from products where is_live),
                         (select count(*) from categories),
-                        (select coalesce(sum(stock - reserved), 0)::bigint from product_sizes)",
+                        (select coalesce(sum(available), 0)::bigint from product_sizes)",
             )
             .fetch_one(db)
             .await?;
             (overview.live_products, overview.categories, overview.units_in_stock) = (Some(live), Some(categories), Some(units));
             let low: Vec<(uuid::Uuid, String, String, String, i64)> = sqlx::query_as(
-                "select p.id, p.name, c.name, s.label, (ps.stock - ps.reserved)::bigint from product_sizes ps
+                "select p.id, p.name, c.name, s.label, (ps.available)::bigint from product_sizes ps
                  join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id
                  join colours c on c.id = pc.colour_id join sizes s on s.id = ps.size_id
-                 where p.is_active and p.deleted_at is null and ps.stock - ps.reserved <= $1
-                 order by ps.stock - ps.reserved, p.name limit 20",
+                 where p.is_live and ps.available <= $1
+                 order by ps.available, p.name limit 20",
             )
             .bind(threshold)
             .fetch_all(db)
@@ -99,7 +99,11 @@ pub async fn get_overview() -> Result<Overview, AppError> {
         }
         if role.can(Permission::ManageContent) {
             overview.published_articles = Some(
-                sqlx::query_scalar("select count(*) from articles where status = 'published' and deleted_at is null").fetch_one(db).await?,
+                // Scheduled ones count once their time has come.
+                sqlx::query_scalar("select count(*) from articles where status = 'published' and deleted_at is null and published_at <= $1")
+                    .bind(state.clock.now())
+                    .fetch_one(db)
+                    .await?,
             );
         }
         Ok(overview)

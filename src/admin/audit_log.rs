@@ -29,6 +29,18 @@ fn entry_row(e: AuditEntry) -> Row {
     let changes = e.changes.iter().map(|c| format!("{}: {} → {}", c.field, shorten(&c.before), shorten(&c.after))).collect::<Vec<_>>().join("; ");
     let target = match e.entity_kind.as_str() {
         "product" => Cell::Link { href: format!("/admin/products/{}", e.entity_id), text: format!("product {}", short_id(&e.entity_id)) },
+        kind @ ("category" | "collection" | "lookbook" | "review" | "coupon" | "article") => {
+            let section = match kind {
+                "category" => "categories",
+                "collection" => "collections",
+                "review" => "reviews",
+                "coupon" => "coupons",
+                "article" => "articles",
+                _ => "lookbooks",
+            };
+            Cell::Link { href: format!("/admin/{section}/{}", e.entity_id), text: format!("{kind} {}", short_id(&e.entity_id)) }
+        }
+        "customer" => Cell::Link { href: format!("/admin/customers/{}", e.entity_id), text: format!("customer {}", short_id(&e.entity_id)) },
         kind => Cell::Text(format!("{kind} {}", short_id(&e.entity_id))),
     };
     Row {
@@ -78,7 +90,26 @@ pub fn AuditLogPage() -> impl IntoView {
                     let filters = vec![FilterSelect {
                         key: "kind",
                         label: "Kind",
-                        options: vec![(String::new(), "Everything".into()), ("product".into(), "Products".into())],
+                        options: [
+                            ("", "Everything"),
+                            ("order", "Orders"),
+                            ("product", "Products"),
+                            ("category", "Categories"),
+                            ("colour", "Colours"),
+                            ("size", "Sizes"),
+                            ("collection", "Collections"),
+                            ("lookbook", "Lookbooks"),
+                            ("country", "Countries"),
+                            ("state", "States"),
+                            ("city", "Cities"),
+                            ("customer", "Customers"),
+                            ("review", "Reviews"),
+                            ("coupon", "Coupons"),
+                            ("article", "Articles"),
+                        ]
+                        .into_iter()
+                        .map(|(v, l)| (v.to_owned(), l.to_owned()))
+                        .collect(),
                     }];
                     view! {
                         <h1 class="text-2xl font-semibold text-stone-900">"Audit log"</h1>

@@ -19,19 +19,17 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 #[cfg(feature = "ssr")]
-async fn catalog_staff() -> Result<(crate::server::state::AppState, crate::audit::server::Actor), AppError> {
-    let (user, _) = crate::auth::server::require_permission(crate::auth::Permission::ManageCatalog).await?;
-    let state = crate::server::ctx::state()?;
-    let actor = crate::audit::server::Actor::of_request(user, state.config.trust_proxy);
-    Ok((state, actor))
-}
+use super::access::catalog_staff;
 
 #[server(endpoint = "admin/products/list")]
-pub async fn list_products(#[server(default)] query: ListQuery) -> Result<(Paged<StaffProductRow>, Vec<(Uuid, String)>), AppError> {
+pub async fn list_products(
+    #[server(default)] query: ListQuery,
+) -> Result<(Paged<StaffProductRow>, Vec<(Uuid, String)>, Vec<(Uuid, String)>), AppError> {
     crate::server::ctx::respond(async move {
         let (state, _) = catalog_staff().await?;
         let page = crate::catalog::manage::list(&state.db, &query).await?;
-        Ok((page, crate::catalog::manage::categories(&state.db).await?))
+        let collections = crate::catalog::taxonomy::collection_names(&state.db).await?;
+        Ok((page, crate::catalog::manage::categories(&state.db).await?, collections))
     })
     .await
 }
@@ -147,7 +145,7 @@ pub async fn bulk_products(
     })
     .await;
     // Back to the list page the form was on (its referer): the same filters and page.
-    finish("product-bulk", &[], None, result, |n| Then::Stay { step: None, notice: Some(format!("{n} products changed.")) }).await
+    finish("product-bulk", &[], None, result, |n| Then::Stay { step: None, notice: Some(if *n == 1 { "1 product changed.".to_owned() } else { format!("{n} products changed.") }) }).await
 }
 
 /// One cell of the stock grid as posted: `cells[n][id]`, `cells[n][stock]`.
@@ -203,6 +201,14 @@ fn money(minor: i64, currency: &str) -> String {
     Money::new(minor, currency).to_string()
 }
 
+/// The list's bulk actions: one "add to" entry for each collection.
+fn bulk_actions(collections: &[(Uuid, String)]) -> Vec<(String, String)> {
+    let mut actions: Vec<(String, String)> =
+        [("activate", "Activate"), ("deactivate", "Make draft"), ("price", "Change price by %")].iter().map(|(v, l)| ((*v).to_owned(), (*l).to_owned())).collect();
+    actions.extend(collections.iter().map(|(id, name)| (format!("collection:{id}"), format!("Add to collection: {name}"))));
+    actions
+}
+
 fn product_row(p: StaffProductRow) -> Row {
     let status = if p.deleted {
         Cell::Badge { text: "Deleted".into(), good: false }
@@ -235,7 +241,7 @@ pub fn ProductsPage() -> impl IntoView {
         <PageTitle text="Products — Larkspur staff"/>
         <Suspense fallback=|| view! { <p class="mt-4 text-stone-500">"Loading…"</p> }>
             {move || data.get().map(|(result, flash)| match result {
-                Ok((page, categories)) => {
+                Ok((page, categories, collections)) => {
                     let bulk_flash = FormFlash::of(&flash, "product-bulk");
                     let error = Signal::derive({ let e = bulk_flash.as_ref().and_then(|f| f.error.clone()); move || e.clone() });
                     let notice = Signal::derive({ let n = bulk_flash.as_ref().and_then(|f| f.notice.clone()); move || n.clone() });
@@ -261,15 +267,20 @@ pub fn ProductsPage() -> impl IntoView {
                         Column::new("categories", "Categories"),
                     ];
                     let export = format!("/admin/products.csv?{}", q.to_query());
+                    let stock_export = format!("/admin/stock.csv?{}", q.to_query());
                     let bulk = Bulk {
                         action_url: BulkProducts::url().to_owned(),
-                        actions: vec![("activate", "Activate"), ("deactivate", "Make draft"), ("price", "Change price by %")],
+                        actions: bulk_actions(&collections),
                         extra: Some(("percent", "Percent (for price)")),
                     };
                     view! {
                         <div class="flex flex-wrap items-center justify-between gap-3">
                             <h1 class="text-2xl font-semibold text-stone-900">"Products"</h1>
-                            <a href="/admin/products/new" class=BUTTON_PRIMARY>"Add product"</a>
+                            <div class="flex flex-wrap items-center gap-3">
+                                <a href=stock_export class=LINK>"Export stock"</a>
+                                <a href="/admin/import" class=BUTTON_SECONDARY>"Import / export"</a>
+                                <a href="/admin/products/new" class=BUTTON_PRIMARY>"Add product"</a>
+                            </div>
                         </div>
                         <div class="mt-4 space-y-2"><FormError error/><Notice message=notice/></div>
                         <DataTable path="/admin/products" query=q columns rows=page.rows.into_iter().map(product_row).collect() total=page.total
@@ -296,14 +307,19 @@ pub fn ProductEditPage() -> impl IntoView {
             (None, false) => Err(AppError::NotFound("That product".into())),
             (id, _) => get_product_editor(id).await,
         };
-        (editor, take_form_outcome().await.ok().flatten())
+        // Each colour's images (admin::images), in the same load for the same reason.
+        let images = match id {
+            Some(id) => super::images::get_product_images(Some(id)).await.unwrap_or_default(),
+            None => Vec::new(),
+        };
+        (editor, take_form_outcome().await.ok().flatten(), images)
     });
     let saved = move || query.with(|q| q.get("saved"));
     let confirming = move || query.with(|q| q.get("confirm")).as_deref() == Some("delete");
     view! {
         <Suspense fallback=|| view! { <p class="text-stone-500">"Loading…"</p> }>
-            {move || editor.get().map(|(result, flash)| match result {
-                Ok(editor) => view! { <Editor editor flash saved=saved() confirming=confirming()/> }.into_any(),
+            {move || editor.get().map(|(result, flash, images)| match result {
+                Ok(editor) => view! { <Editor editor flash images saved=saved() confirming=confirming()/> }.into_any(),
                 Err(e) => view! { <StatusPage status=e.status()/> }.into_any(),
             })}
         </Suspense>
@@ -311,7 +327,7 @@ pub fn ProductEditPage() -> impl IntoView {
 }
 
 #[component]
-fn Editor(editor: ProductEditor, flash: Option<FormFlash>, saved: Option<String>, confirming: bool) -> impl IntoView {
+fn Editor(editor: ProductEditor, flash: Option<FormFlash>, images: Vec<crate::catalog::images::ColourImages>, saved: Option<String>, confirming: bool) -> impl IntoView {
     let mine = FormFlash::of(&flash, "product");
     let value = |field: &str, current: &str| RwSignal::new(mine.as_ref().map_or_else(|| current.to_owned(), |f| f.value(field)));
     let f = &editor.fields;
@@ -331,6 +347,8 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, saved: Option<String>
     let notice = match saved.as_deref() {
         Some("stock") => Some("Stock saved.".to_owned()),
         Some("variants") => Some("Sizes added. Enter their stock below.".to_owned()),
+        Some("images") => Some("Images uploaded.".to_owned()),
+        Some("order") => Some("Image order saved.".to_owned()),
         Some(_) => Some("Product saved.".to_owned()),
         None => None,
     };
@@ -403,6 +421,7 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, saved: Option<String>
         {editor.id.map(|id| view! {
             <StockGrid product=id cells=editor.stock.clone() flash=flash.clone()/>
             <AddVariants product=id colours=editor.all_colours.clone() sizes=editor.all_sizes.clone() flash=flash.clone()/>
+            <super::images::ProductImages product=id colours=images.clone() flash=flash.clone()/>
         })}
         {(editor.id.is_some() && !editor.deleted).then(|| if confirming {
             view! {
@@ -439,6 +458,11 @@ fn StockGrid(product: Uuid, cells: Vec<crate::catalog::types::StockCell>, flash:
         }
     }
     let general = Signal::derive({ let e = error.clone(); move || e.clone() });
+    let totals = StockTotals::of(cells.iter().map(|c| {
+        let row = colours.iter().position(|x| *x == c.colour).unwrap_or_default();
+        let col = sizes.iter().position(|x| *x == c.size).unwrap_or_default();
+        (row, col, Some(c.stock.into()))
+    }), colours.len(), sizes.len());
     view! {
         <section class="mt-8 rounded-xl border border-stone-200 bg-white p-6" aria-labelledby="stock-heading">
             <h2 id="stock-heading" class="text-lg font-semibold">"Stock"</h2>
@@ -450,15 +474,16 @@ fn StockGrid(product: Uuid, cells: Vec<crate::catalog::types::StockCell>, flash:
                         <input type="hidden" name="product" value=product.to_string()/>
                         <FormError error=general/>
                         <div class="overflow-x-auto">
-                            <table class="text-sm" data-testid="stock-grid">
+                            <table id="stock-grid" class="text-sm" data-testid="stock-grid">
                                 <thead><tr><th scope="col" class="px-2 py-1 text-left">"Colour"</th>
                                     {sizes.iter().map(|s| view! { <th scope="col" class="px-2 py-1 text-left">{s.clone()}</th> }).collect_view()}
+                                    <th scope="col" class="px-2 py-1 text-right">"Total"</th>
                                 </tr></thead>
                                 <tbody>
-                                    {colours.iter().map(|colour| view! {
+                                    {colours.iter().enumerate().map(|(row, colour)| view! {
                                         <tr class="border-t border-stone-100">
                                             <th scope="row" class="px-2 py-2 text-left font-medium">{colour.clone()}</th>
-                                            {sizes.iter().map(|size| match cells.iter().position(|c| &c.colour == colour && &c.size == size) {
+                                            {sizes.iter().enumerate().map(|(col, size)| match cells.iter().position(|c| &c.colour == colour && &c.size == size) {
                                                 Some(n) => {
                                                     let cell = &cells[n];
                                                     let key = format!("stock-{}", cell.id);
@@ -469,6 +494,7 @@ fn StockGrid(product: Uuid, cells: Vec<crate::catalog::types::StockCell>, flash:
                                                         <td class="px-2 py-2 align-top">
                                                             <input type="hidden" name=format!("cells[{n}][id]") value=cell.id.to_string()/>
                                                             <input name=format!("cells[{n}][stock]") value=typed aria-label=label inputmode="numeric"
+                                                                data-row=row.to_string() data-col=col.to_string()
                                                                 aria-invalid=message.is_some().then_some("true") aria-describedby=format!("{key}-held")
                                                                 class="w-20 rounded border border-stone-300 px-2 py-1 tabular-nums aria-[invalid=true]:border-red-600"/>
                                                             <span id=format!("{key}-held") class="block text-xs text-stone-500">{format!("{} held", cell.reserved)}</span>
@@ -478,16 +504,126 @@ fn StockGrid(product: Uuid, cells: Vec<crate::catalog::types::StockCell>, flash:
                                                 }
                                                 None => view! { <td class="px-2 py-2 text-stone-400">"—"</td> }.into_any(),
                                             }).collect_view()}
+                                            <td class="px-2 py-2 text-right font-medium tabular-nums" data-total-row=row.to_string()>{totals.rows[row].to_string()}</td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
+                                <tfoot>
+                                    <tr class="border-t-2 border-stone-200">
+                                        <th scope="row" class="px-2 py-2 text-left font-medium">"Total"</th>
+                                        {(0..sizes.len()).map(|col| view! {
+                                            <td class="px-2 py-2 font-medium tabular-nums" data-total-col=col.to_string()>{totals.cols[col].to_string()}</td>
+                                        }).collect_view()}
+                                        <td class="px-2 py-2 text-right font-semibold tabular-nums" data-total="all" data-testid="stock-total">{totals.all.to_string()}</td>
+                                    </tr>
+                                </tfoot>
                             </table>
+                            <LiveTotals grid="stock-grid".to_owned()/>
                         </div>
                         <button type="submit" class=BUTTON_SECONDARY>"Save stock"</button>
                     </form>
                 }.into_any()
             }}
         </section>
+    }
+}
+
+/// Units in stock per colour (row), per size (column) and in all. A cell that is not a
+/// whole number of units leaves its row, its column and the grand total unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct StockTotals {
+    rows: Vec<Total>,
+    cols: Vec<Total>,
+    all: Total,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Total(Option<i64>);
+
+impl Total {
+    fn add(&mut self, units: Option<i64>) {
+        self.0 = self.0.zip(units).map(|(a, b)| a + b);
+    }
+}
+
+impl std::fmt::Display for Total {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(n) => write!(f, "{n}"),
+            None => f.write_str("—"),
+        }
+    }
+}
+
+impl StockTotals {
+    fn of(cells: impl IntoIterator<Item = (usize, usize, Option<i64>)>, rows: usize, cols: usize) -> Self {
+        let mut totals = Self { rows: vec![Total(Some(0)); rows], cols: vec![Total(Some(0)); cols], all: Total(Some(0)) };
+        for (row, col, units) in cells {
+            let units = units.filter(|n| *n >= 0);
+            totals.rows[row].add(units);
+            totals.cols[col].add(units);
+            totals.all.add(units);
+        }
+        totals
+    }
+}
+
+/// Keeps the stock grid's totals in step with what is typed, before it is saved.
+#[island]
+fn LiveTotals(grid: String) -> impl IntoView {
+    #[cfg(feature = "hydrate")]
+    Effect::new(move || live_totals::attach(&grid));
+    #[cfg(not(feature = "hydrate"))]
+    let _ = grid;
+}
+
+#[cfg(feature = "hydrate")]
+mod live_totals {
+    use super::StockTotals;
+    use leptos::{prelude::*, wasm_bindgen::{closure::Closure, JsCast}};
+    use web_sys::{Element, HtmlInputElement};
+
+    fn index(element: &Element, attribute: &str) -> Option<usize> {
+        element.get_attribute(attribute)?.parse().ok()
+    }
+
+    fn all(grid: &Element, selector: &str) -> Vec<Element> {
+        let Ok(found) = grid.query_selector_all(selector) else { return Vec::new() };
+        (0..found.length()).filter_map(|n| found.item(n)?.dyn_into::<Element>().ok()).collect()
+    }
+
+    fn recount(grid: &Element) {
+        let cells: Vec<(usize, usize, Option<i64>)> = all(grid, "input[data-row]")
+            .into_iter()
+            .filter_map(|e| {
+                let (row, col) = (index(&e, "data-row")?, index(&e, "data-col")?);
+                let units = e.dyn_into::<HtmlInputElement>().ok()?.value().trim().parse().ok();
+                Some((row, col, units))
+            })
+            .collect();
+        let (row_cells, col_cells) = (all(grid, "[data-total-row]"), all(grid, "[data-total-col]"));
+        let totals = StockTotals::of(cells, row_cells.len(), col_cells.len());
+        for cell in row_cells {
+            if let Some(total) = index(&cell, "data-total-row").and_then(|n| totals.rows.get(n)) {
+                cell.set_text_content(Some(&total.to_string()));
+            }
+        }
+        for cell in col_cells {
+            if let Some(total) = index(&cell, "data-total-col").and_then(|n| totals.cols.get(n)) {
+                cell.set_text_content(Some(&total.to_string()));
+            }
+        }
+        if let Ok(Some(cell)) = grid.query_selector("[data-total=all]") {
+            cell.set_text_content(Some(&totals.all.to_string()));
+        }
+    }
+
+    pub fn attach(grid_id: &str) {
+        let Some(grid) = document().get_element_by_id(grid_id) else { return };
+        let target = grid.clone();
+        let on_input = Closure::<dyn FnMut()>::new(move || recount(&target));
+        let _ = grid.add_event_listener_with_callback("input", on_input.as_ref().unchecked_ref());
+        on_input.forget();
     }
 }
 
@@ -528,68 +664,25 @@ fn AddVariants(product: Uuid, colours: Vec<(Uuid, String)>, sizes: Vec<(Uuid, St
     }
 }
 
-/// `GET /admin/products.csv?<the list's filters>`: every matching product as CSV.
-#[cfg(feature = "ssr")]
-pub async fn export_csv(
-    axum::extract::State(state): axum::extract::State<crate::server::state::AppState>,
-    session: tower_sessions::Session,
-    axum::extract::RawQuery(raw): axum::extract::RawQuery,
-) -> Result<axum::response::Response, AppError> {
-    use axum::{http::header, response::IntoResponse};
-    let session = crate::server::session::AppSession::new(session);
-    let data = session.data().await?;
-    let (_, role) = crate::auth::server::current_user(&session, &data, &state.db).await?.ok_or(AppError::Unauthorized)?;
-    if !role.can(crate::auth::Permission::ManageCatalog) {
-        return Err(AppError::Forbidden);
-    }
-    let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
-    let query = ListQuery::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let rows = crate::catalog::manage::export(&state.db, &query).await?;
-    let mut csv = String::from("id,name,slug,status,currency,price,sale_price,available,held,categories\r\n");
-    for p in rows {
-        let status = if p.deleted { "deleted" } else if p.is_active { "active" } else { "draft" };
-        let fields = [
-            p.id.to_string(),
-            p.name,
-            p.slug,
-            status.to_owned(),
-            p.currency,
-            crate::money::amount_input(p.price_minor),
-            p.sale_minor.map(crate::money::amount_input).unwrap_or_default(),
-            p.available.to_string(),
-            p.reserved.to_string(),
-            p.categories,
-        ];
-        csv.push_str(&fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(","));
-        csv.push_str("\r\n");
-    }
-    Ok((
-        [(header::CONTENT_TYPE, "text/csv; charset=utf-8"), (header::CONTENT_DISPOSITION, "attachment; filename=\"products.csv\"")],
-        csv,
-    )
-        .into_response())
-}
-
-/// One CSV field: quoted when it holds a separator, a quote or a line break; a leading
-/// `=`, `+`, `-` or `@` is prefixed so spreadsheets never run it as a formula.
-#[cfg(feature = "ssr")]
-fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@']) { format!("'{value}") } else { value.to_owned() };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-#[cfg(all(test, feature = "ssr"))]
+#[cfg(test)]
 mod tests {
+    use super::{StockTotals, Total};
+
     #[test]
-    fn csv_fields_are_quoted_and_never_formulas() {
-        assert_eq!(super::csv_field("Linen shirt"), "Linen shirt");
-        assert_eq!(super::csv_field("Shirts, Tops"), "\"Shirts, Tops\"");
-        assert_eq!(super::csv_field("The \"best\""), "\"The \"\"best\"\"\"");
-        assert_eq!(super::csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(super::csv_field("-5"), "'-5");
+    fn totals_add_up_per_colour_per_size_and_in_all() {
+        // Two colours × two sizes, one size missing for the second colour.
+        let totals = StockTotals::of([(0, 0, Some(3)), (0, 1, Some(4)), (1, 0, Some(5))], 2, 2);
+        assert_eq!(totals.rows, vec![Total(Some(7)), Total(Some(5))]);
+        assert_eq!(totals.cols, vec![Total(Some(8)), Total(Some(4))]);
+        assert_eq!(totals.all, Total(Some(12)));
+    }
+
+    #[test]
+    fn a_cell_that_is_not_a_count_leaves_its_totals_unknown() {
+        let totals = StockTotals::of([(0, 0, Some(3)), (0, 1, None), (1, 0, Some(-2)), (1, 1, Some(1))], 2, 2);
+        assert_eq!(totals.rows, vec![Total(None), Total(None)]);
+        assert_eq!(totals.cols, vec![Total(None), Total(None)]);
+        assert_eq!(totals.all.to_string(), "—");
+        assert_eq!(StockTotals::of([(0, 0, Some(2))], 1, 1).all.to_string(), "2");
     }
 }

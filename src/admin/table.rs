@@ -46,6 +46,13 @@ impl ListQuery {
         query
     }
 
+    /// From a raw query string, as a download handler receives it.
+    #[cfg(feature = "ssr")]
+    pub fn from_raw(raw: Option<&str>) -> Self {
+        let pairs: Vec<(String, String)> = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned().collect();
+        Self::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    }
+
     pub fn filter(&self, key: &str) -> Option<&str> {
         self.filters.get(key).map(String::as_str).filter(|v| !v.is_empty())
     }
@@ -145,6 +152,25 @@ pub enum Cell {
     /// A status word; `good` colours it green, otherwise grey.
     Badge { text: String, good: bool },
     Muted(String),
+    /// A colour swatch beside its name (`hex` is a checked `#rrggbb`).
+    Swatch { hex: String, text: String },
+    /// Small post forms (move up, activate, remove…) and links for one row.
+    Actions(Vec<RowAction>),
+}
+
+/// One control in an actions cell: a post form with hidden fields, or a link.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowAction {
+    Post {
+        /// The server function's URL.
+        action: String,
+        /// Hidden fields the form posts.
+        fields: Vec<(String, String)>,
+        /// What the button shows (`↑`), and what it says to a screen reader.
+        text: String,
+        label: String,
+    },
+    Link { href: String, text: String, label: String },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,9 +194,25 @@ pub struct FilterSelect {
 pub struct Bulk {
     pub action_url: String,
     /// (value of `action`, label).
-    pub actions: Vec<(&'static str, &'static str)>,
+    pub actions: Vec<(String, String)>,
     /// Extra fields some actions need (e.g. a percentage), shown beside the action.
     pub extra: Option<(&'static str, &'static str)>,
+}
+
+const ROW_BUTTON: &str = "inline-flex min-w-8 items-center justify-center rounded border border-stone-300 bg-white px-2 py-1 text-xs font-medium text-stone-800 hover:bg-stone-100 focus-visible:outline-2 focus-visible:outline-emerald-700";
+
+/// One control of an actions cell.
+pub fn row_action(action: RowAction) -> AnyView {
+    match action {
+        RowAction::Post { action, fields, text, label } => view! {
+            <form method="post" action=action class="inline">
+                {fields.into_iter().map(|(name, value)| view! { <input type="hidden" name=name value=value/> }).collect_view()}
+                <button type="submit" class=ROW_BUTTON aria-label=label.clone() title=label>{text}</button>
+            </form>
+        }
+        .into_any(),
+        RowAction::Link { href, text, label } => view! { <a href=href class=ROW_BUTTON aria-label=label.clone() title=label>{text}</a> }.into_any(),
+    }
 }
 
 const INPUT: &str = "rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-emerald-700";
@@ -178,7 +220,8 @@ const INPUT: &str = "rounded-lg border border-stone-300 bg-white px-3 py-2 text-
 #[component]
 pub fn DataTable(
     /// The list page's path (`/admin/products`).
-    path: &'static str,
+    #[prop(into)]
+    path: String,
     query: ListQuery,
     columns: Vec<Column>,
     rows: Vec<Row>,
@@ -197,6 +240,7 @@ pub fn DataTable(
     let last = (query.offset() + rows.len() as i64).min(total);
     let selectable = bulk.is_some();
     let bulk_form = format!("bulk-{}", path.trim_start_matches('/').replace('/', "-"));
+    let path = path.as_str();
     let header = columns
         .iter()
         .map(|c| {
@@ -246,12 +290,20 @@ pub fn DataTable(
                             let tone = if good { "bg-emerald-100 text-emerald-900" } else { "bg-stone-200 text-stone-800" };
                             view! { <span class=format!("inline-flex rounded-full px-2 py-0.5 text-xs font-semibold {tone}")>{text}</span> }.into_any()
                         }
+                        Cell::Swatch { hex, text } => view! {
+                            <span class="inline-flex items-center gap-2">
+                                <span aria-hidden="true" class="inline-block size-5 rounded-full border border-stone-300" style=format!("background-color: {hex}")></span>
+                                {text}
+                            </span>
+                        }.into_any(),
+                        Cell::Actions(actions) => view! { <div class="flex flex-wrap items-center gap-1">{actions.into_iter().map(row_action).collect_view()}</div> }.into_any(),
                     };
                     view! { <td class=format!("px-3 py-2 {align}")>{content}</td> }
                 })
                 .collect_view();
             let label = row.cells.first().map(|c| match c {
-                Cell::Text(t) | Cell::Muted(t) | Cell::Link { text: t, .. } | Cell::Badge { text: t, .. } => t.clone(),
+                Cell::Text(t) | Cell::Muted(t) | Cell::Link { text: t, .. } | Cell::Badge { text: t, .. } | Cell::Swatch { text: t, .. } => t.clone(),
+                Cell::Actions(_) => String::new(),
             });
             let select = selectable.then(|| {
                 view! {
@@ -311,7 +363,7 @@ pub fn DataTable(
     });
     view! {
         <div class="mt-6 space-y-4">
-            <form method="get" action=path class="flex flex-wrap items-end gap-3" role="search">
+            <form method="get" action=path.to_owned() class="flex flex-wrap items-end gap-3" role="search">
                 <div class="flex flex-col gap-1">
                     <label for="table-search" class="text-xs font-medium text-stone-600">{search_label}</label>
                     <input id="table-search" type="search" name="q" value=query.q.clone() class=format!("{INPUT} w-64")/>

@@ -126,10 +126,9 @@ pub async fn sign_in_with_code(
         caller.ensure_unlocked().await?;
         let destination = delivery::parse_destination(channel, &destination)?;
         let code = OneTimeCode::parse(&code).map_err(|m| AppError::field("code", m))?;
-        let name = name.map(|n| n.trim().to_owned()).unwrap_or_default();
-        if name.chars().count() > 100 {
-            return Err(AppError::field("name", "Use at most 100 characters."));
-        }
+        let mut errors = crate::error::FieldErrors::new();
+        let name = errors.text("name", name.as_deref().unwrap_or_default(), 100, None);
+        errors.into_result()?;
         let email_for_rule = (channel == Channel::Email).then_some(destination.as_str());
         let password = match password.filter(|p| !p.is_empty()) {
             Some(p) => Some(NewPassword::parse(&p, email_for_rule).map_err(|m| AppError::field("password", m))?),
@@ -255,6 +254,10 @@ pub async fn reset_password(email: String, code: String, token: String, password
             (caller.check_link(codes::Purpose::PasswordReset, &token, Method::EmailCode, "reset link").await?, password)
         };
         let user = users::by_verified_email(db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
+        // A deactivated account keeps its password and sessions as staff left them.
+        if !user.is_active {
+            return Err(AppError::AccountDisabled);
+        }
         users::set_password(db, user.id, &hash_blocking(password.expose().to_owned()).await?).await?;
         sessions::revoke(db, &caller.state.redis, user.id, None, None, "password_reset", caller.now).await?;
         caller.complete(&user, Method::EmailCode, "password_reset").await?;
@@ -305,13 +308,9 @@ pub async fn update_name(name: String) -> Result<String, AppError> {
     let typed = name.clone();
     let result = crate::server::ctx::respond(async move {
         let user_id = require_user().await?;
-        let name = name.trim().to_owned();
-        if name.is_empty() {
-            return Err(AppError::field("name", "Enter your name."));
-        }
-        if name.chars().count() > 100 {
-            return Err(AppError::field("name", "Use at most 100 characters."));
-        }
+        let mut errors = crate::error::FieldErrors::new();
+        let name = errors.text("name", &name, 100, Some("Enter your name."));
+        errors.into_result()?;
         let db = crate::server::ctx::state()?.db;
         sqlx::query("update users set name = $2 where id = $1").bind(user_id).bind(&name).execute(&db).await?;
         Ok(name)
@@ -401,25 +400,11 @@ pub async fn confirm_contact_change(channel: Channel, destination: String, code:
             Channel::Sms => (codes::Purpose::VerifyPhone, Method::PhoneCode),
         };
         caller.check_code(purpose, &destination, &code, Some(user_id), method).await?;
-        let sql = match channel {
-            Channel::Email => "update users set email = $2, email_verified_at = $3 where id = $1",
-            Channel::Sms => "update users set phone = $2, phone_verified_at = $3 where id = $1",
+        let contact = match channel {
+            Channel::Email => users::Contact::Email(&destination),
+            Channel::Sms => users::Contact::Phone(&destination),
         };
-        // Proving the address takes it off any account that only claimed it.
-        let mut tx = caller.state.db.begin().await?;
-        let (email, phone) = match channel {
-            Channel::Email => (Some(destination.as_str()), None),
-            Channel::Sms => (None, Some(destination.as_str())),
-        };
-        users::release_unverified(&mut tx, email, phone, Some(user_id)).await?;
-        sqlx::query(sql)
-            .bind(user_id)
-            .bind(&destination)
-            .bind(caller.now)
-            .execute(&mut *tx)
-            .await
-            .map_err(users::unique_to_field)?;
-        tx.commit().await?;
+        users::set_verified(&caller.state.db, user_id, contact, caller.now).await?;
         Ok(destination)
     })
     .await;

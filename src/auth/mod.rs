@@ -54,18 +54,27 @@ pub enum Permission {
     ManageContent,
     /// The audit log of staff changes.
     ViewAudit,
+    /// The analytics page: sales, the funnel, the journal, banners, sign-ins.
+    ViewAnalytics,
 }
 
 impl Permission {
-    pub const ALL: [Self; 6] =
-        [Self::ViewDashboard, Self::ManageCatalog, Self::ManageOrders, Self::ManageCustomers, Self::ManageContent, Self::ViewAudit];
+    pub const ALL: [Self; 7] = [
+        Self::ViewDashboard,
+        Self::ManageCatalog,
+        Self::ManageOrders,
+        Self::ManageCustomers,
+        Self::ManageContent,
+        Self::ViewAudit,
+        Self::ViewAnalytics,
+    ];
 }
 
 impl Role {
     pub fn can(self, permission: Permission) -> bool {
         match self {
             Self::Customer => false,
-            Self::Editor => matches!(permission, Permission::ViewDashboard | Permission::ManageContent),
+            Self::Editor => matches!(permission, Permission::ViewDashboard | Permission::ManageContent | Permission::ViewAnalytics),
             Self::Admin => true,
         }
     }
@@ -101,6 +110,6 @@ mod tests {
             assert!(!Role::Customer.can(permission), "{permission:?}");
         }
         let editor: Vec<_> = super::Permission::ALL.into_iter().filter(|p| Role::Editor.can(*p)).collect();
-        assert_eq!(editor, vec![ViewDashboard, ManageContent], "editors get content only");
+        assert_eq!(editor, vec![ViewDashboard, ManageContent, ViewAnalytics], "editors get content and its figures only");
     }
 }

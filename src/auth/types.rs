@@ -241,6 +241,111 @@ pub struct ActiveSession {
     pub current: bool,
 }
 
+/// One account in the staff customer list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerRow {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub role: super::Role,
+    pub is_active: bool,
+    pub orders: i64,
+    pub joined_at: DateTime<Utc>,
+    pub last_active_at: Option<DateTime<Utc>>,
+}
+
+/// An account as the staff customer page shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerProfile {
+    pub id: Uuid,
+    pub name: String,
+    pub email: Option<String>,
+    pub email_verified: bool,
+    pub phone: Option<String>,
+    pub phone_verified: bool,
+    pub role: super::Role,
+    pub is_active: bool,
+    pub joined_at: DateTime<Utc>,
+    pub first_seen_at: Option<DateTime<Utc>>,
+    pub last_login_at: Option<DateTime<Utc>>,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub total_logins: i32,
+    pub devices_used: i32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerOrder {
+    pub number: i64,
+    pub placed_at: DateTime<Utc>,
+    pub status: String,
+    pub total_minor: i64,
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerAddress {
+    pub label: String,
+    pub recipient_name: String,
+    pub phone: String,
+    /// The street lines, city, state, postal code and country, one per entry.
+    pub lines: Vec<String>,
+    pub is_default: bool,
+}
+
+/// A signed-in session of the customer, for staff.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerSession {
+    pub id: Uuid,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub ip: Option<String>,
+    pub signed_in_at: DateTime<Utc>,
+    pub last_active_at: DateTime<Utc>,
+}
+
+/// A device the customer signed in on, or that tried their account and is locked now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDevice {
+    pub id: Uuid,
+    pub device: String,
+    pub os: String,
+    pub browser: String,
+    pub first_used_at: DateTime<Utc>,
+    pub last_used_at: DateTime<Utc>,
+    /// False for a device that only ever failed to sign in to this account.
+    pub signed_in: bool,
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// One entry of the customer's sign-in history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerLoginEvent {
+    pub at: DateTime<Utc>,
+    pub event: String,
+    pub method: Option<String>,
+    pub success: bool,
+    pub reason: Option<String>,
+    pub ip: Option<String>,
+}
+
+/// Everything the staff customer page shows. The lists hold the newest entries up to a cap;
+/// the totals say how many there are in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerDetail {
+    pub profile: CustomerProfile,
+    pub orders: Vec<CustomerOrder>,
+    pub orders_total: i64,
+    pub addresses: Vec<CustomerAddress>,
+    pub sessions: Vec<CustomerSession>,
+    pub devices: Vec<CustomerDevice>,
+    pub events: Vec<CustomerLoginEvent>,
+    pub events_total: i64,
+    /// The staff member is looking at their own account (no role or state changes).
+    pub is_self: bool,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,9 @@ pub async fn add_to_cart(variant_id: Option<Uuid>, quantity: i32) -> Result<i64,
         super::server::item_count(&state.db, &session.data().await?).await.map_err(Into::into)
     })
     .await;
+    if result.is_ok() {
+        crate::analytics::server::note(crate::analytics::Event::CartAdd).await;
+    }
     finish("add-to-cart", &[("quantity", &typed)], None, result, |count| Then::Stay { step: None, notice: Some(super::added_message(*count)) }).await
 }
 

@@ -58,6 +58,15 @@ pub async fn cart_for(db: &PgPool, session: &AppSession) -> Result<Uuid, AppErro
             return Ok(id);
         }
     };
+    owned_cart(db, column, owner).await
+}
+
+/// The cart of the customer `user`, created on first use.
+pub async fn cart_of_user(db: &PgPool, user: Uuid) -> Result<Uuid, AppError> {
+    owned_cart(db, "user_id", user).await
+}
+
+async fn owned_cart(db: &PgPool, column: &str, owner: Uuid) -> Result<Uuid, AppError> {
     Ok(sqlx::query_scalar(&format!(
         "insert into carts ({column}) values ($1) on conflict ({column}) do update set updated_at = now() returning id"
     ))
@@ -71,10 +80,10 @@ pub async fn add(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32) -> Resul
     let mut tx = db.begin().await?;
     // Lock the variant row so two adds cannot both pass the stock check.
     let available: Option<i32> = sqlx::query_scalar(
-        "select ps.stock - ps.reserved from product_sizes ps
+        "select ps.available from product_sizes ps
          join product_colours pc on pc.id = ps.product_colour_id
          join products p on p.id = pc.product_id
-         where ps.id = $1 and p.is_active and p.deleted_at is null
+         where ps.id = $1 and p.is_live
          for no key update of ps",
     )
     .bind(variant)
@@ -158,7 +167,7 @@ pub async fn rows(db: impl PgExecutor<'_>, cart: Uuid) -> Result<Vec<LineRow>, s
                 (select i.url from product_colour_images i where i.product_colour_id = pc.id
                  order by i.is_primary desc, i.sort_order limit 1) as image_url,
                 p.effective_price_minor as unit_price_minor, ci.price_seen_minor, ci.quantity, p.currency::text as currency,
-                (p.is_active and p.deleted_at is null) as live, ps.stock - ps.reserved as available
+                p.is_live as live, ps.available
          from cart_items ci
          join product_sizes ps on ps.id = ci.product_size_id
          join product_colours pc on pc.id = ps.product_colour_id
@@ -207,7 +216,7 @@ pub async fn set_quantity(db: &PgPool, cart: Uuid, variant: Uuid, quantity: i32)
         return Err(AppError::field("quantity", format!("Choose between 1 and {MAX_LINE_QUANTITY}.")));
     }
     let available: Option<i32> = sqlx::query_scalar(
-        "select ps.stock - ps.reserved from cart_items ci join product_sizes ps on ps.id = ci.product_size_id
+        "select ps.available from cart_items ci join product_sizes ps on ps.id = ci.product_size_id
          where ci.cart_id = $1 and ci.product_size_id = $2",
     )
     .bind(cart)
@@ -244,13 +253,13 @@ pub async fn accept_changes(db: &PgPool, cart: Uuid) -> Result<(), AppError> {
     sqlx::query(
         "delete from cart_items ci using product_sizes ps, product_colours pc, products p
          where ci.cart_id = $1 and ps.id = ci.product_size_id and pc.id = ps.product_colour_id and p.id = pc.product_id
-           and (not p.is_active or p.deleted_at is not null or ps.stock - ps.reserved <= 0)",
+           and (not p.is_live or ps.available <= 0)",
     )
     .bind(cart)
     .execute(&mut *tx)
     .await?;
     sqlx::query(
-        "update cart_items ci set quantity = least(ci.quantity, ps.stock - ps.reserved), price_seen_minor = p.effective_price_minor
+        "update cart_items ci set quantity = least(ci.quantity, ps.available), price_seen_minor = p.effective_price_minor
          from product_sizes ps, product_colours pc, products p
          where ci.cart_id = $1 and ps.id = ci.product_size_id and pc.id = ps.product_colour_id and p.id = pc.product_id",
     )

@@ -10,14 +10,27 @@ pub async fn get_home_page() -> Result<HomePage, AppError> {
     ctx::respond(async {
         let state = ctx::state()?;
         let db = &state.db;
+        let now = state.clock.now();
         let (banners, categories, collections, new_arrivals, best_sellers, articles) = tokio::try_join!(
-            server::active_banners(db),
+            crate::banners::server::for_home(db, now),
             server::nav_categories(db),
             server::featured_collections(db),
             server::new_arrivals(db, NEW_ARRIVALS_PAGE, 0),
             server::best_sellers(db, 4),
-            crate::cms::server::latest(db, 3),
+            crate::cms::server::latest(db, 3, state.clock.now()),
         )?;
+        // Every banner the page shows is one impression, counted only for a visitor who
+        // allowed analytics; a counter that cannot be written never costs the page.
+        let consented = leptos::prelude::use_context::<axum::http::request::Parts>()
+            .as_ref()
+            .and_then(crate::consent::server::choice_from_parts)
+            .is_some_and(|c| c.analytics);
+        if consented {
+            let shown: Vec<uuid::Uuid> = banners.iter().map(|b| b.id).collect();
+            if let Err(err) = crate::banners::server::count_impressions(db, &shown, now.date_naive()).await {
+                tracing::warn!(error = %err, "could not count banner impressions");
+            }
+        }
         let canonical_url = format!("{}/", state.config.site_url);
         Ok(HomePage { banners, categories, collections, new_arrivals, best_sellers, articles, canonical_url })
     })
@@ -87,6 +100,9 @@ pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
         super::server::product_detail(&state.db, &state.config.site_url, &slug).await
     })
     .await;
+    if result.is_ok() {
+        crate::analytics::server::note(crate::analytics::Event::ProductView).await;
+    }
     // A renamed product's old address answers with a permanent redirect to the new one.
     if let Err(AppError::NotFound(_)) = &result {
         if let Some(current) = super::server::renamed(&ctx::state()?.db, &slug).await? {

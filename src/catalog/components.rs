@@ -1,7 +1,10 @@
 //! Catalogue pieces shared by pages and islands.
 
 use super::types::ProductCard;
-use crate::ui::{Price, Rating};
+use crate::{
+    media::Picture,
+    ui::{Price, Rating},
+};
 use leptos::prelude::*;
 use uuid::Uuid;
 
@@ -21,7 +24,8 @@ pub fn ProductTile(card: ProductCard, #[prop(optional)] corner: Option<AnyView>)
             <a href=href class="block rounded-xl focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-emerald-700">
                 <div class="aspect-[4/5] overflow-hidden rounded-xl bg-stone-100">
                     {card.image_url.clone().map(|src| view! {
-                        <img src=src alt=card.image_alt.clone() loading="lazy" width="400" height="500"
+                        <Picture url=src alt=card.image_alt.clone() widths=card.image_widths.clone() lazy=true width="400" height="500"
+                            sizes="(min-width: 1024px) 25vw, (min-width: 640px) 33vw, 50vw"
                             class="h-full w-full object-cover transition duration-300 group-hover:scale-[1.03]"/>
                     })}
                 </div>

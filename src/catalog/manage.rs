@@ -29,7 +29,7 @@ pub async fn list(db: &PgPool, query: &ListQuery) -> Result<Paged<StaffProductRo
     let column = SORTS.iter().find(|(k, _)| *k == sort).map_or("p.updated_at", |(_, c)| c);
     let direction = if desc { "desc" } else { "asc" };
     let filter = "($1::text is null or p.name ilike '%' || $1 || '%' or p.slug ilike '%' || $1 || '%')
-        and (case $2::text when 'active' then p.is_active and p.deleted_at is null
+        and (case $2::text when 'active' then p.is_live
                            when 'inactive' then not p.is_active and p.deleted_at is null
                            when 'deleted' then p.deleted_at is not null
                            else p.deleted_at is null end)
@@ -41,7 +41,7 @@ pub async fn list(db: &PgPool, query: &ListQuery) -> Result<Paged<StaffProductRo
                 coalesce((select string_agg(c.name, ', ' order by c.name) from product_categories pc
                           join categories c on c.id = pc.category_id where pc.product_id = p.id), '')
          from products p
-         left join lateral (select sum(ps.stock - ps.reserved)::bigint as available, sum(ps.reserved)::bigint as reserved
+         left join lateral (select sum(ps.available)::bigint as available, sum(ps.reserved)::bigint as reserved
                             from product_colours pc join product_sizes ps on ps.product_colour_id = pc.id
                             where pc.product_id = p.id) st on true
          where {filter}
@@ -175,17 +175,10 @@ pub struct ValidProduct {
 /// Checks every field at once, so every message shows beside its field.
 pub fn validate(f: &ProductFields) -> Result<ValidProduct, AppError> {
     let mut errors = FieldErrors::new();
-    let name = f.name.trim().to_owned();
-    if name.is_empty() {
-        errors.add("name", "Enter the product's name.");
-    } else if name.chars().count() > 120 {
-        errors.add("name", "Use at most 120 characters.");
-    }
+    let name = errors.text("name", &f.name, 120, Some("Enter the product's name."));
     let slug_text = if f.slug.trim().is_empty() { Slug::from_name(&name).map(|s| s.as_str().to_owned()).unwrap_or_default() } else { f.slug.clone() };
     let slug = Slug::parse(&slug_text).map_err(|m| errors.add("slug", m)).ok();
-    if f.description.chars().count() > 10_000 {
-        errors.add("description", "Use at most 10,000 characters.");
-    }
+    errors.text("description", &f.description, 10_000, None);
     let price = parse_amount(&f.price).map_err(|m| errors.add("price", m)).ok();
     let sale = match f.sale_price.trim() {
         "" => None,
@@ -196,12 +189,9 @@ pub fn validate(f: &ProductFields) -> Result<ValidProduct, AppError> {
             errors.add("sale_price", "A sale price must be below the price.");
         }
     }
-    if f.seo_title.chars().count() > 70 {
-        errors.add("seo_title", "Use at most 70 characters (search engines cut longer titles).");
-    }
-    if f.seo_description.chars().count() > 170 {
-        errors.add("seo_description", "Use at most 170 characters.");
-    }
+    // Search engines cut longer titles and descriptions.
+    errors.text("seo_title", &f.seo_title, 70, None);
+    errors.text("seo_description", &f.seo_description, 170, None);
     errors.into_result()?;
     let (Some(slug), Some(price_minor)) = (slug, price) else { unreachable!("errors returned above") };
     let mut categories = f.categories.clone();
@@ -248,6 +238,13 @@ fn slug_taken(err: sqlx::Error) -> AppError {
 /// (the storefront redirects it to the new one).
 pub async fn save(db: &PgPool, actor: &Actor, id: Option<Uuid>, p: &ValidProduct, now: DateTime<Utc>) -> Result<Uuid, AppError> {
     let mut tx = db.begin().await?;
+    let id = save_in(&mut tx, actor, id, p, now).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// [`save`] inside the caller's transaction (a CSV import saves many products in one).
+pub async fn save_in(tx: &mut PgConnection, actor: &Actor, id: Option<Uuid>, p: &ValidProduct, now: DateTime<Utc>) -> Result<Uuid, AppError> {
     let categories_exist: i64 = sqlx::query_scalar("select count(*) from categories where id = any($1)").bind(&p.categories).fetch_one(&mut *tx).await?;
     if categories_exist != p.categories.len() as i64 {
         return Err(AppError::field("categories", "Choose categories from the list."));
@@ -257,7 +254,7 @@ pub async fn save(db: &PgPool, actor: &Actor, id: Option<Uuid>, p: &ValidProduct
         Some(id) => {
             let old_slug: Option<String> = sqlx::query_scalar("select slug from products where id = $1 for update").bind(id).fetch_optional(&mut *tx).await?;
             let old_slug = old_slug.ok_or_else(|| AppError::NotFound("That product".into()))?;
-            (id, Some((old_slug, snapshot(&mut tx, id).await?)))
+            (id, Some((old_slug, snapshot(tx, id).await?)))
         }
         None => (Uuid::now_v7(), None),
     };
@@ -302,10 +299,9 @@ pub async fn save(db: &PgPool, actor: &Actor, id: Option<Uuid>, p: &ValidProduct
         .bind(&p.categories)
         .execute(&mut *tx)
         .await?;
-    let after = snapshot(&mut tx, id).await?;
+    let after = snapshot(tx, id).await?;
     let action = if before.is_some() { "update" } else { "create" };
-    audit::record(&mut tx, actor, Change { action, entity_kind: "product", entity_id: id.to_string(), before, after }, now).await?;
-    tx.commit().await?;
+    audit::record(tx, actor, Change { action, entity_kind: "product", entity_id: id.to_string(), before, after }, now).await?;
     Ok(id)
 }
 
@@ -422,17 +418,24 @@ pub async fn bulk(db: &PgPool, actor: &Actor, ids: &[Uuid], action: ProductBulk,
 /// Gives a product a colour in `sizes` (or more sizes in a colour it has), each with no
 /// stock yet and a SKU made of the product's, the colour's and the size's URL names.
 pub async fn add_variants(db: &PgPool, actor: &Actor, product: Uuid, colour: Uuid, sizes: &[Uuid], now: DateTime<Utc>) -> Result<usize, AppError> {
+    let mut tx = db.begin().await?;
+    let added = add_variants_in(&mut tx, actor, product, colour, sizes, now).await?;
+    tx.commit().await?;
+    Ok(added)
+}
+
+/// [`add_variants`] inside the caller's transaction (the demo seeder builds many products in one).
+pub async fn add_variants_in(tx: &mut PgConnection, actor: &Actor, product: Uuid, colour: Uuid, sizes: &[Uuid], now: DateTime<Utc>) -> Result<usize, AppError> {
     if sizes.is_empty() {
         return Err(AppError::field("sizes", "Choose at least one size."));
     }
-    let mut tx = db.begin().await?;
     let slug: Option<String> = sqlx::query_scalar("select slug from products where id = $1 and deleted_at is null for update").bind(product).fetch_optional(&mut *tx).await?;
     let slug = slug.ok_or_else(|| AppError::NotFound("That product".into()))?;
     let colour_slug: Option<String> = sqlx::query_scalar("select slug from colours where id = $1").bind(colour).fetch_optional(&mut *tx).await?;
     let colour_slug = colour_slug.ok_or_else(|| AppError::field("colour", "Choose a colour from the list."))?;
     let product_colour: Uuid = sqlx::query_scalar(
         "insert into product_colours (product_id, colour_id, sort_order)
-         select $1, $2, coalesce(max(sort_order), 0) + 1 from product_colours where product_id = $1
+         select $1, $2, coalesce(max(sort_order) + 1, 0) from product_colours where product_id = $1
          on conflict (product_id, colour_id) do update set colour_id = excluded.colour_id returning id",
     )
     .bind(product)
@@ -464,9 +467,8 @@ pub async fn add_variants(db: &PgPool, actor: &Actor, product: Uuid, colour: Uui
             before: None,
             after: Some(serde_json::json!({ "colour": colour_slug, "skus": added.join(", ") })),
         };
-        audit::record(&mut tx, actor, change, now).await?;
+        audit::record(tx, actor, change, now).await?;
     }
-    tx.commit().await?;
     Ok(added.len())
 }
 
@@ -474,6 +476,13 @@ pub async fn add_variants(db: &PgPool, actor: &Actor, product: Uuid, colour: Uui
 /// A cell cannot go below what unpaid orders hold of it.
 pub async fn set_stock(db: &PgPool, actor: &Actor, product: Uuid, cells: &[(Uuid, i32)], now: DateTime<Utc>) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
+    set_stock_in(&mut tx, actor, product, cells, now).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`set_stock`] inside the caller's transaction (a CSV import sets many products' stock in one).
+pub async fn set_stock_in(tx: &mut PgConnection, actor: &Actor, product: Uuid, cells: &[(Uuid, i32)], now: DateTime<Utc>) -> Result<(), AppError> {
     let mut ids: Vec<Uuid> = cells.iter().map(|(id, _)| *id).collect();
     ids.sort();
     let current: Vec<(Uuid, String, i32, i32)> = sqlx::query_as(
@@ -512,9 +521,8 @@ pub async fn set_stock(db: &PgPool, actor: &Actor, product: Uuid, cells: &[(Uuid
             before: Some(before.into()),
             after: Some(after.into()),
         };
-        audit::record(&mut tx, actor, change, now).await?;
+        audit::record(tx, actor, change, now).await?;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -3,9 +3,14 @@
 pub mod api;
 pub mod components;
 #[cfg(feature = "ssr")]
+pub mod csv;
+pub mod images;
+#[cfg(feature = "ssr")]
 pub mod manage;
 pub mod pages;
 pub mod search_box;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod taxonomy;
 pub mod types;

@@ -1,7 +1,7 @@
 //! Catalogue queries. Listing queries fetch exactly the columns a card shows, in one
 //! round trip per list (images and swatches come from lateral joins, not per-row queries).
 
-use super::types::{rating_avg_x10, Banner, CategoryLink, CollectionTile, ProductCard, Swatch};
+use super::types::{rating_avg_x10, CategoryLink, CollectionTile, ProductCard, Swatch};
 use crate::money::Money;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -18,6 +18,7 @@ pub(crate) struct CardRow {
     rating_sum: i32,
     image_url: Option<String>,
     image_alt: Option<String>,
+    image_widths: Option<Vec<i32>>,
     swatch_names: Vec<String>,
     swatch_hexes: Vec<String>,
 }
@@ -36,6 +37,7 @@ impl From<CardRow> for ProductCard {
             price,
             compare_at,
             image_url: row.image_url,
+            image_widths: row.image_widths.unwrap_or_default(),
             rating_avg_x10: rating_avg_x10(row.rating_sum, row.rating_count),
             rating_count: row.rating_count,
             swatches: row
@@ -52,11 +54,11 @@ impl From<CardRow> for ProductCard {
 pub(crate) const CARD_SELECT: &str = r#"
     select p.id, p.slug, p.name, p.currency, p.price_minor, p.price_override_minor,
            p.rating_count, p.rating_sum,
-           img.url as image_url, img.alt_text as image_alt,
+           img.url as image_url, img.alt_text as image_alt, img.widths as image_widths,
            coalesce(sw.names, '{}') as swatch_names, coalesce(sw.hexes, '{}') as swatch_hexes
     from products p
     left join lateral (
-        select i.url, i.alt_text
+        select i.url, i.alt_text, i.widths
         from product_colours pc
         join product_colour_images i on i.product_colour_id = pc.id and i.is_primary
         where pc.product_id = p.id
@@ -75,7 +77,7 @@ pub(crate) const CARD_SELECT: &str = r#"
 #[tracing::instrument(skip(db))]
 pub async fn new_arrivals(db: &PgPool, limit: i64, offset: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
     let sql = format!(
-        "{CARD_SELECT} where p.is_active and p.deleted_at is null \
+        "{CARD_SELECT} where p.is_live \
          order by p.created_at desc, p.id desc limit $1 offset $2"
     );
     let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(limit).bind(offset).fetch_all(db).await?;
@@ -92,28 +94,32 @@ pub async fn nav_categories(db: &PgPool) -> Result<Vec<CategoryLink>, sqlx::Erro
     .map(|rows| rows.into_iter().map(|(name, slug)| CategoryLink { name, slug }).collect())
 }
 
-#[tracing::instrument(skip(db))]
-pub async fn active_banners(db: &PgPool) -> Result<Vec<Banner>, sqlx::Error> {
-    sqlx::query_as::<_, (Uuid, String, String, String, String, String, String)>(
-        "select id, title, subtitle, image_url, image_alt, button_text, button_link from banners
-         where is_active and (starts_at is null or starts_at <= now()) and (ends_at is null or ends_at > now())
-         order by sort_order, created_at",
+/// A path of the sitemap with when it last changed.
+pub type SitemapEntry = (String, chrono::DateTime<chrono::Utc>);
+
+pub async fn live_product_count(db: &PgPool) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar("select count(*) from products where is_live").fetch_one(db).await
+}
+
+/// Live product pages `offset..offset + limit`, walked in id order (the index orders the
+/// walk, so late sitemap files cost the same as early ones).
+pub async fn sitemap_products(db: &PgPool, offset: i64, limit: i64) -> Result<Vec<SitemapEntry>, sqlx::Error> {
+    sqlx::query_as("select '/p/' || slug, updated_at from products where is_live order by id offset $1 limit $2")
+        .bind(offset)
+        .bind(limit)
+        .fetch_all(db)
+        .await
+}
+
+/// Active categories, collections and published lookbooks.
+pub async fn sitemap_pages(db: &PgPool) -> Result<Vec<SitemapEntry>, sqlx::Error> {
+    sqlx::query_as(
+        "select '/c/' || slug, updated_at from categories where is_active
+         union all select '/collections/' || slug, updated_at from collections where is_active
+         union all select '/lookbooks/' || slug, updated_at from lookbooks where is_active and published_at <= now()",
     )
     .fetch_all(db)
     .await
-    .map(|rows| {
-        rows.into_iter()
-            .map(|(id, title, subtitle, image_url, image_alt, button_text, button_link)| Banner {
-                id,
-                title,
-                subtitle,
-                image_url,
-                image_alt,
-                button_text,
-                button_link,
-            })
-            .collect()
-    })
 }
 
 #[tracing::instrument(skip(db))]
@@ -175,7 +181,7 @@ enum Except {
 /// Appends the WHERE clause for products `p` matching scope and filters, leaving out one
 /// facet (a facet's counts ignore its own selection, so other values stay choosable).
 fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters, except: Except) {
-    qb.push(" where p.is_active and p.deleted_at is null");
+    qb.push(" where p.is_live");
     match scope {
         Resolved::Category(id) => {
             qb.push(" and exists (select 1 from product_categories pc where pc.product_id = p.id and pc.category_id = ");
@@ -295,7 +301,7 @@ async fn search_mode(db: &PgPool, q: &str) -> Result<Resolved, sqlx::Error> {
 
 async fn any_match(db: &PgPool, tsquery_sql: &str, arg: &str) -> Result<bool, sqlx::Error> {
     sqlx::query_scalar(&format!(
-        "select exists(select 1 from products where search_document @@ {tsquery_sql} and is_active and deleted_at is null)"
+        "select exists(select 1 from products where search_document @@ {tsquery_sql} and is_live)"
     ))
     .bind(arg)
     .fetch_one(db)
@@ -576,7 +582,7 @@ pub async fn suggestions(db: &PgPool, q: &str) -> Result<Vec<Suggestion>, AppErr
 
 #[tracing::instrument(skip(db))]
 pub async fn best_sellers(db: &PgPool, limit: i64) -> Result<Vec<ProductCard>, sqlx::Error> {
-    let sql = format!("{CARD_SELECT} where p.is_active and p.deleted_at is null order by p.sold_count desc, p.id limit $1");
+    let sql = format!("{CARD_SELECT} where p.is_live order by p.sold_count desc, p.id limit $1");
     let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(limit).fetch_all(db).await?;
     Ok(rows.into_iter().map(ProductCard::from).collect())
 }
@@ -606,7 +612,7 @@ struct DetailRow {
 pub async fn renamed(db: &PgPool, old: &str) -> Result<Option<String>, sqlx::Error> {
     sqlx::query_scalar(
         "select p.slug from product_slug_history h join products p on p.id = h.product_id
-         where h.slug = $1 and p.is_active and p.deleted_at is null",
+         where h.slug = $1 and p.is_live",
     )
     .bind(old)
     .fetch_optional(db)
@@ -640,15 +646,15 @@ pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<P
     )
     .bind(row.id)
     .fetch_all(db);
-    let images = sqlx::query_as::<_, (Uuid, String, String)>(
-        "select i.product_colour_id, i.url, i.alt_text from product_colour_images i
+    let images = sqlx::query_as::<_, (Uuid, String, String, Vec<i32>)>(
+        "select i.product_colour_id, i.url, i.alt_text, i.widths from product_colour_images i
          join product_colours pc on pc.id = i.product_colour_id
          where pc.product_id = $1 order by i.is_primary desc, i.sort_order",
     )
     .bind(row.id)
     .fetch_all(db);
     let sizes = sqlx::query_as::<_, (Uuid, Uuid, String, String, i32)>(
-        "select ps.product_colour_id, ps.id, z.label, ps.sku, ps.stock - ps.reserved
+        "select ps.product_colour_id, ps.id, z.label, ps.sku, ps.available
          from product_sizes ps join sizes z on z.id = ps.size_id
          join product_colours pc on pc.id = ps.product_colour_id
          where pc.product_id = $1 order by z.sort_order",
@@ -663,7 +669,7 @@ pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<P
     let colours = colours
         .into_iter()
         .map(|(pc_id, slug, name, hex)| ColourOption {
-            images: images.iter().filter(|i| i.0 == pc_id).map(|i| Image { url: i.1.clone(), alt: i.2.clone() }).collect(),
+            images: images.iter().filter(|i| i.0 == pc_id).map(|i| Image { url: i.1.clone(), alt: i.2.clone(), widths: i.3.clone() }).collect(),
             sizes: sizes
                 .iter()
                 .filter(|s| s.0 == pc_id)
@@ -700,7 +706,7 @@ pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<P
 /// Products sharing a category or collection with this one.
 async fn related_products(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCard>, sqlx::Error> {
     let sql = format!(
-        "{CARD_SELECT} where p.is_active and p.deleted_at is null and p.id <> $1 and p.id in (
+        "{CARD_SELECT} where p.is_live and p.id <> $1 and p.id in (
              select pc2.product_id from product_categories pc1
              join product_categories pc2 on pc2.category_id = pc1.category_id where pc1.product_id = $1
              union
@@ -724,7 +730,7 @@ async fn bought_together(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCar
              group by other.product_id order by n desc limit 4
          )
          {CARD_SELECT} join together t on t.product_id = p.id
-         where p.is_active and p.deleted_at is null order by t.n desc, p.id"
+         where p.is_live order by t.n desc, p.id"
     );
     let sold = crate::orders::OrderStatus::names(&crate::orders::OrderStatus::SOLD);
     let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(product_id).bind(sold).fetch_all(db).await?;
@@ -742,7 +748,7 @@ pub async fn lookbook(db: &PgPool, site_url: &str, slug: &str) -> Result<Lookboo
     let (id, title, description, cover_image_url) = row.ok_or_else(|| AppError::NotFound("This lookbook".into()))?;
     let sql = format!(
         "{CARD_SELECT} join lookbook_items li on li.product_id = p.id
-         where li.lookbook_id = $1 and p.is_active and p.deleted_at is null order by li.sort_order"
+         where li.lookbook_id = $1 and p.is_live order by li.sort_order"
     );
     let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(id).fetch_all(db).await?;
     Ok(LookbookPage {

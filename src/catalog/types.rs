@@ -19,6 +19,9 @@ pub struct ProductCard {
     pub compare_at: Option<Money>,
     pub image_url: Option<String>,
     pub image_alt: String,
+    /// The widths of the image's variants (`media::Picture`); empty for a single file.
+    #[serde(default)]
+    pub image_widths: Vec<i32>,
     pub rating_count: i32,
     /// Average rating × 10 (e.g. 43 = 4.3), kept integral so it compares exactly.
     pub rating_avg_x10: i32,
@@ -38,6 +41,8 @@ pub struct Banner {
     pub subtitle: String,
     pub image_url: String,
     pub image_alt: String,
+    /// Widths of the uploaded image's variants; empty for a single file (the seeded SVGs).
+    pub image_widths: Vec<i32>,
     pub button_text: String,
     pub button_link: String,
 }
@@ -290,6 +295,9 @@ mod listing_tests {
 pub struct Image {
     pub url: String,
     pub alt: String,
+    /// The widths of its variants (`media::Picture`); empty for a single file.
+    #[serde(default)]
+    pub widths: Vec<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -521,4 +529,208 @@ pub enum ProductBulk {
     AddToCollection(Uuid),
     /// Changes the price by this many hundredths of a percent (-1000 = -10 %).
     ChangePrice { basis_points: i64 },
+}
+
+// ---- the catalogue's taxonomy as staff edit it (categories, colours, sizes, showcases) ----
+
+/// One category in the staff tree, in tree order (`depth` 0 for a top-level one).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub depth: usize,
+    pub is_active: bool,
+    pub products: i64,
+    pub children: i64,
+    /// First or last among its siblings (no arrow that way).
+    pub first: bool,
+    pub last: bool,
+}
+
+/// A category's editable fields, as typed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryFields {
+    pub name: String,
+    pub slug: String,
+    pub parent: Option<Uuid>,
+    pub description: String,
+    pub image_url: String,
+    pub is_active: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryEditor {
+    pub id: Option<Uuid>,
+    pub fields: CategoryFields,
+    /// (id, name indented by depth) of every category it may go under.
+    pub parents: Vec<(Uuid, String)>,
+    pub products: i64,
+    pub children: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColourRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub hex: String,
+    pub products: i64,
+}
+
+/// What a size is of; the database's `sizes_kind_check`.
+pub const SIZE_KINDS: [(&str, &str); 5] =
+    [("apparel", "Clothing"), ("footwear", "Footwear"), ("capacity", "Capacity"), ("edition", "Edition"), ("one_size", "One size")];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SizeRow {
+    pub id: Uuid,
+    pub label: String,
+    pub slug: String,
+    pub kind: String,
+    pub products: i64,
+    pub first: bool,
+    pub last: bool,
+}
+
+/// A hand-picked, ordered list of products: a collection or a lookbook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Showcase {
+    Collection,
+    Lookbook,
+}
+
+impl Showcase {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value {
+            "collection" => Some(Self::Collection),
+            "lookbook" => Some(Self::Lookbook),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Collection => "collection",
+            Self::Lookbook => "lookbook",
+        }
+    }
+    /// The staff pages' path (`/admin/collections`).
+    pub fn admin_path(self) -> &'static str {
+        match self {
+            Self::Collection => "/admin/collections",
+            Self::Lookbook => "/admin/lookbooks",
+        }
+    }
+    /// The storefront's path prefix (`/collections`).
+    pub fn store_path(self) -> &'static str {
+        match self {
+            Self::Collection => "/collections",
+            Self::Lookbook => "/lookbooks",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowcaseRow {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub is_active: bool,
+    /// Featured on the home page (collections) or published (lookbooks).
+    pub flag: bool,
+    pub products: i64,
+}
+
+/// A collection's or lookbook's editable fields, as typed. `flag` is "featured" for a
+/// collection and "published" for a lookbook.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowcaseFields {
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub image_url: String,
+    pub is_active: bool,
+    pub flag: bool,
+}
+
+/// A product in a showcase, or one found to add.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PickedProduct {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub is_live: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowcaseEditor {
+    pub kind: Showcase,
+    pub id: Option<Uuid>,
+    pub fields: ShowcaseFields,
+    /// In the order shoppers see them.
+    pub picked: Vec<PickedProduct>,
+    /// Products matching the picker's search, not yet picked.
+    pub found: Vec<PickedProduct>,
+}
+
+/// What a CSV import holds: products (one row each) or stock (one row per colour × size).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ImportKind {
+    Products,
+    Stock,
+}
+
+impl ImportKind {
+    pub fn parse(value: &str) -> Option<Self> {
+        match value.trim() {
+            "products" => Some(Self::Products),
+            "stock" => Some(Self::Stock),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Products => "products",
+            Self::Stock => "stock",
+        }
+    }
+}
+
+/// What importing an uploaded CSV would do, worked out afresh from the file and the
+/// database each time it is shown and again when it is confirmed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportPreview {
+    pub kind: Option<ImportKind>,
+    pub file_name: String,
+    /// Data rows read (blank lines aside).
+    pub rows: usize,
+    /// The good rows that change something, in file order.
+    pub changes: Vec<ImportChange>,
+    /// Good rows that match what the store already has.
+    pub unchanged: usize,
+    pub rejected: Vec<ImportRejection>,
+    /// Fingerprint of `changes`: the confirm step imports only what the person saw.
+    pub digest: String,
+    /// The upload this preview is of; the confirm form posts it back.
+    pub token: String,
+}
+
+/// One good row: what it creates or changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportChange {
+    pub line: u64,
+    /// The product's slug, or the SKU of a stock row.
+    pub key: String,
+    pub creates: bool,
+    /// (column, before, after) for each value that changes.
+    pub fields: Vec<(String, String, String)>,
+}
+
+/// One refused row and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportRejection {
+    pub line: u64,
+    pub key: String,
+    pub reason: String,
 }

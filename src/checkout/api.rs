@@ -18,7 +18,9 @@ pub async fn get_checkout(edit: Option<String>) -> Result<CheckoutView, AppError
         let data = session.data().await?;
         let user = crate::auth::server::current_user(&session, &data, &state.db).await?.map(|(id, _)| id);
         let edit = edit.as_deref().and_then(super::Step::parse);
-        super::server::view(&state, &session, user, edit, state.clock.now()).await
+        let view = super::server::view(&state, &session, user, edit, state.clock.now()).await?;
+        crate::analytics::server::note(crate::analytics::Event::CheckoutStart).await;
+        Ok(view)
     })
     .await
 }
@@ -113,16 +115,7 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
                 return Err(AppError::field("phone", "This number belongs to another account. Sign out and sign in with it, or use another number."));
             }
             (Some(me), _) => {
-                let mut tx = db.begin().await?;
-                users::release_unverified(&mut tx, None, Some(&phone), Some(me)).await?;
-                sqlx::query("update users set phone = $2, phone_verified_at = $3 where id = $1")
-                    .bind(me)
-                    .bind(&phone)
-                    .bind(caller.now)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(users::unique_to_field)?;
-                tx.commit().await?;
+                users::set_verified(db, me, users::Contact::Phone(&phone), caller.now).await?;
             }
             (None, Some(owner)) => caller.complete(&owner, Method::PhoneCode, "sign_in").await?,
             (None, None) => {
@@ -204,13 +197,7 @@ pub async fn checkout_address(
             None => {
                 let mut errors = FieldErrors::new();
                 let text = |errors: &mut FieldErrors, field: &str, value: &str, label: &str, max: usize, required: bool| {
-                    let value = value.trim().to_owned();
-                    if required && value.is_empty() {
-                        errors.add(field, format!("Enter the {label}."));
-                    } else if value.chars().count() > max {
-                        errors.add(field, format!("Use at most {max} characters."));
-                    }
-                    value
+                    errors.text(field, value, max, required.then(|| format!("Enter the {label}.")).as_deref())
                 };
                 let recipient_name = text(&mut errors, "recipient_name", &recipient_name, "recipient's name", 100, true);
                 let line1 = text(&mut errors, "line1", &line1, "street address", 200, true);
@@ -386,6 +373,7 @@ pub async fn place_order(key: String, payment: String, expected_total: i64) -> R
             None => e,
         })?;
         super::server::finish_draft(&session).await?;
+        crate::analytics::server::note(crate::analytics::Event::OrderPlaced).await;
         if placed.payment != PaymentMethod::Stripe {
             return Ok(format!("/account/orders/{}?payment=placed", placed.number));
         }

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod pages;
+pub mod places;
 #[cfg(feature = "ssr")]
 pub mod server;
 pub mod types;

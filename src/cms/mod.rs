@@ -1,152 +1,148 @@
-//! Published content: the journal (articles). Editing arrives with the CMS; this module
-//! serves what is published.
+//! Content: the journal. Readers get the index, tag pages and articles (`pages`) through the
+//! server functions here; what they may see is decided by `server` at the store's clock, so
+//! a scheduled article goes public by itself. Staff write articles in the dashboard
+//! (`admin::articles`) with the rules of `types` and `manage`; `render` turns Markdown into
+//! the sanitised HTML that both the editor's preview and readers get.
 
-use crate::{error::AppError, ui::{PageTitle, ErrorPage, LINK}};
-use chrono::{DateTime, Utc};
-use leptos::prelude::*;
-use leptos_meta::{Link, Meta};
-use leptos_router::hooks::use_params_map;
-use serde::{Deserialize, Serialize};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArticleCard {
-    pub title: String,
-    pub slug: String,
-    pub excerpt: String,
-    pub image_url: Option<String>,
-    pub published_at: DateTime<Utc>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Article {
-    pub card: ArticleCard,
-    /// Sanitised when saved.
-    pub body_html: String,
-    pub tags: Vec<String>,
-    pub canonical_url: String,
-}
+pub mod pages;
+pub mod types;
 
 #[cfg(feature = "ssr")]
-pub mod server {
-    use super::{Article, ArticleCard};
-    use crate::error::AppError;
-    use sqlx::PgPool;
+pub mod manage;
+#[cfg(feature = "ssr")]
+pub mod render;
+#[cfg(feature = "ssr")]
+pub mod server;
 
-    const PUBLISHED: &str = "status = 'published' and deleted_at is null and published_at <= now()";
+use crate::error::AppError;
+use leptos::prelude::*;
+use uuid::Uuid;
 
-    pub async fn latest(db: &PgPool, limit: i64) -> Result<Vec<ArticleCard>, sqlx::Error> {
-        sqlx::query_as::<_, (String, String, String, Option<String>, chrono::DateTime<chrono::Utc>)>(&format!(
-            "select title, slug, excerpt, featured_image_url, published_at from articles where {PUBLISHED}
-             order by published_at desc limit $1"
-        ))
-        .bind(limit)
-        .fetch_all(db)
-        .await
-        .map(|rows| {
-            rows.into_iter()
-                .map(|(title, slug, excerpt, image_url, published_at)| ArticleCard { title, slug, excerpt, image_url, published_at })
-                .collect()
-        })
-    }
+pub use pages::{ArticleCards, ArticlePage, JournalPage, TagPage};
+pub use types::{Article, ArticleCard, ArticlePage as ArticlePageData, Journal, Likes, TagPage as TagPageData};
 
-    pub async fn article(db: &PgPool, site_url: &str, slug: &str) -> Result<Article, AppError> {
-        let row: Option<(uuid::Uuid, String, String, Option<String>, chrono::DateTime<chrono::Utc>, String)> = sqlx::query_as(&format!(
-            "select id, title, excerpt, featured_image_url, published_at, body_html from articles where slug = $1 and {PUBLISHED}"
-        ))
-        .bind(slug)
-        .fetch_optional(db)
-        .await?;
-        let (id, title, excerpt, image_url, published_at, body_html) = row.ok_or_else(|| AppError::NotFound("This article".into()))?;
-        let tags: Vec<String> = sqlx::query_scalar("select t.name from article_tags at join tags t on t.id = at.tag_id where at.article_id = $1 order by t.name")
-            .bind(id)
-            .fetch_all(db)
-            .await?;
-        Ok(Article {
-            card: ArticleCard { title, slug: slug.to_owned(), excerpt, image_url, published_at },
-            body_html,
-            tags,
-            canonical_url: format!("{site_url}/journal/{slug}"),
-        })
-    }
+/// The classes an article body is drawn with, on the journal and in the editor's preview.
+pub const ARTICLE_BODY: &str = "space-y-4 leading-relaxed text-stone-800 [&_a]:font-medium [&_a]:text-emerald-800 [&_a]:underline \
+    [&_blockquote]:border-l-4 [&_blockquote]:border-stone-300 [&_blockquote]:pl-4 [&_blockquote]:italic [&_code]:rounded [&_code]:bg-stone-100 \
+    [&_code]:px-1 [&_h1]:mt-8 [&_h1]:text-2xl [&_h1]:font-semibold [&_h2]:mt-8 [&_h2]:text-xl [&_h2]:font-semibold [&_h3]:mt-6 \
+    [&_h3]:text-lg [&_h3]:font-semibold [&_h2]:scroll-mt-40 [&_h3]:scroll-mt-40 [&_img]:rounded-xl [&_img]:max-w-full [&_img]:h-auto \
+    [&_ol]:list-decimal [&_ol]:pl-6 [&_ul]:list-disc [&_ul]:pl-6 [&_pre]:overflow-x-auto [&_pre]:rounded-lg [&_pre]:bg-stone-100 [&_pre]:p-4 \
+    [&_table]:w-full [&_table]:text-sm [&_td]:border [&_td]:border-stone-200 [&_td]:px-2 [&_td]:py-1 [&_th]:border [&_th]:border-stone-200 \
+    [&_th]:bg-stone-50 [&_th]:px-2 [&_th]:py-1 [&_th]:text-left [&_hr]:border-stone-200";
+
+/// The viewer, when they may manage content (they preview unpublished articles).
+#[cfg(feature = "ssr")]
+async fn viewer_is_staff(state: &crate::server::state::AppState, session: &crate::server::session::AppSession, data: &crate::server::session::SessionData) -> Result<bool, AppError> {
+    let user = crate::auth::server::current_user(session, data, &state.db).await?;
+    Ok(user.is_some_and(|(_, role)| role.can(crate::auth::Permission::ManageContent)))
 }
 
+/// Who this request's views, likes and reads are recorded for, if anyone.
+#[cfg(feature = "ssr")]
+fn reader(data: &crate::server::session::SessionData) -> Option<server::Reader> {
+    let consent = use_context::<axum::http::request::Parts>().as_ref().and_then(crate::consent::server::choice_from_parts);
+    server::Reader::of(data, consent)
+}
+
+/// The journal's index: the newest public articles and their topics.
 #[server(endpoint = "cms/articles")]
-pub async fn get_articles() -> Result<Vec<ArticleCard>, AppError> {
+pub async fn get_journal() -> Result<Journal, AppError> {
     use crate::server::ctx;
-    ctx::respond(async { Ok(server::latest(&ctx::state()?.db, 50).await?) }).await
-}
-
-#[server(endpoint = "cms/article")]
-pub async fn get_article(slug: String) -> Result<Article, AppError> {
-    use crate::server::ctx;
-    ctx::respond(async move {
+    ctx::respond(async {
         let state = ctx::state()?;
-        server::article(&state.db, &state.config.site_url, &slug).await
+        let now = state.clock.now();
+        let (articles, tags) = tokio::try_join!(server::latest(&state.db, 60, now), server::live_tags(&state.db, now))?;
+        Ok(Journal { articles, tags, canonical_url: format!("{}/journal", state.config.site_url) })
     })
     .await
 }
 
-#[component]
-pub fn ArticleCards(articles: Vec<ArticleCard>) -> impl IntoView {
-    view! {
-        <ul class="grid gap-6 md:grid-cols-3">
-            {articles.into_iter().map(|a| view! {
-                <li class="overflow-hidden rounded-2xl border border-stone-200 bg-white">
-                    <a href=format!("/journal/{}", a.slug) class="block focus-visible:outline-2 focus-visible:outline-emerald-700">
-                        {a.image_url.map(|src| view! { <img src=src alt="" loading="lazy" class="aspect-[16/9] w-full object-cover"/> })}
-                        <div class="p-5">
-                            <p class="text-xs text-stone-500">{a.published_at.format("%-d %B %Y").to_string()}</p>
-                            <h3 class="mt-1 text-lg font-semibold text-stone-900">{a.title}</h3>
-                            <p class="mt-1 text-sm text-stone-600">{a.excerpt}</p>
-                        </div>
-                    </a>
-                </li>
-            }).collect_view()}
-        </ul>
-    }
+/// A topic's page: its public articles (not found when it has none).
+#[server(endpoint = "cms/tag")]
+pub async fn get_tag(#[server(default)] slug: String) -> Result<TagPageData, AppError> {
+    use crate::server::ctx;
+    ctx::respond(async move {
+        let state = ctx::state()?;
+        let (tag, articles) = server::tag_articles(&state.db, &slug, state.clock.now()).await?;
+        let canonical_url = format!("{}/journal/tag/{}", state.config.site_url, tag.slug);
+        Ok(TagPageData { tag, articles, canonical_url })
+    })
+    .await
 }
 
-#[component]
-pub fn JournalPage() -> impl IntoView {
-    let articles = Resource::new(|| (), |_| get_articles());
-    view! {
-        <PageTitle text="Journal — Larkspur"/>
-        <Meta name="description" content="Care guides, style notes and stories from the Larkspur team."/>
-        <section class="mx-auto max-w-7xl px-4 py-10 sm:px-6 lg:px-8">
-            <h1 class="text-3xl font-semibold tracking-tight text-stone-900">"Journal"</h1>
-            <Suspense fallback=|| ()>
-                {move || articles.get().map(|r| match r {
-                    Ok(list) => view! { <div class="mt-8"><ArticleCards articles=list/></div> }.into_any(),
-                    Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-                })}
-            </Suspense>
-        </section>
-    }
+/// An article as the visitor may see it. Readers get public articles (and count as a view
+/// when they are recorded at all); staff who manage content also get drafts and scheduled
+/// ones as a preview, which records nothing. An old slug answers with a permanent redirect.
+#[server(endpoint = "cms/article")]
+pub async fn get_article(#[server(default)] slug: String) -> Result<ArticlePageData, AppError> {
+    use crate::server::ctx;
+    ctx::respond(async {
+        let state = ctx::state()?;
+        let session = ctx::session().await?;
+        let data = session.data().await?;
+        let staff = viewer_is_staff(&state, &session, &data).await?;
+        let now = state.clock.now();
+        let result = server::article(&state.db, &state.config.site_url, &slug, now, staff).await;
+        if let Err(AppError::NotFound(_)) = &result {
+            if let Some(current) = server::renamed(&state.db, &slug, now, staff).await? {
+                let path = format!("/journal/{current}");
+                leptos_axum::redirect(&path);
+                crate::response::set_status(301);
+                return Err(AppError::Moved(path));
+            }
+        }
+        let (article, article_state) = result?;
+        let preview = (article_state != types::ArticleState::Published).then_some(article_state);
+        let reader = if preview.is_some() { None } else { reader(&data) };
+        if let Some(reader) = reader {
+            if let Err(err) = server::record_view(&state.db, article.id, reader, now).await {
+                tracing::warn!(error = %err, "could not record an article view");
+            }
+        }
+        let ((likes, liked), related) =
+            tokio::try_join!(server::likes(&state.db, article.id, reader), server::related(&state.db, article.id, now, 3))?;
+        Ok(ArticlePageData { article, preview, likes, liked, can_like: reader.is_some(), track_reads: reader.is_some(), related })
+    })
+    .await
 }
 
-#[component]
-pub fn ArticlePage() -> impl IntoView {
-    let slug = use_params_map().with_untracked(|p| p.get("slug").unwrap_or_default());
-    let article = Resource::new(move || (), move |_| get_article(slug.clone()));
-    view! {
-        <Suspense fallback=|| ()>
-            {move || article.get().map(|r| match r {
-                Ok(a) => view! {
-                    <PageTitle text=format!("{} — Larkspur Journal", a.card.title)/>
-                    <Meta name="description" content=a.card.excerpt.clone()/>
-                    <Link rel="canonical" href=a.canonical_url.clone()/>
-                    <Meta property="og:type" content="article"/>
-                    <Meta property="og:title" content=a.card.title.clone()/>
-                    <article class="mx-auto max-w-3xl px-4 py-10 sm:px-6">
-                        <a href="/journal" class=LINK>"← Journal"</a>
-                        <h1 class="mt-4 text-4xl font-semibold tracking-tight text-stone-900">{a.card.title.clone()}</h1>
-                        <p class="mt-2 text-sm text-stone-500">{a.card.published_at.format("%-d %B %Y").to_string()}{(!a.tags.is_empty()).then(|| format!(" · {}", a.tags.join(", ")))}</p>
-                        {a.card.image_url.clone().map(|src| view! { <img src=src alt="" class="mt-6 aspect-[16/9] w-full rounded-2xl object-cover"/> })}
-                        <div class="prose mt-8 space-y-4 leading-relaxed text-stone-800 [&_h2]:mt-8 [&_h2]:text-xl [&_h2]:font-semibold [&_ol]:list-decimal [&_ol]:pl-6" inner_html=a.body_html></div>
-                    </article>
-                }.into_any(),
-                Err(e) => view! { <ErrorPage error=e/> }.into_any(),
-            })}
-        </Suspense>
-    }
+/// Likes (`like`) or un-likes an article for the visitor: a customer, or an anonymous
+/// shopper who allowed analytics. Saying the same twice changes nothing.
+#[server(endpoint = "cms/like")]
+pub async fn like_article(#[server(default)] article: Option<Uuid>, #[server(default)] like: bool) -> Result<Likes, AppError> {
+    use crate::{
+        forms::server::{finish, Then},
+        server::ctx,
+    };
+    let result = ctx::respond(async move {
+        let state = ctx::state()?;
+        let article = article.ok_or_else(|| AppError::NotFound("This article".into()))?;
+        let data = ctx::session().await?.data().await?;
+        let reader = reader(&data)
+            .ok_or_else(|| AppError::Rejected("To like articles, sign in or allow cookies so we can remember this device.".into()))?;
+        let (count, liked) = server::set_like(&state.db, article, reader, like, state.clock.now()).await?;
+        Ok(Likes { liked, count })
+    })
+    .await;
+    // The article page shows the new count by itself.
+    finish("like", &[], None, result, |_| Then::Return).await
+}
+
+/// How far the visitor read an article: the deepest scroll (percent) and the seconds the
+/// page was visible, sent by the page (`navigator.sendBeacon`) as it is hidden or left.
+/// Kept only for readers that are recorded at all; the deepest visit counts.
+#[server(endpoint = "cms/read")]
+pub async fn record_read(#[server(default)] article: Option<Uuid>, #[server(default)] depth: i32, #[server(default)] seconds: i32) -> Result<(), AppError> {
+    use crate::server::ctx;
+    ctx::respond(async move {
+        let state = ctx::state()?;
+        let Some(article) = article else { return Ok(()) };
+        let data = ctx::session().await?.data().await?;
+        let Some(reader) = reader(&data) else { return Ok(()) };
+        // A reader spends at most a day on one visit; anything beyond is a stuck tab.
+        let (depth, seconds) = (depth.clamp(0, 100) as i16, seconds.clamp(0, 86_400));
+        server::record_read(&state.db, article, reader, depth, seconds, state.clock.now()).await?;
+        Ok(())
+    })
+    .await
 }

@@ -7,8 +7,12 @@ use uuid::Uuid;
 
 /// The visitor's current choice, from the consent cookie.
 pub fn choice_from_parts(parts: &Parts) -> Option<ConsentChoice> {
-    parts
-        .headers
+    choice_from_headers(&parts.headers)
+}
+
+/// [`choice_from_parts`] from the headers alone (a middleware before the request is split).
+pub fn choice_from_headers(headers: &axum::http::HeaderMap) -> Option<ConsentChoice> {
+    headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -14,8 +14,8 @@ pub fn AdminLayout() -> impl IntoView {
     let staff = move || access.get().and_then(Result::ok);
     view! {
         <Meta name="robots" content="noindex, nofollow"/>
-        <div class="min-h-screen bg-stone-50 lg:flex">
-            <aside class="border-b border-stone-200 bg-stone-900 text-stone-100 lg:w-60 lg:shrink-0 lg:border-b-0">
+        <div class="min-h-screen bg-stone-50 lg:flex print:bg-white">
+            <aside class="border-b border-stone-200 bg-stone-900 text-stone-100 lg:w-60 lg:shrink-0 lg:border-b-0 print:hidden">
                 <div class="flex items-center justify-between px-5 py-4 lg:block">
                     <a href="/admin" class="text-lg font-semibold text-white">"✿ Larkspur staff"</a>
                     <Suspense fallback=|| ()>
@@ -41,7 +41,7 @@ pub fn AdminLayout() -> impl IntoView {
                     </ul>
                 </nav>
             </aside>
-            <main id="main" class="flex-1 px-4 py-8 sm:px-8"><Outlet/></main>
+            <main id="main" class="flex-1 px-4 py-8 sm:px-8 print:p-0"><Outlet/></main>
         </div>
     }
 }

@@ -164,6 +164,15 @@ fn SiteFooter(categories: Vec<CategoryLink>, promise: Option<String>) -> impl In
                     }}</p>
                 </div>
             </div>
+            <section class="border-t border-stone-800" aria-labelledby="footer-newsletter">
+                <div class="mx-auto flex max-w-7xl flex-col gap-4 px-4 py-8 sm:px-6 lg:flex-row lg:items-start lg:justify-between lg:px-8">
+                    <div>
+                        <h2 id="footer-newsletter" class="text-sm font-semibold text-white">"Newsletter"</h2>
+                        <p class="mt-2 max-w-sm text-sm text-stone-400">"Hear about new arrivals first. Unsubscribe from any email with one click."</p>
+                    </div>
+                    <crate::newsletter::pages::NewsletterSignup place="footer".to_owned() flash=None/>
+                </div>
+            </section>
             <div class="border-t border-stone-800 px-4 py-6 text-center text-xs text-stone-400">
                 "© 2026 Larkspur. All prices include VAT where applicable."
             </div>

@@ -45,9 +45,10 @@ pub fn compose(order: &OrderDetail, event: OrderEmail, site_url: &str) -> Email 
         OrderEmail::Shipped => (
             format!("Your order {number} is on its way"),
             "Your order has shipped".into(),
-            match &order.tracking_number {
-                Some(t) => format!("Order {number} has left our warehouse. Tracking number: {t}."),
-                None => format!("Order {number} has left our warehouse."),
+            match (&order.tracking_number, &order.carrier) {
+                (Some(t), Some(c)) => format!("Order {number} has left our warehouse with {c}. Tracking number: {t}."),
+                (Some(t), None) => format!("Order {number} has left our warehouse. Tracking number: {t}."),
+                (None, _) => format!("Order {number} has left our warehouse."),
             },
         ),
         OrderEmail::Delivered => (format!("Order {number} was delivered"), "Delivered".into(), format!("Order {number} has been delivered. We hope you love it.")),

@@ -7,6 +7,8 @@ pub mod emails;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 #[cfg(feature = "ssr")]
+pub mod manage;
+#[cfg(feature = "ssr")]
 pub mod server;
 pub mod types;
 

@@ -164,7 +164,11 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
                         </li>
                     }).collect_view()}
                 </ol>
-                {order.tracking_number.clone().map(|t| view! { <p class="mt-3 text-sm">"Tracking number: "<strong>{t}</strong></p> })}
+                {order.tracking_number.clone().map(|t| view! {
+                    <p class="mt-3 text-sm" data-testid="tracking">
+                        {order.carrier.clone().map(|c| format!("Shipped with {c}. "))}"Tracking number: "<strong>{t}</strong>
+                    </p>
+                })}
                 {(!order.email_confirmed).then(|| view! {
                     <p class="mt-6 rounded-lg border border-stone-200 bg-stone-50 p-3 text-sm text-stone-700" data-testid="confirm-email">
                         {format!("We email updates about this order only to an address you have confirmed. Confirm {} ", order.email)}
@@ -181,7 +185,7 @@ fn OrderView(order: OrderDetail, payment_note: Option<String>) -> impl IntoView 
                 <div>
                     <h2 class="text-base font-semibold">"Payment"</h2>
                     <p class="mt-2 text-stone-700">{order.payment_method.label()}</p>
-                    <p class="text-stone-600" data-testid="payment-status">{payment_label(&order.payment_status)}</p>
+                    <p class="text-stone-600" data-testid="payment-status">{order.payment_status.label()}</p>
                     {order.transfer_instructions().map(|how| view! {
                         <p class="mt-2 rounded-lg border border-amber-200 bg-amber-50 p-3 text-amber-950" data-testid="transfer-instructions">{how}</p>
                     })}
@@ -234,15 +238,3 @@ fn AwaitPayment(number: i64) -> impl IntoView {
     #[cfg(not(feature = "hydrate"))]
     let _ = number;
 }
-
-fn payment_label(status: &str) -> &'static str {
-    match status {
-        "succeeded" => "Paid",
-        "failed" => "The last payment attempt failed",
-        "cancelled" => "Cancelled",
-        "refunded" => "Refunded",
-        "partially_refunded" => "Partly refunded",
-        _ => "Awaiting payment",
-    }
-}
-

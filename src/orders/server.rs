@@ -2,7 +2,7 @@
 //! transaction, idempotent per shopper and key), every status change through one function,
 //! and releasing unpaid orders when their hold runs out.
 
-use super::types::{Actor, AddressSnapshot, OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentMethod, StatusChange};
+use super::types::{Actor, AddressSnapshot, OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentMethod, PaymentStatus, StatusChange};
 use crate::{
     cart::{server::LineRow, LineIssue},
     coupons::server as coupons,
@@ -293,7 +293,7 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &HoldSettings, now
     // Units are reserved only when every line has enough.
     let short: Vec<(Uuid, i32)> = sqlx::query_as(
         "with wanted as (select v, q from unnest($1::uuid[], $2::int[]) as u(v, q)),
-              locked as (select id, stock - reserved as available from product_sizes
+              locked as (select id, available from product_sizes
                          where id = any($1) order by id for no key update),
               short as (select w.v, coalesce(l.available, 0) as available from wanted w
                         left join locked l on l.id = w.v where coalesce(l.available, 0) < w.q),
@@ -360,18 +360,33 @@ pub async fn transition(
     note: &str,
     now: DateTime<Utc>,
 ) -> Result<OrderStatus, AppError> {
-    let from: Option<String> = sqlx::query_scalar("select status from orders where id = $1 for update")
+    let row: Option<(String, String)> = sqlx::query_as("select status, payment_method from orders where id = $1 for update")
         .bind(order_id)
         .fetch_optional(&mut *conn)
         .await?;
-    let from = from.and_then(|s| OrderStatus::parse(&s)).ok_or_else(|| AppError::NotFound("The order".into()))?;
+    let (from, method) = row
+        .and_then(|(s, m)| Some((OrderStatus::parse(&s)?, PaymentMethod::parse(&m)?)))
+        .ok_or_else(|| AppError::NotFound("The order".into()))?;
     if !actor.may_move(from, to) {
         return Err(AppError::Conflict(actor.refusal(from, to)));
+    }
+    // What the payment method adds to the state machine: only cash on delivery ships before
+    // it is paid, and card money is confirmed by the payment provider alone.
+    match (from, to, method) {
+        (OrderStatus::Pending, OrderStatus::Processing, m) if m != PaymentMethod::CashOnDelivery => {
+            return Err(AppError::Conflict("Only cash-on-delivery orders are confirmed before payment; this one must be paid first.".into()));
+        }
+        (OrderStatus::Pending, OrderStatus::Paid, PaymentMethod::Stripe) if matches!(actor, Actor::Staff(_)) => {
+            return Err(AppError::Conflict("Card payments are confirmed by Stripe; this order is still waiting for one.".into()));
+        }
+        _ => {}
     }
     sqlx::query(
         "update orders set status = $2,
                 paid_at = case when $2 = 'paid' then $3 else paid_at end,
                 cancelled_at = case when $2 = 'cancelled' then $3 else cancelled_at end,
+                shipped_at = case when $2 = 'shipped' then $3 else shipped_at end,
+                delivered_at = case when $2 = 'delivered' then $3 else delivered_at end,
                 reserved_until = null
          where id = $1",
     )
@@ -394,9 +409,18 @@ pub async fn transition(
     .execute(&mut *conn)
     .await?;
 
+    if to == OrderStatus::Paid && method.is_offline() {
+        // Staff saw the transfer arrive or took the cash: the offline payment succeeded.
+        sqlx::query("update payments set status = 'succeeded' where order_id = $1 and provider = $2 and status = 'pending'")
+            .bind(order_id)
+            .bind(method.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+
     match (from.holds_reservation(), to) {
-        // Paid: the held units are sold.
-        (true, OrderStatus::Paid) => {
+        // Paid, or a cash-on-delivery order confirmed: the held units are sold.
+        (true, OrderStatus::Paid | OrderStatus::Processing) => {
             sqlx::query(
                 "with released as (
                      update inventory_reservations set released_at = $2 where order_id = $1 and released_at is null
@@ -547,6 +571,7 @@ struct OrderRow {
     shipping_address: serde_json::Value,
     email: String,
     tracking_number: Option<String>,
+    carrier: Option<String>,
     payment_status: Option<String>,
     pay_by: Option<DateTime<Utc>>,
     email_confirmed: bool,
@@ -565,7 +590,7 @@ pub fn with_bank_details(mut order: OrderDetail, details: Option<&str>) -> Order
 pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError> {
     let row: OrderRow = sqlx::query_as(
         "select o.number, o.status, o.placed_at, o.currency::text as currency, o.subtotal_minor, o.discount_minor, o.shipping_minor,
-                o.total_minor, o.delivery_method, o.payment_method, o.shipping_address, o.email::text as email, o.tracking_number,
+                o.total_minor, o.delivery_method, o.payment_method, o.shipping_address, o.email::text as email, o.tracking_number, o.carrier,
                 (select p.status from payments p where p.order_id = o.id order by p.created_at desc limit 1) as payment_status,
                 -- A card order is paid on a page that closes before its stock is released.
                 coalesce((select p.session_expires_at from payments p where p.order_id = o.id and p.session_expires_at is not null
@@ -619,10 +644,11 @@ pub async fn detail(db: &PgPool, order_id: Uuid) -> Result<OrderDetail, AppError
         total_minor: row.total_minor,
         delivery_method: DeliveryMethod::parse(&row.delivery_method).unwrap_or_default(),
         payment_method,
-        payment_status: row.payment_status.unwrap_or_else(|| "pending".into()),
+        payment_status: row.payment_status.as_deref().and_then(PaymentStatus::parse).unwrap_or(PaymentStatus::Pending),
         address,
         email: row.email,
         tracking_number: row.tracking_number,
+        carrier: row.carrier,
         history: history
             .into_iter()
             .filter_map(|(s, at, note)| Some(StatusChange { status: OrderStatus::parse(&s)?, at, note }))

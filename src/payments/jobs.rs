@@ -13,3 +13,13 @@ pub struct RefundCardPayment {
 impl Job for RefundCardPayment {
     const KIND: &'static str = "refund_card_payment";
 }
+
+/// Sends again the refunds of a card payment that Stripe has not confirmed yet.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SendPendingRefunds {
+    pub payment_intent: String,
+}
+
+impl Job for SendPendingRefunds {
+    const KIND: &'static str = "send_pending_refunds";
+}

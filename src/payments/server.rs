@@ -2,14 +2,15 @@
 //! its id (a replay changes nothing) and applied in the same transaction.
 
 use super::{
-    jobs::RefundCardPayment,
+    jobs::{RefundCardPayment, SendPendingRefunds},
     stripe::{self, Notice},
 };
 use crate::{
+    audit::server::{self as audit, Actor as AuditActor, Change},
     error::AppError,
     orders::{
         server::{self as orders, HoldRules},
-        Actor, OrderStatus,
+        Actor, OrderStatus, PaymentStatus, RefundStatus,
     },
     server::{
         jobs::{self, JobRegistry},
@@ -18,7 +19,7 @@ use crate::{
 };
 use axum::{body::Bytes, extract::State, http::HeaderMap, http::StatusCode};
 use chrono::{DateTime, Utc};
-use serde_json::Value;
+use serde_json::{json, Value};
 use uuid::Uuid;
 
 /// Closes every Stripe payment page of the order that could still be paid, through Stripe's
@@ -55,8 +56,15 @@ async fn close_open_pages(client: &::stripe::Client, tx: &mut sqlx::PgConnection
 /// Cancels an order still waiting for payment (by its customer, or by staff): its payment
 /// pages are closed first, so nothing can be paid for an order that is gone. Whether the
 /// actor may cancel it now is the state machine's rule.
-#[tracing::instrument(skip(state))]
 pub async fn cancel_unpaid(state: &AppState, order_id: Uuid, actor: Actor, note: &str) -> Result<(), AppError> {
+    cancel(state, order_id, actor, note, None).await
+}
+
+/// Cancels an order in any state the actor may cancel it from: open payment pages are closed
+/// first, and a paid order's units and card money go back (`orders::server::transition`).
+/// A staff cancellation is written to the audit log in the same transaction.
+#[tracing::instrument(skip(state, staff))]
+pub async fn cancel(state: &AppState, order_id: Uuid, actor: Actor, note: &str, staff: Option<&AuditActor>) -> Result<(), AppError> {
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     // Serialised with starting a payment and with the webhook, which lock the same row.
@@ -70,6 +78,16 @@ pub async fn cancel_unpaid(state: &AppState, order_id: Uuid, actor: Actor, note:
     }
     orders::transition(&mut tx, order_id, OrderStatus::Cancelled, actor, note, now).await?;
     sqlx::query("update payments set status = 'cancelled' where order_id = $1 and status = 'pending'").bind(order_id).execute(&mut *tx).await?;
+    if let Some(staff) = staff {
+        let change = Change {
+            action: "cancel",
+            entity_kind: "order",
+            entity_id: order_id.to_string(),
+            before: Some(json!({ "status": status.as_str() })),
+            after: Some(json!({ "status": "cancelled", "reason": note })),
+        };
+        audit::record(&mut tx, staff, change, now).await?;
+    }
     tx.commit().await?;
     Ok(())
 }
@@ -100,7 +118,7 @@ pub async fn start_checkout(state: &AppState, order_id: Uuid) -> Result<String, 
     .fetch_optional(&mut *tx)
     .await?;
     let (number, status, currency, total_minor, email, reserved_until) = row.ok_or_else(|| AppError::NotFound("That order".into()))?;
-    if status != "pending" {
+    if OrderStatus::parse(&status) != Some(OrderStatus::Pending) {
         return Err(AppError::Conflict("This order is not waiting for payment.".into()));
     }
     let open: Option<String> = sqlx::query_scalar(
@@ -241,10 +259,10 @@ async fn apply(state: &AppState, delivery: &stripe::Delivery, raw: &Value) -> Re
         }
         Notice::SessionExpired { session_id } | Notice::SessionPaymentFailed { session_id } => {
             // The order stays pending (it can be paid again until its hold runs out).
-            let status = if matches!(delivery.notice, Notice::SessionExpired { .. }) { "cancelled" } else { "failed" };
+            let status = if matches!(delivery.notice, Notice::SessionExpired { .. }) { PaymentStatus::Cancelled } else { PaymentStatus::Failed };
             sqlx::query("update payments set status = $2 where checkout_session_id = $1 and status in ('pending', 'failed')")
                 .bind(session_id)
-                .bind(status)
+                .bind(status.as_str())
                 .execute(&mut *tx)
                 .await?;
         }
@@ -340,7 +358,7 @@ async fn paid(
     .bind(currency)
     .execute(&mut *tx)
     .await?;
-    if exact && status == "pending" {
+    if exact && OrderStatus::parse(&status) == Some(OrderStatus::Pending) {
         orders::transition(tx, order_id, OrderStatus::Paid, Actor::PaymentProvider, "Card payment confirmed by Stripe", now).await?;
         return Ok(());
     }
@@ -358,17 +376,173 @@ async fn paid(
     Ok(())
 }
 
-/// Refunds part or all of an order's card payment (the admin dashboard calls this). The
-/// order becomes "refunded" when Stripe's `charge.refunded` event confirms the full amount.
-pub async fn refund(state: &AppState, order_id: Uuid, amount_minor: i64, reason: &str, actor: Uuid) -> Result<(), AppError> {
-    give_back(state, CardPayment::OfOrder(order_id), Some(amount_minor), reason, Some(actor)).await
+/// One line of a staff refund: how many of its units, and whether they go back on sale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RefundLine {
+    pub item: Uuid,
+    pub quantity: i32,
+    pub restock: bool,
+}
+
+/// What staff asked to give back: lines (priced at what was paid for them) and/or an amount.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// Typed by staff; when `None`, the lines' price.
+    pub amount_minor: Option<i64>,
+    pub lines: Vec<RefundLine>,
+    pub reason: String,
+}
+
+/// Staff give money back for an order: through Stripe for a card payment, or recorded as
+/// given back outside the store for cash and bank transfers. The order row is locked while
+/// the refund is checked and recorded, so two staff refunding at once cannot give back more
+/// than was paid, nor refund or restock a unit twice. Returns the amount refunded.
+#[tracing::instrument(skip(state, request, staff))]
+pub async fn refund(state: &AppState, order_id: Uuid, request: &RefundRequest, staff: &AuditActor) -> Result<i64, AppError> {
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let (status, method, _) = crate::orders::manage::locked_state(&mut tx, order_id).await?;
+    let payment: Option<(Uuid, Option<String>, i64, i64, String)> = sqlx::query_as(
+        "select p.id, p.provider_ref, p.amount_minor,
+                greatest(p.refunded_minor, (select coalesce(sum(r.amount_minor), 0) from refunds r
+                                            where r.payment_id = p.id and r.status <> 'failed'))::bigint,
+                p.currency::text
+         from payments p
+         where p.order_id = $1 and p.provider = $2 and p.status in ('succeeded', 'partially_refunded', 'refunded')
+           and (p.provider <> 'stripe' or p.provider_ref like 'pi_%')
+         order by p.created_at limit 1
+         for update of p",
+    )
+    .bind(order_id)
+    .bind(method.as_str())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let (payment_id, intent, charged, refunded, currency) =
+        payment.ok_or_else(|| AppError::Rejected("Nothing has been paid for this order yet, so there is nothing to refund.".into()))?;
+    let items: Vec<(Uuid, i64, i32, i64, i64, Option<Uuid>)> = sqlx::query_as(
+        "select i.id, i.unit_price_minor, i.quantity,
+                coalesce((select sum(ri.quantity) from refund_items ri join refunds r on r.id = ri.refund_id
+                          where ri.order_item_id = i.id and r.status <> 'failed'), 0)::bigint,
+                coalesce((select sum(ri.quantity) from refund_items ri join refunds r on r.id = ri.refund_id
+                          where ri.order_item_id = i.id and ri.restocked and r.status <> 'failed'), 0)::bigint,
+                i.product_size_id
+         from order_items i where i.order_id = $1",
+    )
+    .bind(order_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let amount = refund_amount(request, &items, charged - refunded, crate::orders::manage::restock_allowed(status), &currency)?;
+    let offline = method.is_offline();
+    let refund_id: Uuid = sqlx::query_scalar(
+        "insert into refunds (payment_id, amount_minor, reason, actor_user_id, status) values ($1, $2, $3, $4, $5) returning id",
+    )
+    .bind(payment_id)
+    .bind(amount)
+    .bind(request.reason.trim())
+    .bind(staff.user_id)
+    .bind(if offline { RefundStatus::Succeeded } else { RefundStatus::Pending }.as_str())
+    .fetch_one(&mut *tx)
+    .await?;
+    for line in request.lines.iter().filter(|l| l.quantity > 0) {
+        sqlx::query("insert into refund_items (refund_id, order_item_id, quantity, restocked) values ($1, $2, $3, $4)")
+            .bind(refund_id)
+            .bind(line.item)
+            .bind(line.quantity)
+            .bind(line.restock)
+            .execute(&mut *tx)
+            .await?;
+        if line.restock {
+            sqlx::query("update product_sizes set stock = stock + $2 where id = (select product_size_id from order_items where id = $1)")
+                .bind(line.item)
+                .bind(line.quantity)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    if offline {
+        // Given back outside the store: the payment shows it at once, and the order is
+        // refunded when all of it went back.
+        let all_back = refunded + amount >= charged;
+        sqlx::query("update payments set refunded_minor = refunded_minor + $2, status = $3 where id = $1")
+            .bind(payment_id)
+            .bind(amount)
+            .bind(if all_back { PaymentStatus::Refunded } else { PaymentStatus::PartiallyRefunded }.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if all_back && Actor::Staff(staff.user_id).may_move(status, OrderStatus::Refunded) {
+            orders::transition(&mut tx, order_id, OrderStatus::Refunded, Actor::Staff(staff.user_id), "Refunded in full", now).await?;
+        }
+    }
+    let lines: Vec<Value> = request.lines.iter().map(|l| json!({ "item": l.item, "quantity": l.quantity, "restock": l.restock })).collect();
+    let change = Change {
+        action: "refund",
+        entity_kind: "order",
+        entity_id: order_id.to_string(),
+        before: Some(json!({ "refunded_minor": refunded })),
+        after: Some(json!({ "refunded_minor": refunded + amount, "amount_minor": amount, "offline": offline, "reason": request.reason.trim(), "lines": lines })),
+    };
+    audit::record(&mut tx, staff, change, now).await?;
+    tx.commit().await?;
+    if !offline {
+        let intent = intent.unwrap_or_default();
+        let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
+        if send_refunds(state, client, &intent, vec![(refund_id, amount)]).await.is_err() {
+            // Recorded and counted as given back: the queue sends it again until Stripe answers.
+            let mut conn = state.db.acquire().await?;
+            jobs::enqueue(&mut conn, SendPendingRefunds { payment_intent: intent }, now).await?;
+        }
+    }
+    Ok(amount)
+}
+
+/// The amount a staff refund gives back, once every line and the amount are checked: each
+/// line belongs to the order and refunds at most its units not yet refunded (and restocks at
+/// most those not yet restocked, only when `restock_allowed`); the amount is the lines' price
+/// unless typed, and between 0.01 and `left`.
+fn refund_amount(request: &RefundRequest, items: &[(Uuid, i64, i32, i64, i64, Option<Uuid>)], left: i64, restock_allowed: bool, currency: &str) -> Result<i64, AppError> {
+    let mut errors = crate::error::FieldErrors::new();
+    let mut lines_price = 0i64;
+    for (n, line) in request.lines.iter().enumerate() {
+        let field = format!("lines[{n}]");
+        let Some((_, unit, quantity, refunded, restocked, size)) = items.iter().find(|i| i.0 == line.item) else {
+            errors.add(field, "That line is not part of this order.");
+            continue;
+        };
+        let open = i64::from(*quantity) - refunded;
+        if line.quantity < 0 || i64::from(line.quantity) > open {
+            errors.add(field.clone(), format!("Refund from 0 to {open} of this line."));
+        }
+        if line.restock && line.quantity > 0 {
+            if !restock_allowed {
+                errors.add(field.clone(), "These units are not out of stock (the order was never paid, or its cancellation returned them).");
+            } else if size.is_none() {
+                errors.add(field.clone(), "This size is no longer in the catalogue, so it cannot go back on sale.");
+            } else if i64::from(line.quantity) > i64::from(*quantity) - restocked {
+                errors.add(field.clone(), "These units are already back in stock.");
+            }
+        }
+        lines_price += unit * i64::from(line.quantity.max(0));
+    }
+    if request.reason.trim().chars().count() > 300 {
+        errors.add("reason", "Use at most 300 characters.");
+    }
+    let amount = request.amount_minor.unwrap_or(lines_price);
+    if left <= 0 {
+        errors.add("amount", "Everything paid for this order has already been refunded.");
+    } else if request.amount_minor.is_none() && lines_price == 0 {
+        errors.add("amount", "Choose the lines to refund or enter an amount.");
+    } else if amount <= 0 || amount > left {
+        errors.add("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(left, currency)));
+    }
+    errors.into_result()?;
+    Ok(amount)
 }
 
 /// Gives back all that is left of a card payment: one that arrived for an order no longer
 /// waiting for it, or one of an order cancelled after payment. Run by the job queue, so a
 /// failure is retried; nothing left to give back is success.
 pub async fn refund_in_full(state: &AppState, payment_intent: &str, reason: &str) -> Result<(), AppError> {
-    give_back(state, CardPayment::OfIntent(payment_intent), None, reason, None).await
+    give_back(state, payment_intent, reason, true).await
 }
 
 /// The payment jobs: refunds queued by a late or wrong payment, or by cancelling a paid order.
@@ -376,21 +550,14 @@ pub fn register_jobs(jobs: &mut JobRegistry<AppState>) {
     jobs.handle(|state: AppState, job: RefundCardPayment| async move {
         Ok(refund_in_full(&state, &job.payment_intent, &job.reason).await?)
     });
+    jobs.handle(|state: AppState, job: SendPendingRefunds| async move { Ok(give_back(&state, &job.payment_intent, "", false).await?) });
 }
 
-/// Which card payment to refund: an order's, or the one of a payment intent.
-enum CardPayment<'a> {
-    OfOrder(Uuid),
-    OfIntent(&'a str),
-}
 
-/// Refunds `amount` (all that is left when `None`) of a card payment.
-async fn give_back(state: &AppState, which: CardPayment<'_>, amount: Option<i64>, reason: &str, actor: Option<Uuid>) -> Result<(), AppError> {
+/// Sends again every refund of a card payment recorded but never confirmed, then (with
+/// `the_rest`) refunds all that is left of it.
+async fn give_back(state: &AppState, intent: &str, reason: &str, the_rest: bool) -> Result<(), AppError> {
     let client = state.stripe.as_ref().ok_or_else(|| AppError::Rejected("Card payments are not configured.".into()))?;
-    let (order_id, intent) = match which {
-        CardPayment::OfOrder(id) => (Some(id), None),
-        CardPayment::OfIntent(intent) => (None, Some(intent)),
-    };
     // The payment row is locked while the refund is recorded, so two refunds at once cannot
     // both take the same money; refunds asked for but not yet confirmed by Stripe count.
     let mut tx = state.db.begin().await?;
@@ -400,17 +567,14 @@ async fn give_back(state: &AppState, which: CardPayment<'_>, amount: Option<i64>
                                             where r.payment_id = p.id and r.status <> 'failed'))::bigint,
                 p.currency::text
          from payments p
-         where (p.order_id = $1 or p.provider_ref = $2) and p.provider = 'stripe'
+         where p.provider_ref = $1 and p.provider = 'stripe'
            and p.status in ('succeeded', 'partially_refunded') and p.provider_ref like 'pi_%'
-         order by p.created_at
-         limit 1
          for update of p",
     )
-    .bind(order_id)
     .bind(intent)
     .fetch_optional(&mut *tx)
     .await?;
-    let (payment_id, intent, charged, refunded, currency) =
+    let (payment_id, intent, charged, refunded, _currency) =
         payment.ok_or_else(|| AppError::Rejected("This order has no card payment to refund.".into()))?;
     // Refunds recorded earlier but never confirmed (the process stopped before Stripe
     // answered, or Stripe could not be reached) go again first, each under its own key:
@@ -421,45 +585,76 @@ async fn give_back(state: &AppState, which: CardPayment<'_>, amount: Option<i64>
             .fetch_all(&mut *tx)
             .await?;
     let left = charged - refunded;
-    let amount_minor = match amount {
-        None if left == 0 => None,
-        None => Some(left),
-        Some(amount) if amount <= 0 || amount > left => {
-            return Err(AppError::field("amount", format!("Refund between 0.01 and {}.", crate::money::Money::new(left, currency))));
-        }
-        Some(amount) => Some(amount),
-    };
-    if let Some(amount_minor) = amount_minor {
-        let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason, actor_user_id) values ($1, $2, $3, $4) returning id")
+    if the_rest && left > 0 {
+        let refund_id: Uuid = sqlx::query_scalar("insert into refunds (payment_id, amount_minor, reason) values ($1, $2, $3) returning id")
             .bind(payment_id)
-            .bind(amount_minor)
+            .bind(left)
             .bind(reason)
-            .bind(actor)
             .fetch_one(&mut *tx)
             .await?;
-        to_send.push((refund_id, amount_minor));
+        to_send.push((refund_id, left));
     }
     tx.commit().await?;
+    send_refunds(state, client, &intent, to_send).await
+}
+
+/// Asks Stripe for each recorded refund of the payment intent, under the refund's own id as
+/// the idempotency key, and records what Stripe answered.
+async fn send_refunds(state: &AppState, client: &::stripe::Client, intent: &str, to_send: Vec<(Uuid, i64)>) -> Result<(), AppError> {
     let mut result = Ok(());
     for (refund_id, amount_minor) in to_send {
-        let outcome = stripe::refund(client, &intent, amount_minor, &refund_id.to_string()).await;
+        let outcome = stripe::refund(client, intent, amount_minor, &refund_id.to_string()).await;
         // Only a definite refusal fails a refund; after a timeout or an outage it stays
         // pending (still counted as given back) and is sent again with the same key.
         let (status, reference) = match &outcome {
-            Ok(id) => ("succeeded", Some(id.clone())),
+            Ok(id) => (RefundStatus::Succeeded, Some(id.clone())),
             Err(stripe::StripeError::Stripe(_, code)) if (400..500).contains(code) && *code != 409 && *code != 429 => {
                 tracing::error!(error = ?outcome, "Stripe refused a refund");
-                ("failed", None)
+                (RefundStatus::Failed, None)
             }
             Err(e) => {
                 tracing::warn!(error = %e, "Stripe refund not confirmed; it is sent again on the next try");
-                ("pending", None)
+                (RefundStatus::Pending, None)
             }
         };
-        sqlx::query("update refunds set status = $2, provider_ref = $3 where id = $1").bind(refund_id).bind(status).bind(reference).execute(&state.db).await?;
+        sqlx::query("update refunds set status = $2, provider_ref = $3 where id = $1").bind(refund_id).bind(status.as_str()).bind(reference).execute(&state.db).await?;
         if outcome.is_err() {
             result = Err(AppError::Unavailable);
         }
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{refund_amount, RefundLine, RefundRequest};
+    use uuid::Uuid;
+
+    fn line(item: Uuid, quantity: i32, restock: bool) -> RefundLine {
+        RefundLine { item, quantity, restock }
+    }
+
+    #[test]
+    fn a_refund_takes_the_lines_price_and_never_more_than_is_left() {
+        let (a, b, size) = (Uuid::now_v7(), Uuid::now_v7(), Some(Uuid::now_v7()));
+        // Two lines: 2 × 30.00 (one refunded already), 1 × 12.50 (restocked once).
+        let items = [(a, 3000, 2, 1, 0, size), (b, 1250, 1, 0, 0, size)];
+        let request = |amount, lines| RefundRequest { amount_minor: amount, lines, reason: "Too small".into() };
+        assert_eq!(refund_amount(&request(None, vec![line(a, 1, true), line(b, 1, false)]), &items, 9999, true, "USD").unwrap(), 4250);
+        assert_eq!(refund_amount(&request(Some(500), vec![]), &items, 9999, true, "USD").unwrap(), 500, "an amount alone");
+        let err = refund_amount(&request(None, vec![line(a, 2, false)]), &items, 9999, true, "USD").unwrap_err();
+        assert!(err.field_error("lines[0]").is_some(), "only one unit of that line is left");
+        let err = refund_amount(&request(Some(10_000), vec![]), &items, 9999, true, "USD").unwrap_err();
+        assert_eq!(err.field_error("amount").as_deref(), Some("Refund between 0.01 and $99.99."));
+        let err = refund_amount(&request(None, vec![]), &items, 9999, true, "USD").unwrap_err();
+        assert!(err.field_error("amount").is_some(), "nothing chosen");
+        let err = refund_amount(&request(None, vec![line(b, 1, true)]), &items, 9999, false, "USD").unwrap_err();
+        assert!(err.field_error("lines[0]").is_some(), "no restock after a cancellation");
+        let err = refund_amount(&request(None, vec![line(Uuid::now_v7(), 1, false)]), &items, 9999, true, "USD").unwrap_err();
+        assert!(err.field_error("lines[0]").is_some(), "a line of another order");
+        let err = refund_amount(&request(Some(100), vec![]), &items, 0, true, "USD").unwrap_err();
+        assert!(err.field_error("amount").unwrap().contains("already been refunded"));
+        let no_size = [(a, 3000, 2, 0, 0, None)];
+        assert!(refund_amount(&request(None, vec![line(a, 1, true)]), &no_size, 9999, true, "USD").is_err(), "a deleted size is not restocked");
+    }
 }

@@ -1,4 +1,4 @@
-use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, Reviews, SubmitReview, VoteHelpful, REVIEW_SAVED};
+use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, ReviewStatus, Reviews, SubmitReview, VoteHelpful, REVIEW_SAVED};
 use crate::{
     forms::{latest_error, latest_notice, FormFlash},
     ui::{described_by, invalid, Field, FieldMessage, FormError, Notice, Rating, BUTTON_SECONDARY, LINK},
@@ -71,6 +71,14 @@ fn ReviewsBody(reviews: Reviews, product_id: Uuid, flash: Option<FormFlash>) -> 
                         {(!r.title.is_empty()).then(|| view! { <h3 class="mt-1 font-semibold text-stone-900">{r.title.clone()}</h3> })}
                         <p class="mt-2 text-stone-700">{r.comment}</p>
                         <p class="mt-2 text-xs text-stone-500">{format!("{} · verified purchase · {}", r.author, r.created_at.format("%-d %B %Y"))}</p>
+                        {r.reply.map(|reply| view! {
+                            <div class="mt-3 rounded-r-lg border-l-4 border-emerald-700 bg-emerald-50/60 px-4 py-3" data-testid="review-reply">
+                                <p class="text-xs font-semibold text-emerald-900">
+                                    "Reply from Larkspur"<span class="font-normal text-stone-500">{format!(" · {}", reply.at.format("%-d %B %Y"))}</span>
+                                </p>
+                                <p class="mt-1 whitespace-pre-line text-sm text-stone-700">{reply.text}</p>
+                            </div>
+                        })}
                         <HelpfulButton review_id=r.id count=r.helpful_count/>
                     </li>
                 }).collect_view()}
@@ -111,7 +119,8 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>, flash: Option<FormFlash>
     let rating = RwSignal::new(initial_rating);
     let title = RwSignal::new(typed("title").or(mine.as_ref().map(|m| m.title.clone())).unwrap_or_default());
     let comment = RwSignal::new(initial_comment.clone());
-    let status = mine.map(|m| m.status);
+    let status = mine.as_ref().map(|m| m.status);
+    let rejection = mine.and_then(|m| m.rejection_reason).filter(|_| status == Some(ReviewStatus::Rejected));
     let submit = Action::new(move |(r, t, c): &(i16, String, String)| submit_review(product_id, *r, t.clone(), c.clone()));
     let error = latest_error(move || submit.value().get().map(Result::err), &flash);
     let saved = latest_notice(move || submit.value().get(), |_| REVIEW_SAVED.to_string(), &flash);
@@ -124,7 +133,14 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>, flash: Option<FormFlash>
         }>
             <input type="hidden" name="product_id" value=product_id.to_string()/>
             <h3 class="font-semibold text-stone-900">{if editing { "Edit your review" } else { "Write a review" }}</h3>
-            {status.filter(|s| s == "pending").map(|_| view! { <p class="text-sm text-stone-500">"Your review is waiting for approval."</p> })}
+            {status.filter(|s| *s == ReviewStatus::Pending).map(|_| view! { <p class="text-sm text-stone-500">"Your review is waiting for approval."</p> })}
+            {rejection.map(|reason| view! {
+                <div class="rounded-lg border border-amber-300 bg-amber-50 px-3 py-2 text-sm text-amber-950" data-testid="review-rejected">
+                    <p class="font-semibold">"We didn't publish your review."</p>
+                    <p class="mt-1 whitespace-pre-line">{reason}</p>
+                    <p class="mt-1 text-amber-900">"Edit it below and submit it again; our team will check it once more."</p>
+                </div>
+            })}
             <fieldset>
                 <legend class="text-sm font-medium text-stone-800">"Rating"</legend>
                 <div class="mt-1 flex gap-1">

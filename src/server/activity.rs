@@ -1,5 +1,6 @@
-//! Keeps "last active" (sessions, user metrics) and "last seen" (devices) current. Runs after
-//! the page, only for visitors who already have a session, at most one write a minute.
+//! Keeps "last active" (sessions, user metrics) and "last seen" (devices) current, and counts
+//! the day's visit of a visitor who allowed analytics. Runs after the page, only for visitors
+//! who already have a session, at most one write a minute.
 
 use super::{session::AppSession, state::AppState};
 use axum::{
@@ -12,7 +13,14 @@ use tower_sessions::Session;
 const SKIPPED_PREFIXES: &[&str] = &["/pkg/", "/media/", "/favicon", "/healthz", "/readyz"];
 
 pub async fn track(State(state): State<AppState>, session: Session, request: Request, next: Next) -> Response {
-    let skip = session.id().is_none() || SKIPPED_PREFIXES.iter().any(|p| request.uri().path().starts_with(p));
+    let path = request.uri().path();
+    let skip = session.id().is_none() || SKIPPED_PREFIXES.iter().any(|p| path.starts_with(p));
+    // A storefront page (not a server function call or the dashboard) of a visitor who
+    // allowed analytics counts towards the day's visits.
+    let page_view = request.method() == axum::http::Method::GET
+        && !path.starts_with("/api/")
+        && !path.starts_with("/admin")
+        && crate::consent::server::choice_from_headers(request.headers()).is_some_and(|c| c.analytics);
     let response = next.run(request).await;
     if skip {
         return response;
@@ -35,6 +43,10 @@ pub async fn track(State(state): State<AppState>, session: Session, request: Req
             if let Err(err) = result {
                 tracing::warn!(error = %err, "could not record session activity");
             }
+        }
+        if page_view && response.status().is_success() {
+            let visitor = crate::analytics::server::Visitor { user_id: data.user_id, anonymous_user_id: data.anonymous_user_id, device_id: data.device_id };
+            crate::analytics::server::note_visit(&state, visitor).await;
         }
         if let Some(device) = data.device_id {
             if let Err(err) = crate::consent::server::touch_device(&state.db, device, now).await {

@@ -62,6 +62,35 @@ pub struct StripeConfig {
     pub checkout_origin: String,
 }
 
+/// The S3-compatible bucket product images go to instead of `MEDIA_DIR` (`MEDIA_S3_*`).
+#[derive(Debug, Clone)]
+pub struct MediaS3Config {
+    pub bucket: String,
+    pub region: String,
+    /// A self-hosted or non-AWS server (MinIO, R2, Ceph…); AWS itself when absent.
+    pub endpoint: Option<String>,
+    pub access_key_id: String,
+    pub secret_access_key: Secret,
+    /// Where browsers load the objects from (the bucket's public address or a CDN).
+    pub public_url: String,
+}
+
+impl MediaS3Config {
+    /// `scheme://host[:port]` of `public_url`: where the pages' images come from (the CSP).
+    pub fn public_origin(&self) -> &str {
+        origin_of(&self.public_url)
+    }
+}
+
+/// `scheme://host[:port]` of an absolute URL.
+fn origin_of(url: &str) -> &str {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(i) => &url[..after_scheme + i],
+        None => url,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SmsConfig {
     pub api_base: String,
@@ -84,6 +113,8 @@ pub struct Config {
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you control).
     pub trust_proxy: bool,
     pub media_dir: PathBuf,
+    /// When set, uploaded images go to this bucket instead of `media_dir`.
+    pub media_s3: Option<MediaS3Config>,
     pub outbox_dir: PathBuf,
     /// `smtp://user:pass@host:port` or `smtps://…`; without it mail goes to `outbox_dir`.
     pub smtp_url: Option<Secret>,
@@ -179,6 +210,7 @@ impl Config {
             auth_secret: Secret::new(vars.secret("AUTH_SECRET", 32)?),
             trust_proxy: vars.bool("TRUST_PROXY", false)?,
             media_dir: PathBuf::from(vars.optional("MEDIA_DIR").unwrap_or_else(|| "media".into())),
+            media_s3: vars.media_s3()?,
             outbox_dir: PathBuf::from(vars.optional("OUTBOX_DIR").unwrap_or_else(|| "outbox".into())),
             smtp_url,
             mail_from: vars.optional("MAIL_FROM").unwrap_or_else(|| "Larkspur <shop@localhost>".into()),
@@ -359,6 +391,25 @@ impl Vars<'_> {
         }))
     }
 
+    fn media_s3(&self) -> Result<Option<MediaS3Config>, ConfigError> {
+        let names = ["MEDIA_S3_BUCKET", "MEDIA_S3_ACCESS_KEY_ID", "MEDIA_S3_SECRET_ACCESS_KEY", "MEDIA_PUBLIC_URL"];
+        let Some([bucket, access_key_id, secret_access_key, _]) = self.group(names)? else {
+            return Ok(None);
+        };
+        let endpoint = match self.optional("MEDIA_S3_ENDPOINT") {
+            Some(_) => Some(self.url("MEDIA_S3_ENDPOINT", None)?),
+            None => None,
+        };
+        Ok(Some(MediaS3Config {
+            bucket,
+            region: self.optional("MEDIA_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+            endpoint,
+            access_key_id,
+            secret_access_key: Secret::new(secret_access_key),
+            public_url: self.url("MEDIA_PUBLIC_URL", None)?,
+        }))
+    }
+
     fn sms(&self) -> Result<Option<SmsConfig>, ConfigError> {
         let Some([account_sid, auth_token, from]) = self.group(["SMS_ACCOUNT_SID", "SMS_AUTH_TOKEN", "SMS_FROM"])? else {
             return Ok(None);
@@ -423,6 +474,26 @@ mod tests {
         assert_eq!((config.holds.units_per_order, config.holds.units_per_customer), (30, 40));
         assert_eq!(config.checkout_limits, CheckoutLimits { actions_per_customer: 30, actions_per_client: 120, saved_addresses: 20 });
         assert_eq!(config.bank_transfer_details, None);
+    }
+
+    #[test]
+    fn the_media_bucket_is_all_or_nothing() {
+        assert!(Config::from_map(&base()).unwrap().media_s3.is_none(), "local disk by default");
+        assert_eq!(error_for(&[("MEDIA_S3_BUCKET", "shop-media")]).variable, "MEDIA_S3_ACCESS_KEY_ID");
+        let mut vars = base();
+        vars.extend([
+            ("MEDIA_S3_BUCKET", "shop-media"),
+            ("MEDIA_S3_ACCESS_KEY_ID", "AKIA"),
+            ("MEDIA_S3_SECRET_ACCESS_KEY", "secret"),
+            ("MEDIA_PUBLIC_URL", "https://media.shop.example/images/"),
+        ]);
+        let s3 = Config::from_map(&vars).unwrap().media_s3.unwrap();
+        assert_eq!((s3.region.as_str(), s3.endpoint.as_deref()), ("us-east-1", None));
+        assert_eq!(s3.public_url, "https://media.shop.example/images");
+        assert_eq!(s3.public_origin(), "https://media.shop.example");
+        assert!(!format!("{s3:?}").contains("secret\""), "the secret is redacted");
+        vars.insert("MEDIA_S3_ENDPOINT", "minio:9000");
+        assert_eq!(Config::from_map(&vars).unwrap_err().variable, "MEDIA_S3_ENDPOINT");
     }
 
     #[test]

@@ -16,14 +16,26 @@ use axum::{
 };
 
 /// Routes that are authenticated by something other than the browser's cookies (a payment
-/// provider's signed webhook) and so may be posted to from anywhere. Keep this list short.
-pub const CROSS_SITE_EXEMPT: &[&str] = &[STRIPE_WEBHOOK_PATH];
+/// provider's signed webhook, a newsletter mail's one-click unsubscribe token) and so may be
+/// posted to from anywhere. Keep this list short.
+pub const CROSS_SITE_EXEMPT: &[&str] = &[STRIPE_WEBHOOK_PATH, NEWSLETTER_ONE_CLICK_PATH];
+
+/// RFC 8058 one-click unsubscribe: mail providers post here (`List-Unsubscribe=One-Click`)
+/// from their own servers or the reader's mail app; the token in the address authenticates
+/// the post, and all it can do is stop that one subscriber's mail.
+pub const NEWSLETTER_ONE_CLICK_PATH: &str = "/newsletter/one-click";
 
 /// Stripe posts events here from its own servers; the signature authenticates them.
 pub const STRIPE_WEBHOOK_PATH: &str = "/webhooks/stripe";
 
 /// Largest request body any route accepts.
 pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Routes that receive files. Their multipart bodies are not buffered here but streamed to
+/// the handler, which caps each file as it reads and refuses a larger declared body before
+/// reading any; [`MAX_UPLOAD_BODY`] is their limit in all.
+pub const UPLOAD_PREFIX: &str = "/admin/uploads/";
+pub const MAX_UPLOAD_BODY: usize = 40 * 1024 * 1024;
 
 /// The nonce of this response's Content-Security-Policy, for the renderer.
 #[derive(Debug, Clone)]
@@ -51,7 +63,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     let payment_page = state.config.stripe.as_ref().map(|s| s.checkout_origin.as_str());
-    let policy = content_security_policy(is_html.then_some(nonce.as_str()), payment_page);
+    let media = state.config.media_s3.as_ref().map(|s| s.public_origin());
+    let policy = content_security_policy(is_html.then_some(nonce.as_str()), payment_page, media);
     if let Ok(value) = HeaderValue::from_str(&policy) {
         response.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
     }
@@ -60,15 +73,17 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 /// Scripts only from this origin or carrying this response's nonce; no inline event
 /// handlers, no `eval`, no framing, forms only to this site (and on to the card payment
-/// page, `payment_page`, which placing an order redirects to).
-pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>) -> String {
+/// page, `payment_page`, which placing an order redirects to); images from this site and
+/// from the media bucket's public origin, `media`, when images are kept there.
+pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>, media: Option<&str>) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
     format!(
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; {scripts}; \
+        "default-src 'self'; img-src 'self' data:{}; style-src 'self' 'unsafe-inline'; {scripts}; \
          connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'{}",
+        media.map(|origin| format!(" {origin}")).unwrap_or_default(),
         payment_page.map(|origin| format!(" {origin}")).unwrap_or_default()
     )
 }
@@ -120,6 +135,9 @@ async fn clean(request: Request) -> Result<Request, Response> {
         return Err(bad_text());
     }
     let too_large = || refuse(StatusCode::PAYLOAD_TOO_LARGE, "The request is too large.");
+    if is_upload(&request) {
+        return Ok(request);
+    }
     let declared = request
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -154,6 +172,17 @@ async fn clean(request: Request) -> Result<Request, Response> {
         }
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
+}
+
+/// A multipart post to an upload route (the cross-site check has already run).
+fn is_upload(request: &Request) -> bool {
+    request.method() == Method::POST
+        && request.uri().path().starts_with(UPLOAD_PREFIX)
+        && request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }
 
 /// Percent-decoded, the bytes are UTF-8 without NUL.
@@ -220,10 +249,12 @@ mod tests {
 
     #[test]
     fn the_policy_never_allows_inline_scripts_without_the_nonce() {
-        let with = content_security_policy(Some("abc"), None);
+        let with = content_security_policy(Some("abc"), None, None);
         assert!(with.contains("script-src 'self' 'nonce-abc' 'wasm-unsafe-eval'"));
         assert!(with.ends_with("form-action 'self'"));
-        let paying = content_security_policy(None, Some("https://checkout.stripe.com"));
+        let paying = content_security_policy(None, Some("https://checkout.stripe.com"), None);
+        let bucket = content_security_policy(None, None, Some("https://media.example"));
+        assert!(bucket.contains("img-src 'self' data: https://media.example;"), "{bucket}");
         assert!(paying.ends_with("form-action 'self' https://checkout.stripe.com"), "{paying}");
         for policy in [with, paying] {
             let scripts = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();

@@ -1,4 +1,4 @@
-//! Server-only infrastructure: configuration, state, start-up, sessions, health, seeding.
+//! Server-only infrastructure: configuration, state, start-up, sessions, health, jobs.
 
 pub mod activity;
 pub mod cli;
@@ -12,8 +12,7 @@ pub mod heartbeat;
 pub mod jobs;
 pub mod limits;
 pub mod mail;
-pub mod seed;
-pub mod seo;
+pub mod multipart;
 pub mod session;
 pub mod sms;
 pub mod startup;

@@ -93,15 +93,19 @@ pub fn router(state: AppState) -> Router {
     // HSTS only makes sense (and is only honoured) when the site is served over TLS.
     let hsts = config.site_is_https().then(|| header_default(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
 
-    Router::new()
+    let mut router = Router::new();
+    for handler in crate::admin::handlers() {
+        router = router.route(handler.path, handler.route);
+    }
+    router
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/media", media)
-        .route("/robots.txt", get(super::seo::robots))
-        .route("/sitemap.xml", get(super::seo::sitemap_index))
-        .route("/sitemaps/{file}", get(super::seo::sitemap_file))
-        .route("/b/{id}", get(super::seo::banner_click))
-        .route("/admin/products.csv", get(crate::admin::products::export_csv))
+        .route("/robots.txt", get(crate::seo::robots))
+        .route("/sitemap.xml", get(crate::seo::sitemap_index))
+        .route("/sitemaps/{file}", get(crate::seo::sitemap_file))
+        .route("/b/{id}", get(crate::seo::banner_click))
+        .route(super::guard::NEWSLETTER_ONE_CLICK_PATH, get(crate::newsletter::server::one_click_page).post(crate::newsletter::server::one_click))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
         .route(super::guard::STRIPE_WEBHOOK_PATH, axum::routing::post(crate::payments::server::webhook))
@@ -150,7 +154,8 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let sms: Arc<dyn SmsProvider> = Arc::from(sms::from_config(&config, http.clone())?);
     let stripe = config.stripe.as_ref().map(crate::payments::stripe::client).transpose()?;
     let jobs = Arc::new(job_registry());
-    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs })
+    let media = crate::media::store::from_config(&config)?;
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs, media })
 }
 
 /// Every domain's background work: the queue itself knows none of it.
@@ -158,6 +163,7 @@ pub fn job_registry() -> JobRegistry<AppState> {
     let mut jobs = JobRegistry::default();
     crate::orders::jobs::register(&mut jobs);
     crate::payments::server::register_jobs(&mut jobs);
+    crate::newsletter::server::register_jobs(&mut jobs);
     jobs
 }
 

@@ -22,4 +22,6 @@ pub struct AppState {
     pub worker: Arc<Heartbeat>,
     /// What runs each kind of background job, as the domains registered it.
     pub jobs: Arc<JobRegistry<AppState>>,
+    /// Where uploaded images are kept (local disk or an S3-compatible bucket).
+    pub media: Arc<dyn crate::media::store::MediaStore>,
 }

@@ -4,6 +4,8 @@ use crate::{error::AppError, money::Money, text::escape_html};
 use leptos::prelude::*;
 use leptos_meta::{Meta, Title};
 
+pub mod charts;
+
 /// The page's `<title>`, the one way a title reaches a page. leptos_meta writes title text
 /// into the head without escaping it during server rendering, so a search query or a
 /// product name could close the element and inject markup; it is escaped here.
@@ -151,6 +153,44 @@ pub fn Field(
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
             />
+            <FieldMessage id=message_id message/>
+        </div>
+    }
+}
+
+/// [`Field`] for several lines of text.
+#[component]
+pub fn TextArea(
+    #[prop(into)] label: String,
+    #[prop(into)] name: String,
+    value: RwSignal<String>,
+    #[prop(into)] error: Signal<Option<AppError>>,
+    #[prop(into, optional)] hint: Option<String>,
+    #[prop(default = 3)] rows: u32,
+) -> impl IntoView {
+    let id = format!("field-{name}");
+    let message_id = format!("{id}-error");
+    let hint_id = format!("{id}-hint");
+    let field = name.clone();
+    let message = Memo::new(move |_| error.get().and_then(|e| e.field_error(&field)));
+    let described_by = {
+        let (message_id, hint_id, has_hint) = (message_id.clone(), hint_id.clone(), hint.is_some());
+        move || described_by([has_hint.then_some(hint_id.as_str()), message.get().map(|_| message_id.as_str())])
+    };
+    view! {
+        <div class="space-y-1">
+            <label for=id.clone() class="block text-sm font-medium text-stone-800">{label}</label>
+            {hint.map(|h| view! { <p id=hint_id.clone() class="text-xs text-stone-500">{h}</p> })}
+            <textarea
+                id=id
+                name=name
+                rows=rows
+                aria-invalid=move || invalid(message.get().is_some())
+                aria-describedby=described_by
+                class="block w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-base text-stone-900 shadow-sm focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700 aria-[invalid=true]:border-red-600"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            >{value.get_untracked()}</textarea>
             <FieldMessage id=message_id message/>
         </div>
     }

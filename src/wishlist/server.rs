@@ -46,7 +46,7 @@ pub async fn toggle(db: &PgPool, owner: Owner, product_id: Uuid) -> Result<bool,
     if removed.rows_affected() > 0 {
         return Ok(false);
     }
-    let live: bool = sqlx::query_scalar("select exists(select 1 from products where id = $1 and is_active and deleted_at is null)")
+    let live: bool = sqlx::query_scalar("select exists(select 1 from products where id = $1 and is_live)")
         .bind(product_id)
         .fetch_one(db)
         .await?;
@@ -85,7 +85,7 @@ pub async fn cards(db: &PgPool, owner: Owner) -> Result<Vec<ProductCard>, sqlx::
     let (column, id) = column(owner);
     let sql = format!(
         "{CARD_SELECT} join wishlist_items w on w.product_id = p.id
-         where w.{column} = $1 and p.is_active and p.deleted_at is null order by w.created_at desc limit 200"
+         where w.{column} = $1 and p.is_live order by w.created_at desc limit 200"
     );
     let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(id).fetch_all(db).await?;
     Ok(rows.into_iter().map(ProductCard::from).collect())

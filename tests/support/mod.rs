@@ -10,7 +10,10 @@ use axum::{
     Router,
 };
 use chrono::{TimeZone, Utc};
-use larkspur::server::{clock::ManualClock, config::Config, seed, startup};
+use larkspur::{
+    seed,
+    server::{clock::ManualClock, config::Config, startup},
+};
 use sqlx::PgPool;
 use std::{
     collections::HashMap,
@@ -64,7 +67,7 @@ pub async fn spawn_configured(db: PgPool, redis_url: &str, extra: &[(&str, &str)
     let mut vars = vars;
     vars.extend(extra.iter().copied());
     let config = Config::from_map(&vars).expect("test config");
-    seed::demo_store(&db, &config.media_dir).await.expect("seeding the demo store");
+    seed::demo_store(&db, &config).await.expect("seeding the demo store");
     let clock = Arc::new(ManualClock::new(Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap()));
     let state = startup::app_state(config, db.clone(), clock.clone()).await.expect("app state");
     TestApp { router: startup::router(state.clone()), db, clock, outbox, state }

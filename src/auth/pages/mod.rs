@@ -13,7 +13,7 @@ pub(crate) fn oauth_error_message(code: &str) -> Option<&'static str> {
         "oauth_state" | "oauth_failed" => Some("We couldn't complete that sign-in. Please try again."),
         "oauth_taken" => Some("That provider account is already connected to a different Larkspur account."),
         "rate_limited" => Some("Too many sign-in attempts. Please wait a few minutes and try again."),
-        "account_disabled" => Some("This account is not active. Contact us if you think this is a mistake."),
+        "account_disabled" => Some("This account has been deactivated. Contact us if you think this is a mistake."),
         "unavailable" => Some("Signing in is temporarily unavailable. Please try again in a moment."),
         "locked" => Some("Too many unsuccessful attempts from this device. Please wait a few minutes and try again."),
         _ => None,

@@ -42,7 +42,7 @@ pub async fn into_user(
              )
              insert into cart_items (cart_id, product_size_id, quantity, price_seen_minor)
              select $1, i.product_size_id,
-                    least(i.quantity + coalesce(mine.quantity, 0), greatest(ps.stock - ps.reserved, 1), $3),
+                    least(i.quantity + coalesce(mine.quantity, 0), greatest(ps.available, 1), $3),
                     coalesce(mine.price_seen_minor, i.price_seen_minor)
              from incoming i
              join product_sizes ps on ps.id = i.product_size_id

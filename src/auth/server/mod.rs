@@ -2,6 +2,7 @@
 //! session, merge, events and metrics rules live in one place.
 
 pub mod codes;
+pub mod customers;
 pub mod delivery;
 pub mod events;
 pub mod merge;

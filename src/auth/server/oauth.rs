@@ -197,7 +197,7 @@ fn error_code(err: &AppError) -> &'static str {
     match err {
         AppError::DeviceLocked { .. } => "locked",
         AppError::RateLimited { .. } => "rate_limited",
-        AppError::Forbidden => "account_disabled",
+        AppError::Forbidden | AppError::AccountDisabled => "account_disabled",
         AppError::Unavailable => "unavailable",
         _ => "oauth_failed",
     }

@@ -4,7 +4,7 @@
 use crate::{auth::types::ActiveSession, error::AppError, server::client::ClientInfo};
 use chrono::{DateTime, Utc};
 use fred::prelude::KeysInterface;
-use sqlx::{PgExecutor, PgPool};
+use sqlx::{PgConnection, PgExecutor, PgPool};
 use uuid::Uuid;
 
 pub async fn create(
@@ -70,6 +70,49 @@ pub async fn list_active(db: &PgPool, user_id: Uuid, current: Option<Uuid>) -> R
         .collect())
 }
 
+/// One session `end` marked ended.
+pub struct Ended {
+    pub id: Uuid,
+    pub device_id: Option<Uuid>,
+    pub session_key: String,
+}
+
+/// Marks sessions of `user_id` (one, or all but `keep`) ended, in the caller's transaction.
+/// Their browsers stay signed in until [`forget`] removes the sessions from Redis. Another
+/// user's session id matches nothing.
+pub async fn end(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    which: Option<Uuid>,
+    keep: Option<Uuid>,
+    reason: &str,
+    now: DateTime<Utc>,
+) -> Result<Vec<Ended>, AppError> {
+    let rows: Vec<(Uuid, Option<Uuid>, String)> = sqlx::query_as(
+        "update user_sessions set revoked_at = $5, revoked_reason = $4
+         where user_id = $1 and revoked_at is null
+           and ($2::uuid is null or id = $2) and ($3::uuid is null or id <> $3)
+         returning id, device_id, session_key",
+    )
+    .bind(user_id)
+    .bind(which)
+    .bind(keep)
+    .bind(reason)
+    .bind(now)
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|(id, device_id, session_key)| Ended { id, device_id, session_key }).collect())
+}
+
+/// Deletes ended sessions from Redis, which signs their browsers out on their next request.
+pub async fn forget(redis: &fred::prelude::Pool, ended: &[Ended]) -> Result<(), AppError> {
+    if ended.is_empty() {
+        return Ok(());
+    }
+    let keys: Vec<String> = ended.iter().map(|e| e.session_key.clone()).collect();
+    redis.del::<(), _>(keys).await.map_err(|e| AppError::internal(anyhow::anyhow!("deleting sessions from Redis: {e}")))
+}
+
 /// Ends sessions of `user_id` (one, or all but `keep`), in the database and in Redis.
 /// Returns how many ended. Another user's session id matches nothing.
 pub async fn revoke(
@@ -81,24 +124,7 @@ pub async fn revoke(
     reason: &str,
     now: DateTime<Utc>,
 ) -> Result<usize, AppError> {
-    let keys: Vec<String> = sqlx::query_scalar(
-        "update user_sessions set revoked_at = $5, revoked_reason = $4
-         where user_id = $1 and revoked_at is null
-           and ($2::uuid is null or id = $2) and ($3::uuid is null or id <> $3)
-         returning session_key",
-    )
-    .bind(user_id)
-    .bind(which)
-    .bind(keep)
-    .bind(reason)
-    .bind(now)
-    .fetch_all(db)
-    .await?;
-    if !keys.is_empty() {
-        redis
-            .del::<(), _>(keys.clone())
-            .await
-            .map_err(|e| AppError::internal(anyhow::anyhow!("deleting sessions from Redis: {e}")))?;
-    }
-    Ok(keys.len())
+    let ended = end(&mut *db.acquire().await?, user_id, which, keep, reason, now).await?;
+    forget(redis, &ended).await?;
+    Ok(ended.len())
 }

@@ -189,10 +189,19 @@ impl Caller {
     #[tracing::instrument(skip_all, fields(user_id = %user.id, method = method.as_str()))]
     pub async fn complete(&self, user: &UserRow, method: Method, event_type: &'static str) -> Result<(), AppError> {
         if !user.is_active {
-            return Err(AppError::Forbidden);
+            return Err(AppError::AccountDisabled);
         }
         let db = &self.state.db;
         let mut tx = db.begin().await?;
+        // Read again under a share lock: a deactivation (which locks the row for update)
+        // either waits for this sign-in and then ends its session, or is seen here.
+        let active: Option<bool> = sqlx::query_scalar("select is_active from users where id = $1 and deleted_at is null for share")
+            .bind(user.id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if active != Some(true) {
+            return Err(AppError::AccountDisabled);
+        }
         merge::into_user(&mut tx, self.data.anonymous_user_id, self.data.cart_id, user.id, self.now).await?;
         events::signed_in(&mut *tx, user.id, self.data.device_id, self.now).await?;
         events::record(

@@ -75,7 +75,7 @@ pub async fn reset(db: &PgPool, subject: &str) -> Result<(), AppError> {
 }
 
 /// Staff unlock of a device.
-pub async fn unlock_device(db: &PgPool, device_id: Uuid) -> Result<bool, AppError> {
+pub async fn unlock_device(db: impl sqlx::PgExecutor<'_>, device_id: Uuid) -> Result<bool, AppError> {
     let result = sqlx::query("delete from auth_throttles where subject = $1")
         .bind(subject(Some(device_id), None))
         .execute(db)

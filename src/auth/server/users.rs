@@ -116,7 +116,75 @@ pub fn unique_to_field(err: sqlx::Error) -> AppError {
     }
 }
 
+/// An email address or a mobile number an account proves it holds.
+#[derive(Debug, Clone, Copy)]
+pub enum Contact<'a> {
+    Email(&'a str),
+    Phone(&'a str),
+}
+
+/// Records that `user_id` proved `contact` (by a code): it becomes the account's, verified
+/// `now`, and any account that only claimed it unverified lets it go.
+pub async fn set_verified(db: &PgPool, user_id: Uuid, contact: Contact<'_>, now: DateTime<Utc>) -> Result<(), AppError> {
+    let (sql, email, phone, value) = match contact {
+        Contact::Email(v) => ("update users set email = $2, email_verified_at = $3 where id = $1", Some(v), None, v),
+        Contact::Phone(v) => ("update users set phone = $2, phone_verified_at = $3 where id = $1", None, Some(v), v),
+    };
+    let mut tx = db.begin().await?;
+    release_unverified(&mut tx, email, phone, Some(user_id)).await?;
+    sqlx::query(sql).bind(user_id).bind(value).bind(now).execute(&mut *tx).await.map_err(unique_to_field)?;
+    tx.commit().await?;
+    Ok(())
+}
+
 pub async fn set_password(db: &PgPool, user_id: Uuid, hash: &str) -> Result<(), AppError> {
     sqlx::query("update users set password_hash = $2 where id = $1").bind(user_id).bind(hash).execute(db).await?;
     Ok(())
+}
+
+/// Makes `email` a staff member with `role` and `password` from the command line: a new
+/// account (email counted as verified: the operator vouches for it), or an existing one
+/// promoted, given the new password and signed out everywhere, so a session opened under
+/// the old role or password does not outlive the change. Answers whether it was created.
+pub async fn set_staff(
+    db: &PgPool,
+    redis: &fred::prelude::Pool,
+    email: &crate::auth::types::Email,
+    password: &crate::auth::types::NewPassword,
+    role: Role,
+    now: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    if role == Role::Customer {
+        return Err(AppError::field("role", "Choose admin or editor."));
+    }
+    let hash = super::password::hash_password(password.expose())?;
+    let mut tx = db.begin().await?;
+    let existing: Option<Uuid> = sqlx::query_scalar("select id from users where email = $1 and deleted_at is null for update")
+        .bind(email.as_str())
+        .fetch_optional(&mut *tx)
+        .await?;
+    let created = existing.is_none();
+    let id: Uuid = match existing {
+        Some(id) => sqlx::query_scalar("update users set role = $2, password_hash = $3, is_active = true where id = $1 returning id")
+            .bind(id)
+            .bind(role.as_str())
+            .bind(&hash)
+            .fetch_one(&mut *tx)
+            .await?,
+        None => sqlx::query_scalar(
+            "insert into users (email, email_verified_at, name, password_hash, role, created_at) values ($1, $4, '', $2, $3, $4) returning id",
+        )
+        .bind(email.as_str())
+        .bind(&hash)
+        .bind(role.as_str())
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(unique_to_field)?,
+    };
+    tx.commit().await?;
+    if !created {
+        super::sessions::revoke(db, redis, id, None, None, "staff account changed from the command line", now).await?;
+    }
+    Ok(created)
 }

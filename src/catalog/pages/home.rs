@@ -4,6 +4,7 @@ use crate::{
         components::{ProductGrid, ProductTile, PRODUCT_GRID},
         types::{Banner, CollectionTile, HomePage as HomeData, ProductCard, NEW_ARRIVALS_PAGE},
     },
+    media::Picture,
     ui::{PageTitle, ErrorNotice, SectionHeading},
 };
 use leptos::prelude::*;
@@ -32,7 +33,15 @@ fn HomeSections(data: HomeData) -> impl IntoView {
         <Link rel="canonical" href=canonical_url/>
         <Meta property="og:title" content="Larkspur"/>
         <Meta property="og:type" content="website"/>
-        {banners.into_iter().next().map(|banner| view! { <Hero banner/> })}
+        {
+            let mut banners = banners.into_iter();
+            let hero = banners.next().map(|banner| view! { <Hero banner/> });
+            let more: Vec<Banner> = banners.collect();
+            view! {
+                {hero}
+                {(!more.is_empty()).then(|| view! { <MoreBanners banners=more/> })}
+            }
+        }
         <section class="mx-auto max-w-7xl px-4 py-10 sm:px-6 lg:px-8" aria-labelledby="shop-by-category">
             <SectionHeading id="shop-by-category" title="Shop by category"/>
             <ul class="mt-6 grid grid-cols-2 gap-3 sm:grid-cols-4 lg:grid-cols-7">
@@ -76,7 +85,8 @@ fn HomeSections(data: HomeData) -> impl IntoView {
 fn Hero(banner: Banner) -> impl IntoView {
     view! {
         <section class="relative isolate overflow-hidden bg-stone-900">
-            <img src=banner.image_url alt=banner.image_alt class="absolute inset-0 -z-10 h-full w-full object-cover opacity-70"/>
+            <Picture url=banner.image_url alt=banner.image_alt widths=banner.image_widths sizes="100vw"
+                class="absolute inset-0 -z-10 h-full w-full object-cover opacity-70" width="1600" height="700"/>
             <div class="mx-auto max-w-7xl px-4 py-20 sm:px-6 sm:py-28 lg:px-8">
                 <h1 class="max-w-xl text-4xl font-semibold tracking-tight text-white sm:text-5xl">{banner.title}</h1>
                 <p class="mt-4 max-w-lg text-lg text-stone-100">{banner.subtitle}</p>
@@ -87,6 +97,30 @@ fn Hero(banner: Banner) -> impl IntoView {
                     </a>
                 })}
             </div>
+        </section>
+    }
+}
+
+/// The banners after the first, in staff order: each with its image, words and button.
+#[component]
+fn MoreBanners(banners: Vec<Banner>) -> impl IntoView {
+    view! {
+        <section class="mx-auto max-w-7xl px-4 pt-10 sm:px-6 lg:px-8" aria-label="Promotions">
+            <ul class="grid gap-6 md:grid-cols-3">
+                {banners.into_iter().map(|banner| view! {
+                    <li class="flex flex-col overflow-hidden rounded-2xl border border-stone-200 bg-white shadow-sm" data-testid="promo-banner">
+                        <Picture url=banner.image_url alt=banner.image_alt widths=banner.image_widths sizes="(min-width: 768px) 33vw, 100vw"
+                            class="aspect-[16/7] w-full object-cover" width="640" height="280" lazy=true/>
+                        <div class="flex flex-1 flex-col p-5">
+                            <h2 class="text-lg font-semibold text-stone-900">{banner.title}</h2>
+                            {(!banner.subtitle.is_empty()).then(|| view! { <p class="mt-1 text-sm text-stone-600">{banner.subtitle}</p> })}
+                            {(!banner.button_text.is_empty()).then(|| view! {
+                                <a href=format!("/b/{}", banner.id) class=format!("{} mt-4 self-start", crate::ui::BUTTON_PRIMARY)>{banner.button_text}</a>
+                            })}
+                        </div>
+                    </li>
+                }).collect_view()}
+            </ul>
         </section>
     }
 }

@@ -7,6 +7,7 @@ use crate::{
     },
     error::AppError,
     forms::{form_outcome, latest_error, latest_notice, FormFlash},
+    media::Picture,
     money::Money,
     reviews::components::ReviewsSection,
     ui::{described_by, invalid, PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
@@ -183,7 +184,8 @@ fn ProductPurchase(
             <div>
                 <div class="aspect-[4/5] overflow-hidden rounded-2xl bg-stone-100">
                     {move || current().and_then(|c| c.images.get(image.get()).or(c.images.first()).cloned()).map(|img| view! {
-                        <img src=img.url alt=img.alt class="h-full w-full object-cover" data-testid="main-image" width="800" height="1000"/>
+                        <Picture url=img.url alt=img.alt widths=img.widths sizes="(min-width: 1024px) 50vw, 100vw"
+                            class="h-full w-full object-cover" testid="main-image" width="800" height="1000"/>
                     })}
                 </div>
                 <ul class="mt-4 flex gap-3" aria-label="More images">
@@ -191,7 +193,8 @@ fn ProductPurchase(
                         <li>
                             <button type="button" class="h-20 w-16 overflow-hidden rounded-lg ring-2 ring-transparent aria-pressed:ring-emerald-700 focus-visible:outline-2 focus-visible:outline-emerald-700"
                                 aria-pressed=move || (image.get() == i).to_string() on:click=move |_| set_image.set(i)>
-                                <img src=img.url alt=format!("Show image {}", i + 1) class="h-full w-full object-cover"/>
+                                <Picture url=img.url alt=format!("Show image {}", i + 1) widths=img.widths sizes="64px"
+                                    class="h-full w-full object-cover" width="64" height="80"/>
                             </button>
                         </li>
                     }).collect_view())}

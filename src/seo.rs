@@ -1,7 +1,8 @@
 //! robots.txt, the sitemap (an index of files of at most 40,000 URLs each, below the
-//! protocol's 50,000 limit) and the banner click counter.
+//! protocol's 50,000 limit) and the banner button's redirect (server only). The paths come
+//! from the domains that own them (catalogue, journal); this module only writes the files.
 
-use super::state::AppState;
+use crate::server::state::AppState;
 use axum::{
     extract::{Path, State},
     http::{header, request::Parts, HeaderValue, StatusCode},
@@ -30,9 +31,7 @@ fn escape(text: &str) -> String {
 }
 
 pub async fn sitemap_index(State(state): State<AppState>) -> Result<Response, crate::error::AppError> {
-    let products: i64 = sqlx::query_scalar("select count(*) from products where is_active and deleted_at is null")
-        .fetch_one(&state.db)
-        .await?;
+    let products = crate::catalog::server::live_product_count(&state.db).await?;
     let files = (products + URLS_PER_FILE - 1) / URLS_PER_FILE;
     let site = &state.config.site_url;
     let mut body = String::from(r#"<?xml version="1.0" encoding="UTF-8"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">"#);
@@ -57,15 +56,8 @@ fn urlset(site: &str, paths: impl IntoIterator<Item = (String, chrono::DateTime<
 pub async fn sitemap_file(State(state): State<AppState>, Path(file): Path<String>) -> Result<Response, crate::error::AppError> {
     let site = &state.config.site_url;
     if file == "pages.xml" {
-        let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-            "select '/c/' || slug, updated_at from categories where is_active
-             union all select '/collections/' || slug, updated_at from collections where is_active
-             union all select '/lookbooks/' || slug, updated_at from lookbooks where is_active and published_at <= now()
-             union all select '/journal/' || slug, updated_at from articles
-                 where status = 'published' and deleted_at is null and published_at <= now()",
-        )
-        .fetch_all(&state.db)
-        .await?;
+        let mut rows = crate::catalog::server::sitemap_pages(&state.db).await?;
+        rows.extend(crate::cms::server::sitemap_articles(&state.db, state.clock.now()).await?);
         let home = (String::from("/"), chrono::Utc::now());
         return Ok(xml(urlset(site, std::iter::once(home).chain(rows))));
     }
@@ -76,14 +68,7 @@ pub async fn sitemap_file(State(state): State<AppState>, Path(file): Path<String
         .filter(|n| *n >= 1)
         .ok_or_else(|| crate::error::AppError::NotFound("This sitemap".into()))?;
     // Keyset-friendly: the id index orders the walk, so late files cost the same as early ones.
-    let rows: Vec<(String, chrono::DateTime<chrono::Utc>)> = sqlx::query_as(
-        "select '/p/' || slug, updated_at from products where is_active and deleted_at is null
-         order by id offset $1 limit $2",
-    )
-    .bind((n - 1) * URLS_PER_FILE)
-    .bind(URLS_PER_FILE)
-    .fetch_all(&state.db)
-    .await?;
+    let rows = crate::catalog::server::sitemap_products(&state.db, (n - 1) * URLS_PER_FILE, URLS_PER_FILE).await?;
     if rows.is_empty() && n > 1 {
         return Err(crate::error::AppError::NotFound("This sitemap".into()));
     }
@@ -92,30 +77,18 @@ pub async fn sitemap_file(State(state): State<AppState>, Path(file): Path<String
 
 /// A banner's button: counts the click (only with consent), then goes to its link.
 pub async fn banner_click(State(state): State<AppState>, Path(id): Path<Uuid>, session: tower_sessions::Session, parts: Parts) -> Response {
-    let link: Option<String> = match sqlx::query_scalar("select button_link from banners where id = $1 and is_active")
-        .bind(id)
-        .fetch_optional(&state.db)
-        .await
-    {
+    // Only a link the banner rules allow (a path here or an https address) is followed.
+    let link = match crate::banners::server::link(&state.db, id).await {
         Ok(link) => link,
         Err(err) => return crate::error::AppError::from(err).into_response(),
     };
-    let Some(link) = link.filter(|l| l.starts_with('/') && !l.starts_with("//")) else {
+    let Some(link) = link else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let consented = crate::consent::server::choice_from_parts(&parts).is_some_and(|c| c.marketing || c.analytics);
     if consented {
-        let data = super::session::AppSession::new(session).data().await.unwrap_or_default();
-        let recorded = sqlx::query(
-            "with click as (insert into banner_clicks (banner_id, user_id, anonymous_user_id) values ($1, $2, $3))
-             update banners set click_count = click_count + 1 where id = $1",
-        )
-        .bind(id)
-        .bind(data.user_id)
-        .bind(data.anonymous_user_id)
-        .execute(&state.db)
-        .await;
-        if let Err(err) = recorded {
+        let data = crate::server::session::AppSession::new(session).data().await.unwrap_or_default();
+        if let Err(err) = crate::banners::server::record_click(&state.db, id, data.user_id, data.anonymous_user_id, state.clock.now()).await {
             tracing::warn!(error = %err, "could not record banner click");
         }
     }

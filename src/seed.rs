@@ -1,8 +1,12 @@
-//! Demo data: a realistic small store, and a fast bulk generator for benchmarks. Both are
-//! idempotent: running them again adds only what is missing. Images are generated SVGs
-//! written to the media directory; nothing is fetched from the network.
+//! Demo data: a realistic small store, made through the domains' own functions (products as
+//! the dashboard makes them, orders placed and moved as checkout and staff do), and a bulk
+//! generator for benchmarks that writes rows in batches, because 100,000 products one by one
+//! would take hours. Both are idempotent: running them again adds only what is missing.
+//! Images are generated SVGs written to the media directory; nothing is fetched from the network.
 
-use crate::auth::server::hash_password;
+use crate::server::config::Config;
+use chrono::{DateTime, Utc};
+use crate::{audit::server::Actor, auth::server::hash_password};
 use anyhow::Context;
 use sqlx::{PgPool, Postgres, Transaction};
 use std::{fmt::Write as _, path::Path};
@@ -91,13 +95,15 @@ pub fn slugify(text: &str) -> String {
     crate::catalog::types::Slug::from_name(text).map(|s| s.as_str().to_owned()).unwrap_or_default()
 }
 
-pub async fn demo_store(db: &PgPool, media_dir: &Path) -> anyhow::Result<String> {
-    write_images(media_dir).await?;
+pub async fn demo_store(db: &PgPool, config: &Config) -> anyhow::Result<String> {
+    write_images(&config.media_dir).await?;
     let mut tx = db.begin().await?;
     // One seeder at a time: a second concurrent run waits, then finds everything present.
     sqlx::query("select pg_advisory_xact_lock(7245001)").execute(&mut *tx).await?;
     seed_reference_data(&mut tx).await?;
-    let added = seed_products(&mut tx).await?;
+    seed_staff(&mut tx).await?;
+    let admin: Uuid = sqlx::query_scalar("select id from users where email = $1").bind(ADMIN_EMAIL).fetch_one(&mut *tx).await?;
+    let added = seed_products(&mut tx, &Actor { user_id: admin, client_ip: None }).await?;
     seed_merchandising(&mut tx).await?;
     seed_articles(&mut tx).await?;
     seed_geography(&mut tx).await?;
@@ -110,9 +116,8 @@ pub async fn demo_store(db: &PgPool, media_dir: &Path) -> anyhow::Result<String>
     )
     .execute(&mut *tx)
     .await?;
-    seed_staff(&mut tx).await?;
-    seed_orders_and_reviews(&mut tx).await?;
     tx.commit().await?;
+    demo_customers(db, config).await?;
     let total: i64 = sqlx::query_scalar("select count(*) from products where deleted_at is null").fetch_one(db).await?;
     Ok(format!(
         "demo store ready: {total} products ({added} added now)\n\
@@ -160,44 +165,60 @@ fn description(name: &str, kind: &Kind, seed: u64) -> String {
     )
 }
 
-async fn seed_products(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<u32> {
+/// The demo catalogue, made the way staff make products in the dashboard (the catalogue's
+/// own `save`, `add_variants` and `set_stock`, audited under the demo admin). Only what the
+/// dashboard has no field for is set directly: the brand, the featured flag, and the
+/// generated SVG photos (the upload pipeline takes raster files).
+async fn seed_products(tx: &mut Transaction<'_, Postgres>, actor: &Actor) -> anyhow::Result<u32> {
+    use crate::catalog::{manage, types::Slug};
+    let now = chrono::Utc::now();
     let mut added = 0;
     for (k, kind) in KINDS.iter().enumerate() {
         let category_id: Uuid = sqlx::query_scalar("select id from categories where slug = $1")
             .bind(kind.category_slug).fetch_one(&mut **tx).await?;
-        let sizes: Vec<(Uuid, String)> = sqlx::query_as("select id, slug from sizes where kind = $1 order by sort_order")
+        let sizes: Vec<Uuid> = sqlx::query_scalar("select id from sizes where kind = $1 order by sort_order")
             .bind(kind.size_kind).fetch_all(&mut **tx).await?;
         for (n, noun) in kind.nouns.iter().enumerate() {
             let i = (k * 9 + n) as u64;
             let seed = mix(i + 1);
             let name = format!("{} {}", ADJECTIVES[(seed % ADJECTIVES.len() as u64) as usize], noun);
-            let slug = slugify(&name);
+            let slug = Slug::parse(&slugify(&name)).map_err(|m| anyhow::anyhow!("{name}: {m}"))?;
+            let exists: bool = sqlx::query_scalar("select exists(select 1 from products where slug = $1)")
+                .bind(slug.as_str()).fetch_one(&mut **tx).await?;
+            if exists {
+                continue;
+            }
             let price = kind.base_price + ((seed >> 16) % 6) as i64 * 1000;
-            let sale = seed.is_multiple_of(5).then(|| price * 80 / 100 / 100 * 100 - 1);
-            let product_id: Option<Uuid> = sqlx::query_scalar(
-                "insert into products (name, slug, description, brand, price_minor, price_override_minor,
-                                       is_featured, created_at)
-                 values ($1, $2, $3, 'Larkspur', $4, $5, $6, now() - make_interval(hours => $7))
-                 on conflict (slug) do nothing returning id",
-            )
-            .bind(&name).bind(&slug).bind(description(&name, kind, seed)).bind(price).bind(sale)
-            .bind(seed.is_multiple_of(7))
+            let product = manage::ValidProduct {
+                name: name.clone(),
+                slug,
+                description: description(&name, kind, seed),
+                price_minor: price,
+                sale_minor: seed.is_multiple_of(5).then(|| price * 80 / 100 / 100 * 100 - 1),
+                is_active: true,
+                seo_title: String::new(),
+                seo_description: String::new(),
+                categories: vec![category_id],
+            };
             // Interleave categories so "new arrivals" shows a mix.
-            .bind(((n * KINDS.len() + k) * 11) as i32)
-            .fetch_optional(&mut **tx).await?;
-            let Some(product_id) = product_id else { continue };
+            let made = now - chrono::Duration::hours(((n * KINDS.len() + k) * 11) as i64);
+            let product_id = manage::save_in(tx, actor, None, &product, made).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
             added += 1;
-            sqlx::query("insert into product_categories (product_id, category_id) values ($1, $2)")
-                .bind(product_id).bind(category_id).execute(&mut **tx).await?;
+            sqlx::query("update products set brand = 'Larkspur', is_featured = $2 where id = $1")
+                .bind(product_id).bind(seed.is_multiple_of(7)).execute(&mut **tx).await?;
             let colour_count = 2 + (seed % 3) as usize;
             let first = (seed % COLOURS.len() as u64) as usize;
+            let mut stock = Vec::new();
             for c in 0..colour_count {
                 let (colour_name, colour_slug, _) = COLOURS[(first + c * 5) % COLOURS.len()];
-                let pc_id: Uuid = sqlx::query_scalar(
-                    "insert into product_colours (product_id, colour_id, sort_order)
-                     select $1, id, $3 from colours where slug = $2 returning id",
+                let colour: Uuid = sqlx::query_scalar("select id from colours where slug = $1").bind(colour_slug).fetch_one(&mut **tx).await?;
+                manage::add_variants_in(tx, actor, product_id, colour, &sizes, made).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+                let (pc_id, cells): (Uuid, Vec<Uuid>) = sqlx::query_as(
+                    "select pc.id, array_agg(ps.id order by s.sort_order) from product_colours pc
+                     join product_sizes ps on ps.product_colour_id = pc.id join sizes s on s.id = ps.size_id
+                     where pc.product_id = $1 and pc.colour_id = $2 group by pc.id",
                 )
-                .bind(product_id).bind(colour_slug).bind(c as i32)
+                .bind(product_id).bind(colour)
                 .fetch_one(&mut **tx).await?;
                 for (v, (view, alt_view)) in [("front", "front view"), ("detail", "close-up")].iter().enumerate() {
                     sqlx::query(
@@ -210,17 +231,13 @@ async fn seed_products(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<u32
                     .bind(v == 0).bind(v as i32)
                     .execute(&mut **tx).await?;
                 }
-                for (s, (size_id, size_slug)) in sizes.iter().enumerate() {
+                for (s, cell) in cells.into_iter().enumerate() {
                     let roll = mix(seed ^ ((c * 31 + s) as u64));
                     // About one variant in six is sold out, so listings show real availability.
-                    let stock = if roll.is_multiple_of(6) { 0 } else { (roll % 40) as i32 + 1 };
-                    sqlx::query("insert into product_sizes (product_colour_id, size_id, sku, stock) values ($1, $2, $3, $4)")
-                        .bind(pc_id).bind(size_id)
-                        .bind(format!("{}-{}-{}", slug, colour_slug, size_slug).to_uppercase())
-                        .bind(stock)
-                        .execute(&mut **tx).await?;
+                    stock.push((cell, if roll.is_multiple_of(6) { 0 } else { (roll % 40) as i32 + 1 }));
                 }
             }
+            manage::set_stock_in(tx, actor, product_id, &stock, made).await.map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         }
     }
     Ok(added)
@@ -271,15 +288,17 @@ async fn seed_merchandising(tx: &mut Transaction<'_, Postgres>) -> anyhow::Resul
         .bind(id).execute(&mut **tx).await?;
     }
     let banners = [
-        ("New season layers", "Warm fleece, weatherproof shells and the sneakers to match.", "Shop the Winter Edit", "/collections/winter-edit", "banner-winter"),
-        ("Sound that travels", "Headphones and earbuds tuned for the commute, with 40-hour battery life.", "Shop audio", "/c/audio", "banner-audio"),
+        ("New season layers", "Warm fleece, weatherproof shells and the sneakers to match.", "Shop the Winter Edit", "/collections/winter-edit", "banner-winter",
+         "Deep green gradient, the colours of a winter forest"),
+        ("Sound that travels", "Headphones and earbuds tuned for the commute, with 40-hour battery life.", "Shop audio", "/c/audio", "banner-audio",
+         "Indigo gradient, the colours of an evening commute"),
     ];
-    for (i, (title, subtitle, button, link, image)) in banners.iter().enumerate() {
+    for (i, (title, subtitle, button, link, image, alt)) in banners.iter().enumerate() {
         sqlx::query(
             "insert into banners (title, subtitle, image_url, image_alt, button_text, button_link, sort_order)
              select $1, $2, $3, $4, $5, $6, $7 where not exists (select 1 from banners where title = $1)",
         )
-        .bind(title).bind(subtitle).bind(format!("/media/demo/{image}.svg")).bind("")
+        .bind(title).bind(subtitle).bind(format!("/media/demo/{image}.svg")).bind(alt)
         .bind(button).bind(link).bind(i as i32)
         .execute(&mut **tx).await?;
     }
@@ -299,10 +318,13 @@ async fn seed_articles(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<()>
     ];
     for (i, (title, excerpt, tags, body)) in articles.iter().enumerate() {
         let slug = slugify(title);
-        let html = render_markdown(body);
+        let html = crate::cms::render::render(body);
+        // Public articles are those whose time has passed by the app's clock, so demo ones are
+        // dated before a fixed day as well as before today: the test harness's clock starts on
+        // 2026-11-22 whatever the date on the machine.
         let id: Option<Uuid> = sqlx::query_scalar(
             "insert into articles (title, slug, excerpt, body_markdown, body_html, featured_image_url, status, published_at)
-             values ($1, $2, $3, $4, $5, $6, 'published', now() - make_interval(days => $7))
+             values ($1, $2, $3, $4, $5, $6, 'published', least(now(), timestamptz '2026-11-21 09:00+00') - make_interval(days => $7))
              on conflict (slug) do nothing returning id",
         )
         .bind(title).bind(&slug).bind(excerpt).bind(body).bind(html)
@@ -319,13 +341,6 @@ async fn seed_articles(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<()>
         }
     }
     Ok(())
-}
-
-/// Demo articles are trusted text; staff-written articles go through the CMS's sanitiser.
-fn render_markdown(markdown: &str) -> String {
-    let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(markdown));
-    html
 }
 
 async fn seed_geography(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<()> {
@@ -397,107 +412,288 @@ const REVIEW_TEXTS: &[(&str, &str)] = &[
     ("Lovely quality", "Soft, warm and the stitching is neat throughout. Sized up once for a relaxed fit."),
 ];
 
-/// Demo customers with delivered orders and approved reviews, so best sellers, "bought
-/// together" and ratings come from real rows. Listing counters are then recomputed.
-async fn seed_orders_and_reviews(tx: &mut Transaction<'_, Postgres>) -> anyhow::Result<()> {
-    let variants: Vec<(Uuid, Uuid, String, String, String, String, i64)> = sqlx::query_as(
-        "select ps.id, p.id, p.name, c.name, z.label, ps.sku, p.effective_price_minor
-         from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id
-         join products p on p.id = pc.product_id join colours c on c.id = pc.colour_id join sizes z on z.id = ps.size_id
-         where p.slug !~ '-b[0-9]+$' order by p.slug, ps.sku",
+/// Variants with plenty on the shelf, from the hand-made catalogue (not bulk products):
+/// (size row, product).
+async fn stocked_variants(db: &PgPool, at_least: i32) -> Result<Vec<(Uuid, Uuid)>, sqlx::Error> {
+    sqlx::query_as(
+        "select ps.id, p.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id
+         join products p on p.id = pc.product_id
+         where p.slug !~ '-b[0-9]+$' and p.is_live and ps.available >= $1
+         order by p.slug, ps.sku",
     )
-    .fetch_all(&mut **tx)
-    .await?;
-    if variants.is_empty() {
-        return Ok(());
+    .bind(at_least)
+    .fetch_all(db)
+    .await
+}
+
+/// A demo shopper's account (created on the first run). The address is not marked
+/// confirmed, so none of their orders mails anyone; a first sign-in by emailed code confirms it.
+async fn demo_shopper(db: &PgPool, email: &str, name: &str, now: DateTime<Utc>) -> anyhow::Result<Uuid> {
+    use crate::auth::server::users;
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    if let Some(user) = users::by_email(db, email).await.map_err(err)? {
+        return Ok(user.id);
     }
-    let city: Option<(String, String, String)> = sqlx::query_as(
-        "select ci.name, s.name, co.code::text from cities ci join states s on s.id = ci.state_id
+    let mut tx = db.begin().await?;
+    let new = users::NewUser { email: Some(email), email_verified: false, phone: None, phone_verified: false, name, password_hash: None };
+    let user = users::create(&mut tx, new, now).await.map_err(err)?;
+    tx.commit().await?;
+    Ok(user.id)
+}
+
+/// Where demo orders go: the first city of the first country the store delivers to.
+async fn demo_address(db: &PgPool, name: &str, n: usize) -> anyhow::Result<crate::orders::AddressSnapshot> {
+    let place: Option<(String, String, String, String)> = sqlx::query_as(
+        "select ci.name, s.name, co.name, co.code::text from cities ci join states s on s.id = ci.state_id
          join countries co on co.id = s.country_id order by co.sort_order, s.name, ci.name limit 1",
     )
-    .fetch_optional(&mut **tx)
+    .fetch_optional(db)
     .await?;
-    let (city, state, country) = city.unwrap_or_default();
+    let (city, state, country, country_code) = place.unwrap_or_default();
+    Ok(crate::orders::AddressSnapshot {
+        recipient_name: name.to_owned(),
+        phone: format!("+1555010{:04}", n * 10),
+        line1: format!("{} Market Street", 10 + n),
+        line2: String::new(),
+        city,
+        state,
+        country,
+        country_code,
+        postal_code: "94105".into(),
+    })
+}
+
+/// One demo order through checkout's own path: the shopper's cart filled with `lines`, the
+/// order placed by `orders::server::place` at the configured prices and delivery rates at
+/// `at`, then moved by staff through `steps` (each by `orders::server::transition`, which
+/// keeps stock, sold counts and history). `None` when this key was placed before.
+#[allow(clippy::too_many_arguments)]
+async fn demo_order(
+    db: &PgPool,
+    config: &Config,
+    admin: Uuid,
+    shopper: (Uuid, &str, &crate::orders::AddressSnapshot),
+    lines: &[Uuid],
+    payment: crate::orders::PaymentMethod,
+    key: &str,
+    at: DateTime<Utc>,
+    steps: &[crate::orders::OrderStatus],
+) -> anyhow::Result<Option<Uuid>> {
+    use crate::orders::{server as orders, Actor, OrderStatus};
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let (user, email, address) = shopper;
+    let done: bool = sqlx::query_scalar("select exists(select 1 from orders where user_id = $1 and idempotency_key = $2)")
+        .bind(user)
+        .bind(key)
+        .fetch_one(db)
+        .await?;
+    if done {
+        return Ok(None);
+    }
+    let cart = crate::cart::server::cart_of_user(db, user).await.map_err(err)?;
+    crate::cart::server::clear(db, cart).await?;
+    for variant in lines {
+        crate::cart::server::add(db, cart, *variant, 1).await.map_err(err)?;
+    }
+    let placement = orders::Placement {
+        user_id: user,
+        cart_id: cart,
+        email,
+        phone: &address.phone,
+        address,
+        delivery: crate::pricing::DeliveryMethod::Standard,
+        coupon_code: None,
+        payment,
+        idempotency_key: key,
+        expected_total_minor: None,
+    };
+    let placed = orders::place(db, &config.delivery, &config.holds, at, placement).await.map_err(err)?;
+    let mut tx = db.begin().await?;
+    for to in steps {
+        let note = match to {
+            OrderStatus::Paid => "Payment received",
+            OrderStatus::Delivered => "Demo order",
+            _ => "",
+        };
+        orders::transition(&mut tx, placed.order_id, *to, Actor::Staff(admin), note, at).await.map_err(err)?;
+    }
+    tx.commit().await?;
+    Ok(Some(placed.order_id))
+}
+
+/// Demo orders are history, not news: the emails their transitions queued are not sent.
+async fn mute_order_emails(db: &PgPool, orders: &[Uuid], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
+    sqlx::query("update jobs set done_at = $2 where done_at is null and payload->'payload'->>'order_id' = any($1)")
+        .bind(orders.iter().map(Uuid::to_string).collect::<Vec<_>>())
+        .bind(now)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+const DELIVERED: [crate::orders::OrderStatus; 4] = {
+    use crate::orders::OrderStatus::*;
+    [Paid, Processing, Shipped, Delivered]
+};
+
+/// Demo customers who bought through the store's own path ([`demo_order`]) and reviewed
+/// what they bought through `reviews::server` (submitted, then approved). Best sellers,
+/// "bought together" and ratings then come from real rows. Idempotent: each order has its
+/// own checkout key.
+async fn demo_customers(db: &PgPool, config: &Config) -> anyhow::Result<()> {
+    use crate::{
+        orders::PaymentMethod,
+        reviews::{server as reviews, Moderation, ReviewInput},
+    };
+    let err = |e: crate::error::AppError| anyhow::anyhow!("{e}");
+    let variants = stocked_variants(db, 10).await?;
+    let admin: Option<Uuid> = sqlx::query_scalar("select id from users where email = $1").bind(ADMIN_EMAIL).fetch_optional(db).await?;
+    let (Some(admin), false) = (admin, variants.is_empty()) else {
+        return Ok(());
+    };
+    let staff = crate::audit::server::Actor { user_id: admin, client_ip: None };
+    let now = chrono::Utc::now();
     let names = ["Amara Diallo", "Ben Carter", "Chloe Martin", "Diego Alvarez", "Eva Novak", "Farah Khan", "George Lin", "Hana Sato"];
+    let mut placed_now = Vec::new();
     for (c, name) in names.iter().enumerate() {
         let email = format!("customer{}@larkspur.local", c + 1);
-        let exists: bool = sqlx::query_scalar("select exists(select 1 from users where email = $1)").bind(&email).fetch_one(&mut **tx).await?;
-        if exists {
-            continue;
-        }
-        let user: Uuid = sqlx::query_scalar("insert into users (email, email_verified_at, name) values ($1, now(), $2) returning id")
-            .bind(&email)
-            .bind(name)
-            .fetch_one(&mut **tx)
-            .await?;
+        let user = demo_shopper(db, &email, name, now).await?;
+        let address = demo_address(db, name, c).await?;
         for o in 0..3u64 {
             let seed = mix((c as u64) * 101 + o * 7 + 3);
-            let lines: Vec<_> = (0..2 + (seed % 2))
-                .map(|l| &variants[(mix(seed + l * 13) % variants.len() as u64) as usize])
-                .collect();
-            let subtotal: i64 = lines.iter().map(|v| v.6).sum();
-            let shipping = if subtotal >= 7500 { 0 } else { 595 };
-            let address = serde_json::json!({ "recipient_name": name, "line1": format!("{} Market Street", 10 + c), "city": city, "state": state, "country": country, "postal_code": "94105" });
-            let order: Uuid = sqlx::query_scalar(
-                "insert into orders (user_id, status, subtotal_minor, shipping_minor, total_minor, email, phone, shipping_address,
-                                     payment_method, idempotency_key, placed_at, paid_at)
-                 values ($1, 'delivered', $2, $3, $4, $5, $6, $7, 'cash_on_delivery', $8,
-                         now() - make_interval(days => $9), now() - make_interval(days => $9))
-                 returning id",
-            )
-            .bind(user)
-            .bind(subtotal)
-            .bind(shipping)
-            .bind(subtotal + shipping)
-            .bind(&email)
-            .bind(format!("+1555010{:04}", c * 10 + o as usize))
-            .bind(address)
-            .bind(format!("seed-{email}-{o}"))
-            .bind((30 - o * 9) as i32)
-            .fetch_one(&mut **tx)
-            .await?;
-            for (variant, product, product_name, colour, size, sku, price) in lines.iter().copied() {
-                sqlx::query(
-                    "insert into order_items (order_id, product_id, product_size_id, product_name, colour_name, size_label, sku,
-                                              unit_price_minor, quantity, line_total_minor)
-                     values ($1, $2, $3, $4, $5, $6, $7, $8, 1, $8)",
-                )
-                .bind(order).bind(product).bind(variant).bind(product_name).bind(colour).bind(size).bind(sku).bind(price)
-                .execute(&mut **tx)
+            let lines: Vec<(Uuid, Uuid)> = (0..2 + (seed % 2)).map(|l| variants[(mix(seed + l * 13) % variants.len() as u64) as usize]).collect();
+            let sizes: Vec<Uuid> = lines.iter().map(|l| l.0).collect();
+            let key = format!("demo-order-{o}");
+            let Some(order) = demo_order(db, config, admin, (user, &email, &address), &sizes, PaymentMethod::CashOnDelivery, &key, now, &DELIVERED).await? else {
+                continue;
+            };
+            placed_now.push(order);
+            let (_, product) = lines[0];
+            let (title, comment) = REVIEW_TEXTS[(seed % REVIEW_TEXTS.len() as u64) as usize];
+            let input = ReviewInput::parse(3 + (seed % 3) as i16, title, comment).map_err(err)?;
+            reviews::submit(db, product, user, input).await.map_err(err)?;
+            let review: Uuid = sqlx::query_scalar("select id from reviews where product_id = $1 and user_id = $2")
+                .bind(product)
+                .bind(user)
+                .fetch_one(db)
                 .await?;
+            reviews::moderate(db, review, &Moderation::Approve, &staff, now).await.map_err(err)?;
+        }
+    }
+    mute_order_emails(db, &placed_now, now).await?;
+    Ok(())
+}
+
+const FIRST_NAMES: &[&str] = &["Ada", "Bruno", "Camille", "Dev", "Elif", "Finn", "Grace", "Hugo", "Ines", "Jonas", "Kira", "Luca", "Maya", "Noah", "Olga", "Pablo"];
+const LAST_NAMES: &[&str] = &["Moreau", "Okafor", "Silva", "Tanaka", "Weber", "Young", "Zhang", "Bauer", "Costa", "Dubois"];
+
+/// `days` of trade before today, for the analytics page: demo shoppers visit, look at
+/// products, fill carts, open checkout and some order, each recorded as the store records
+/// them for a shopper who allowed analytics (`analytics::server::record`); orders go through
+/// [`demo_order`] at the time they were placed and move on as staff would have moved them
+/// since; sign-ins are recorded as the sign-in pages do. Busier at weekends and growing
+/// through the year. Idempotent per day.
+pub async fn demo_history(db: &PgPool, config: &Config, days: u32) -> anyhow::Result<String> {
+    use crate::{
+        analytics::{server::{record, Visitor}, Event},
+        auth::{server::events, types::Method},
+        orders::{OrderStatus, PaymentMethod},
+        server::client::ClientInfo,
+    };
+    use chrono::{Datelike, Duration};
+    let Some(admin): Option<Uuid> = sqlx::query_scalar("select id from users where email = $1").bind(ADMIN_EMAIL).fetch_optional(db).await? else {
+        anyhow::bail!("load the demo store first");
+    };
+    let now = chrono::Utc::now();
+    let mut shoppers = Vec::new();
+    for n in 0..48 {
+        let name = format!("{} {}", FIRST_NAMES[n % FIRST_NAMES.len()], LAST_NAMES[(n / 3) % LAST_NAMES.len()]);
+        let email = format!("shopper{}@larkspur.local", n + 1);
+        let user = demo_shopper(db, &email, &name, now - Duration::days(i64::from(days) + 1)).await?;
+        let address = demo_address(db, &name, n).await?;
+        shoppers.push((user, email, address));
+    }
+    let client = ClientInfo { ip: None, user_agent: "Mozilla/5.0 (demo history)".into() };
+    // The banners the home page shows now stand in for those it showed on every day.
+    let home_banners: Vec<Uuid> = crate::banners::server::for_home(db, now).await?.into_iter().map(|b| b.id).collect();
+    let (mut orders_added, mut muted) = (0, Vec::new());
+    for back in (1..=i64::from(days)).rev() {
+        let day = (now - Duration::days(back)).date_naive();
+        let first_key = format!("demo-history-{day}-0");
+        let done: bool = sqlx::query_scalar("select exists(select 1 from orders where idempotency_key like $1)").bind(&first_key).fetch_one(db).await?;
+        if done {
+            continue;
+        }
+        let variants = stocked_variants(db, 5).await?;
+        if variants.is_empty() {
+            break;
+        }
+        let seed = mix(day.num_days_from_ce() as u64);
+        let weekend = matches!(day.weekday(), chrono::Weekday::Sat | chrono::Weekday::Sun);
+        let growth = 1.0 + (i64::from(days) - back) as f64 / f64::from(days.max(1));
+        let visitors = (((10 + seed % 8) as f64) * growth * if weekend { 1.4 } else { 1.0 }) as usize;
+        let mut ordered = 0;
+        for v in 0..visitors.min(shoppers.len()) {
+            let roll = mix(seed ^ (v as u64 * 7919));
+            let (user, email, address) = &shoppers[((seed as usize) + v * 5) % shoppers.len()];
+            let at = day.and_hms_opt(8 + (roll % 13) as u32, (roll >> 8) as u32 % 60, 0).expect("a time of day").and_utc();
+            let visitor = Visitor { user_id: Some(*user), ..Visitor::default() };
+            // Each step is reached by a share of those who reached the one before.
+            let reached = match roll % 100 {
+                0..=24 => 1,
+                25..=59 => 2,
+                60..=74 => 3,
+                75..=83 => 4,
+                _ => 5,
+            };
+            // Every visit sees the home page's banners; about one in forty presses the first's button.
+            crate::banners::server::count_impressions(db, &home_banners, day).await?;
+            if let Some(first) = home_banners.first().filter(|_| roll % 40 == 7) {
+                crate::banners::server::record_click(db, *first, Some(*user), None, at).await?;
             }
-            sqlx::query(
-                "insert into order_status_history (order_id, from_status, to_status, actor_kind, note)
-                 values ($1, null, 'pending', 'customer', ''), ($1, 'pending', 'paid', 'payment_provider', 'Paid on delivery'),
-                        ($1, 'paid', 'processing', 'staff', ''), ($1, 'processing', 'shipped', 'staff', ''),
-                        ($1, 'shipped', 'delivered', 'system', 'Demo order')",
-            )
-            .bind(order)
-            .execute(&mut **tx)
-            .await?;
-            if let Some((_, product, ..)) = lines.first().copied() {
-                let (title, comment) = REVIEW_TEXTS[(seed % REVIEW_TEXTS.len() as u64) as usize];
-                sqlx::query(
-                    "insert into reviews (product_id, user_id, rating, title, comment, status, moderated_at)
-                     values ($1, $2, $3, $4, $5, 'approved', now()) on conflict (product_id, user_id) do nothing",
-                )
-                .bind(product).bind(user).bind(3 + (seed % 3) as i16).bind(title).bind(comment)
-                .execute(&mut **tx)
-                .await?;
+            for event in Event::FUNNEL.iter().take(reached) {
+                if *event != Event::OrderPlaced {
+                    record(db, visitor, *event, at + Duration::minutes(Event::FUNNEL.iter().position(|e| e == event).unwrap_or(0) as i64)).await?;
+                }
+            }
+            if roll.is_multiple_of(9) {
+                let method = [Method::Password, Method::EmailCode, Method::Google][(roll % 3) as usize];
+                let failed = roll.is_multiple_of(4);
+                let event = events::Event {
+                    user_id: Some(*user),
+                    device_id: None,
+                    event_type: "sign_in",
+                    method: Some(method),
+                    success: !failed,
+                    reason: failed.then_some("wrong_password"),
+                    client: &client,
+                    at,
+                };
+                events::record(db, event).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            }
+            if reached < 5 {
+                continue;
+            }
+            let lines: Vec<Uuid> = (0..1 + roll % 3).map(|l| variants[(mix(roll + l * 13) % variants.len() as u64) as usize].0).collect();
+            // Older orders have been delivered; the last days' are still on their way.
+            let steps: &[OrderStatus] = match back {
+                1 => &DELIVERED[..1],
+                2..=3 => &DELIVERED[..3],
+                _ => &DELIVERED,
+            };
+            let payment = if roll.is_multiple_of(2) { PaymentMethod::CashOnDelivery } else { PaymentMethod::BankTransfer };
+            let key = format!("demo-history-{day}-{ordered}");
+            let placed_at = at + Duration::minutes(5);
+            if let Some(order) = demo_order(db, config, admin, (*user, email, address), &lines, payment, &key, placed_at, steps).await? {
+                record(db, visitor, Event::OrderPlaced, placed_at).await?;
+                muted.push(order);
+                ordered += 1;
+                orders_added += 1;
             }
         }
     }
-    sqlx::query(
-        "update products p set
-             sold_count = coalesce((select sum(oi.quantity) from order_items oi join orders o on o.id = oi.order_id
-                                    where oi.product_id = p.id and o.status in ('paid', 'processing', 'shipped', 'delivered')), 0),
-             rating_count = (select count(*) from reviews r where r.product_id = p.id and r.status = 'approved'),
-             rating_sum = (select coalesce(sum(rating), 0) from reviews r where r.product_id = p.id and r.status = 'approved')
-         where p.slug !~ '-b[0-9]+$'",
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    mute_order_emails(db, &muted, now).await?;
+    Ok(format!("demo history: {orders_added} orders over the last {days} days"))
 }
 
 /// Grows the catalogue to `total` live products with set-based SQL (34 s for 100,000 on
