@@ -457,7 +457,9 @@ fn MarkdownEditor(body: String, preview_html: String, error: Option<String>) -> 
     let (problem, set_problem) = signal(None::<String>);
     // Only the newest answer is shown, whatever order they arrive in.
     let latest = StoredValue::new(0u64);
-    let pending = StoredValue::new_local(None::<TimeoutHandle>);
+    // Thread-safe storage: islands also render on the server, where a `new_local` value is
+    // dropped by whichever worker thread ends the request (a panic, and an empty response).
+    let pending = StoredValue::new(None::<TimeoutHandle>);
     let refresh = move |text: String| {
         let n = latest.get_value() + 1;
         latest.set_value(n);
