@@ -31,8 +31,24 @@ command -v wrk >/dev/null || apt_install wrk
 
 WORK="$(mktemp -d)"
 SERVER=""
+# SIGTERM lets the server finish its requests (graceful shutdown); one that never finishes
+# would keep it alive, so it gets 15 s. STOPPED says how it went.
+STOPPED=""
+stop_server() {
+  if [ -z "$SERVER" ] || ! kill "$SERVER" 2>/dev/null; then return; fi
+  STOPPED="did NOT stop within 15 s of SIGTERM (its graceful shutdown was waiting for a request that never finished), killed"
+  for _ in $(seq 1 30); do
+    # Gone, or exited and not yet reaped.
+    if ! awk '{ exit $3 == "Z" }' "/proc/$SERVER/stat" 2>/dev/null; then
+      STOPPED="stopped within 15 s of SIGTERM"; SERVER=""; return
+    fi
+    sleep 0.5
+  done
+  kill -KILL "$SERVER" 2>/dev/null || true
+  SERVER=""
+}
 cleanup() {
-  if [ -n "$SERVER" ]; then kill "$SERVER" 2>/dev/null || true; fi
+  stop_server
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -55,6 +71,10 @@ if [ "$(admin "select 'pg_stat_statements' = any(string_to_array(replace(current
   if [ -z "$cluster" ]; then
     COUNT_SQL=0
     NOTES+=("SQL statements not counted: pg_stat_statements is not loaded and PostgreSQL on port $PG_PORT is not a cluster pg_ctlcluster manages, so the bench cannot restart it.")
+  elif [ ! -e "/usr/lib/postgresql/${cluster%% *}/lib/pg_stat_statements.so" ]; then
+    # Preloading a library that is not there would keep PostgreSQL from starting again.
+    COUNT_SQL=0
+    NOTES+=("SQL statements not counted: PostgreSQL ${cluster%% *} has no pg_stat_statements library here.")
   elif [ "$others" -gt 0 ] && [ "${BENCH_RESTART_POSTGRES:-0}" != 1 ]; then
     COUNT_SQL=0
     NOTES+=("SQL statements not counted: pg_stat_statements is not loaded, and loading it restarts PostgreSQL, which has $others other connections now (BENCH_RESTART_POSTGRES=1 restarts it anyway).")
@@ -249,14 +269,20 @@ done
 # --- measuring ---------------------------------------------------------------------------------
 CLK_TCK="$(getconf CLK_TCK)"
 PG_MAIN="$(head -1 "$(admin "show data_directory")/postmaster.pid")"
-# utime+stime of one process, plus the CPU of the children it has reaped when $2 is 1.
-proc_ticks() { awk -v kids="$2" '{ sub(/^.*\) /, ""); print $12 + $13 + (kids ? $14 + $15 : 0) }' "/proc/$1/stat" 2>/dev/null || echo 0; }
-# Every PostgreSQL process: the postmaster (with the backends that already exited) and its children.
+# utime+stime of one process; with $2 = 1, the CPU of the children it has reaped instead.
+proc_ticks() { awk -v kids="$2" '{ sub(/^.*\) /, ""); print kids ? $14 + $15 : $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# Every PostgreSQL process: the postmaster, its children, and the children that already exited
+# (their CPU moves to the postmaster's reaped-children time). A backend reaped while its
+# siblings are being read would be missed or counted twice, so read again until none was.
 pg_ticks() {
-  local total pid
-  total="$(proc_ticks "$PG_MAIN" 1)"
-  for pid in $(pgrep -P "$PG_MAIN"); do total=$((total + $(proc_ticks "$pid" 0))); done
-  echo "$total"
+  local reaped total pid
+  for _ in 1 2 3 4 5; do
+    reaped="$(proc_ticks "$PG_MAIN" 1)"
+    total="$(proc_ticks "$PG_MAIN" 0)"
+    for pid in $(pgrep -P "$PG_MAIN"); do total=$((total + $(proc_ticks "$pid" 0))); done
+    if [ "$reaped" = "$(proc_ticks "$PG_MAIN" 1)" ]; then break; fi
+  done
+  echo $((total + reaped))
 }
 # Work PostgreSQL does for other databases (a test suite, a development store) during a line
 # lands in its CPU figure: queries running at the line's start or end, or transactions
@@ -468,6 +494,9 @@ if [ "${BENCH_LIGHTHOUSE:-1}" != 0 ]; then
   fi
 fi
 
+stop_server
+say
+say "server: $STOPPED"
 mkdir -p "$ROOT/bench/results"
 RESULT="$ROOT/bench/results/$(date -u +%Y-%m-%dT%H%M%SZ)-$PRODUCTS.txt"
 cp "$REPORT" "$RESULT"
