@@ -459,8 +459,14 @@ first_load search "$SEARCH"
 # --- Lighthouse (npm lighthouse with Debian's Chromium; mobile emulation, its defaults) --------
 if [ "${BENCH_LIGHTHOUSE:-1}" != 0 ]; then
   say
+  # A tool of the benchmark only: kept out of package.json so the store's own install (and
+  # CI's) does not carry it. 12.x is the last line that runs on Node 20.
+  LIGHTHOUSE_PREFIX="$HOME/.cache/larkspur/lighthouse"
+  [ -x "$LIGHTHOUSE_PREFIX/node_modules/.bin/lighthouse" ] \
+    || npm install --prefix "$LIGHTHOUSE_PREFIX" --no-audit --no-fund --loglevel=error lighthouse@12.8.2 >/dev/null || true
+  export PATH="$LIGHTHOUSE_PREFIX/node_modules/.bin:$PATH"
   if ! command -v lighthouse >/dev/null; then
-    say "Lighthouse not run: npm lighthouse is not installed (npm install adds it from package.json)."
+    say "Lighthouse not run: npm lighthouse@12.8.2 could not be installed into $LIGHTHOUSE_PREFIX."
   else
     command -v chromium >/dev/null || apt_install chromium
     say "Lighthouse $(lighthouse --version) (mobile emulation, simulated throttling), Chromium $(chromium --version 2>/dev/null | awk '{ print $2 }')"
