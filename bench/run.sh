@@ -110,13 +110,13 @@ else
     BUILD="release build (BENCH_SKIP_BUILD: not rebuilt)"
   else
     log "building the release server"
-    cargo leptos build --release
+    cargo leptos build --release --precompress
     BUILD="release build"
   fi
 fi
 [ -x "$BIN" ] || die "no server binary at $BIN"
 BUILD="$BUILD of $(date -u -r "$BIN" '+%Y-%m-%d %H:%M UTC')"
-if [ ! -s "$SITE_ROOT/pkg/larkspur.css" ]; then
+if [ -z "$(find "$SITE_ROOT/pkg" -name 'larkspur*.css' -size +0 2>/dev/null)" ]; then
   NOTES+=("No built assets in $SITE_ROOT/pkg: the pages' CSS, JS and WASM answer 404, so first-load sizes and Lighthouse do not show what shoppers get.")
 fi
 
@@ -124,7 +124,8 @@ log "seeding $PRODUCTS products (skipped when already there)"
 "$BIN" seed --demo --products "$PRODUCTS" >"$WORK/seed.log" 2>&1 || { tail -20 "$WORK/seed.log" >&2; die "seeding failed"; }
 tail -1 "$WORK/seed.log"
 
-# Facet counts and totals cached by an earlier run would flatter the first lines.
+# Nothing of an earlier run's (sessions, counters) carries over; the catalogue cache lives in
+# the server process and starts empty.
 redis-cli -h 127.0.0.1 --scan --pattern "${REDIS_KEY_PREFIX}*" | xargs -r -d '\n' redis-cli -h 127.0.0.1 del >/dev/null
 
 "$BIN" serve >"$WORK/server.log" 2>&1 &

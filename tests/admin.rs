@@ -290,41 +290,66 @@ async fn the_list_filters_sorts_pages_and_exports_what_it_shows(db: PgPool) {
     assert!(csv.body.starts_with("id,name,slug,status"));
 }
 
-#[sqlx::test(migrations = "./migrations")]
-async fn a_change_reaches_every_instances_cached_listing_counts(db: PgPool) {
-    use larkspur::catalog::{server::listing, types::{Filters, Scope, Sort}};
-    let prefix = format!("test-shared-{}:", Uuid::now_v7());
-    let vars = [("REDIS_KEY_PREFIX", prefix.as_str())];
-    let first = spawn_configured(db.clone(), &redis_url(), &vars).await;
-    let second = spawn_configured(db, &redis_url(), &vars).await;
-    let category: String = sqlx::query_scalar(
-        "select c.slug from categories c join product_categories pc on pc.category_id = c.id join products p on p.id = pc.product_id
-         where p.is_active and p.deleted_at is null group by c.slug order by count(*) desc limit 1",
-    )
-    .fetch_one(&first.db)
-    .await
-    .unwrap();
-    let total = |app: &TestApp| {
-        let (db, redis, prefix, category) = (app.db.clone(), app.state.redis.clone(), prefix.clone(), category.clone());
-        async move {
-            let filters = Filters::from_pairs([], Sort::Newest);
-            listing(&db, Some((&redis, &prefix)), "http://x", Scope::Category(category), filters, Sort::Newest).await.unwrap().total
+/// Both instances listening for catalogue changes, as `serve` makes them.
+async fn listening(app: &TestApp) {
+    larkspur::catalog::cache::spawn_listener(app.db.clone(), app.state.catalog.clone());
+    for _ in 0..100 {
+        if app.state.catalog.is_listening() {
+            return;
         }
-    };
-    let before = total(&first).await;
-    assert_eq!(total(&first).await, before, "cached");
-    let admin = signed_in_as(&second, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    let id: Uuid = sqlx::query_scalar(
-        "select p.id from products p join product_categories pc on pc.product_id = p.id join categories c on c.id = pc.category_id
-         where c.slug = $1 and p.is_active and p.deleted_at is null limit 1",
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the catalogue listener did not start");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn a_price_changed_through_one_instance_shows_on_the_other_within_a_second(db: PgPool) {
+    let first = spawn(db.clone()).await;
+    let second = spawn(db).await;
+    listening(&first).await;
+    listening(&second).await;
+    let (id, name, slug, description): (Uuid, String, String, String) = sqlx::query_as(
+        "select id, name, slug, description from products where is_live and price_override_minor is null order by sold_count desc limit 1",
     )
-    .bind(&category)
     .fetch_one(&first.db)
     .await
     .unwrap();
-    let res = admin.call("admin/products/bulk", &[("ids[0]", &id.to_string()), ("action", "deactivate")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    assert_eq!(total(&first).await, before - 1, "the other instance counts afresh at once");
+    let categories: Vec<Uuid> = sqlx::query_scalar("select category_id from product_categories where product_id = $1").bind(id).fetch_all(&first.db).await.unwrap();
+    let shopper = Client::new(&second);
+    let page = format!("/p/{slug}");
+    assert!(!shopper.get(&page).await.body.contains("123.45"));
+    let category: String = sqlx::query_scalar("select slug from categories where id = $1").bind(categories[0]).fetch_one(&first.db).await.unwrap();
+    let priced = format!("/c/{category}?min=123&max=123");
+    let escaped = name.replace('\'', "&#x27;");
+    assert!(!shopper.get(&priced).await.body.contains(&escaped), "not in the price range before the change");
+
+    // The second instance now answers from memory: a write that sends no notification
+    // (triggers off) does not reach its page. That is what makes the rest of this test
+    // about the notification, not about reading PostgreSQL afresh.
+    sqlx::query("alter table products disable trigger products_notify_catalog_changed").execute(&first.db).await.unwrap();
+    sqlx::query("update products set description = description || ' (unheard)' where id = $1").bind(id).execute(&first.db).await.unwrap();
+    sqlx::query("alter table products enable trigger products_notify_catalog_changed").execute(&first.db).await.unwrap();
+    assert!(!shopper.get(&page).await.body.contains("(unheard)"), "served from the cache");
+
+    let admin = signed_in_as(&first, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    let id_text = id.to_string();
+    let mut form = vec![("id", id_text.as_str()), ("name", name.as_str()), ("slug", slug.as_str()), ("description", description.as_str()), ("price", "123.45"), ("is_active", "on")];
+    let category_fields: Vec<(String, String)> = categories.iter().enumerate().map(|(i, c)| (format!("categories[{i}]"), c.to_string())).collect();
+    form.extend(category_fields.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    let saved = admin.call("admin/products/save", &form).await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+
+    let started = std::time::Instant::now();
+    loop {
+        let body = shopper.get(&page).await.body;
+        if body.contains("123.45") {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "the other instance still shows the old price after a second");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // The other instance's listings moved on too.
+    assert!(shopper.get(&priced).await.body.contains(&escaped), "the listing filtered by the new price holds the product");
 }
 
 #[sqlx::test(migrations = "./migrations")]

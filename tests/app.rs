@@ -47,6 +47,50 @@ async fn home_page_is_rendered_on_the_server_with_products(db: PgPool) {
     assert!(res.body.contains("<leptos-island"), "islands are marked for hydration");
 }
 
+/// The raw answer to `uri` asked for with `Accept-Encoding: encoding`.
+async fn get_encoded(app: &Router, uri: &str, encoding: &str) -> (axum::http::HeaderMap, Vec<u8>) {
+    let request = Request::get(uri).header(header::ACCEPT_ENCODING, encoding).body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    let headers = response.headers().clone();
+    (headers, axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap().to_vec())
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn pages_go_out_compressed_as_the_browser_accepts(db: PgPool) {
+    use std::io::Read;
+    let app = app(db).await;
+    let (plain_headers, plain) = get_encoded(&app, "/", "identity").await;
+    assert!(plain_headers.get(header::CONTENT_ENCODING).is_none());
+    let plain = String::from_utf8(plain).unwrap();
+    // The cookie question is in the HTML itself, readable before any script runs.
+    assert!(plain.contains("data-testid=\"consent-banner\""));
+    assert_eq!(plain_headers[header::CACHE_CONTROL], "private, no-cache", "pages are never shared by caches");
+
+    let (headers, body) = get_encoded(&app, "/", "gzip, deflate, br").await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "br", "brotli when offered");
+    assert!(body.len() * 3 < plain.len(), "{} bytes compressed from {}", body.len(), plain.len());
+    let mut unpacked = String::new();
+    brotli::Decompressor::new(body.as_slice(), 4096).read_to_string(&mut unpacked).unwrap();
+    assert!(unpacked.contains("<title>Larkspur") && unpacked.contains("</html>"));
+
+    let (headers, body) = get_encoded(&app, "/c/hoodies", "gzip").await;
+    assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+    let mut unpacked = String::new();
+    flate2::read::GzDecoder::new(body.as_slice()).read_to_string(&mut unpacked).unwrap();
+    assert!(unpacked.contains("Hoodies") && unpacked.contains("</html>"));
+
+    // Server-function answers are compressed too.
+    let request = Request::post("/api/catalog/new-arrivals")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "application/json")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::from("offset=0"))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()[header::CONTENT_ENCODING], "gzip");
+}
+
 #[sqlx::test(migrations = "./migrations")]
 async fn unknown_url_answers_404_with_the_404_page(db: PgPool) {
     let app = app(db).await;

@@ -53,7 +53,7 @@ pub async fn save_colour(#[server(default)] id: Option<Uuid>, #[server(default)]
     let result = crate::server::ctx::respond(async move {
         let (state, actor) = super::access::catalog_staff().await?;
         let id = crate::catalog::taxonomy::save_colour(&state.db, &actor, id, &name, &hex, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(id)
     })
     .await;
@@ -69,7 +69,7 @@ pub async fn save_size(#[server(default)] id: Option<Uuid>, #[server(default)] l
     let result = crate::server::ctx::respond(async move {
         let (state, actor) = super::access::catalog_staff().await?;
         let id = crate::catalog::taxonomy::save_size(&state.db, &actor, id, &label, &kind, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(id)
     })
     .await;
@@ -86,7 +86,7 @@ pub async fn move_attribute(#[server(default)] kind: String, #[server(default)] 
         let id = id.ok_or_else(|| AppError::NotFound("That item".into()))?;
         let up = super::categories::direction(&direction)?;
         crate::catalog::taxonomy::move_attribute(&state.db, &actor, attribute(&kind)?, id, up, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -106,7 +106,7 @@ pub async fn delete_attribute(#[server(default)] kind: String, #[server(default)
             return Err(AppError::Rejected("Confirm the deletion to delete it.".into()));
         }
         crate::catalog::taxonomy::delete_attribute(&state.db, &actor, kind, id, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;

@@ -98,7 +98,7 @@ pub async fn save_category(
         let fields = CategoryFields { name, slug, parent, description, image_url, is_active: is_active.is_some() };
         let valid = taxonomy::validate_category(&fields)?;
         let id = taxonomy::save_category(&state.db, &actor, id, &valid, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(id)
     })
     .await;
@@ -114,7 +114,7 @@ pub async fn move_category(#[server(default)] id: Option<Uuid>, #[server(default
         let (state, actor) = catalog_staff().await?;
         let id = id.ok_or_else(|| AppError::NotFound("That category".into()))?;
         crate::catalog::taxonomy::move_category(&state.db, &actor, id, self::direction(&direction)?, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -132,7 +132,7 @@ pub async fn delete_category(#[server(default)] id: Option<Uuid>, #[server(defau
             return Err(AppError::Rejected("Confirm the deletion to delete this category.".into()));
         }
         crate::catalog::taxonomy::delete_category(&state.db, &actor, id, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;

@@ -77,7 +77,7 @@ pub async fn save_showcase(
         let fields = ShowcaseFields { name, slug, description, image_url, is_active: is_active.is_some(), flag: flag.is_some() };
         let valid = taxonomy::validate_showcase(&fields)?;
         let id = taxonomy::save_showcase(&state.db, &actor, kind, id, &valid, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(id)
     })
     .await;
@@ -98,7 +98,7 @@ pub async fn delete_showcase(#[server(default)] kind: String, #[server(default)]
             return Err(AppError::Rejected("Confirm the deletion to delete it.".into()));
         }
         crate::catalog::taxonomy::delete_showcase(&state.db, &actor, kind, id, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -130,7 +130,7 @@ pub async fn pick_product(
             _ => return Err(AppError::BadRequest("Choose add, remove, up or down.".into())),
         };
         taxonomy::pick(&state.db, &actor, kind, id, product, op, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;

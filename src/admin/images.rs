@@ -48,7 +48,7 @@ pub async fn move_product_image(
             _ => return Err(AppError::BadRequest("direction must be up or down".into())),
         };
         crate::catalog::images::server::move_image(&state.db, &actor, product, image, up, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -75,7 +75,7 @@ pub async fn order_product_images(
             .collect::<Result<Vec<_>, _>>()
             .map_err(|_| AppError::BadRequest("order must list image ids, comma-separated".into()))?;
         crate::catalog::images::server::reorder(&state.db, &actor, product, colour, &order, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await
@@ -89,7 +89,7 @@ pub async fn set_primary_image(#[server(default)] product: Option<Uuid>, #[serve
         let (state, actor) = catalog_staff().await?;
         let (product, image) = ids(product, image)?;
         crate::catalog::images::server::set_primary(&state.db, &actor, product, image, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -105,7 +105,7 @@ pub async fn save_image_alt(#[server(default)] product: Option<Uuid>, #[server(d
         let (state, actor) = catalog_staff().await?;
         let (product, image) = ids(product, image)?;
         crate::catalog::images::server::set_alt(&state.db, &actor, product, image, &alt, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -128,7 +128,7 @@ pub async fn delete_product_image(
             return Err(AppError::Rejected("Confirm the deletion to delete this image.".into()));
         }
         let removed = crate::catalog::images::server::delete(&state.db, &actor, product, image, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         // The row is gone for good; a file left behind by a failed removal is only litter.
         if let Some(prefix) = removed.storage_key {
             server::remove_files(state.media.as_ref(), &prefix, &removed.widths).await;
@@ -636,7 +636,7 @@ pub mod server {
             forget(state.media.as_ref(), &stored).await;
             return Err(e);
         }
-        crate::catalog::server::listings_changed(state).await;
+        state.catalog.changed();
         Ok(stored.len())
     }
 

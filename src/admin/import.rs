@@ -76,7 +76,7 @@ pub async fn confirm_import(#[server(default)] token: String, #[server(default)]
         }
         let imported = csv::apply(&mut tx, &actor, &plan, state.clock.now()).await?;
         tx.commit().await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         session.take::<String>(PENDING_KEY).await?;
         csv::forget(&state.redis, prefix, &token).await;
         Ok(imported)

@@ -71,7 +71,7 @@ pub async fn take_order_step(
                     return Err(AppError::Rejected("Confirm the cancellation to cancel this order.".into()));
                 }
                 crate::payments::server::cancel(&state, id, Actor::Staff(staff.user_id), &reason, Some(&staff)).await?;
-                crate::catalog::server::listings_changed(&state).await;
+                state.catalog.changed();
             }
             StaffMove::Ship => {
                 let shipment = manage::shipment(&carrier, &tracking_number)?;
@@ -147,7 +147,7 @@ pub async fn refund_order(
         let request = RefundRequest { amount_minor, lines: parsed, reason };
         let refunded = crate::payments::server::refund(&state, id, &request, &staff).await?;
         if request.lines.iter().any(|l| l.restock && l.quantity > 0) {
-            crate::catalog::server::listings_changed(&state).await;
+            state.catalog.changed();
         }
         Ok(refunded)
     })

@@ -49,7 +49,7 @@ pub async fn save_place(
         let (state, actor) = super::access::catalog_staff().await?;
         let input = PlaceInput { level: self::level(&level)?, parent, id, name: &name, code: &code };
         let id = save(&state.db, &actor, input, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(id)
     })
     .await;
@@ -66,7 +66,7 @@ pub async fn toggle_place(#[server(default)] level: String, #[server(default)] i
         let (state, actor) = super::access::catalog_staff().await?;
         let id = id.ok_or_else(|| AppError::NotFound("That place".into()))?;
         let active = crate::checkout::places::server::toggle(&state.db, &actor, self::level(&level)?, id, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(active)
     })
     .await;

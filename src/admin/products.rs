@@ -77,7 +77,7 @@ pub async fn save_product(
         let (state, actor) = catalog_staff().await?;
         let valid = manage::validate(&fields)?;
         let id = manage::save(&state.db, &actor, id, &valid, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(id)
     })
     .await;
@@ -107,7 +107,7 @@ pub async fn delete_product(id: Uuid, #[server(default)] confirm: Option<String>
             return Err(AppError::Rejected("Confirm the deletion to delete this product.".into()));
         }
         crate::catalog::manage::set_deleted(&state.db, &actor, id, !restore, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -140,7 +140,7 @@ pub async fn bulk_products(
         };
         let ids: Vec<Uuid> = ids.into_values().collect();
         let changed = crate::catalog::manage::bulk(&state.db, &actor, &ids, action, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(changed)
     })
     .await;
@@ -173,7 +173,7 @@ pub async fn save_stock(product: Uuid, #[server(default)] cells: BTreeMap<String
         }
         errors.into_result()?;
         crate::catalog::manage::set_stock(&state.db, &actor, product, &parsed, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(())
     })
     .await;
@@ -190,7 +190,7 @@ pub async fn add_product_variants(product: Uuid, #[server(default)] colour: Opti
         let colour = colour.ok_or_else(|| AppError::field("colour", "Choose a colour."))?;
         let sizes: Vec<Uuid> = sizes.into_values().collect();
         let added = crate::catalog::manage::add_variants(&state.db, &actor, product, colour, &sizes, state.clock.now()).await?;
-        crate::catalog::server::listings_changed(&state).await;
+        state.catalog.changed();
         Ok(added)
     })
     .await;

@@ -11,14 +11,18 @@ pub async fn get_home_page() -> Result<HomePage, AppError> {
         let state = ctx::state()?;
         let db = &state.db;
         let now = state.clock.now();
+        let cache = &state.catalog;
+        // Banners and articles follow their schedules, so they are read afresh each time.
         let (banners, categories, collections, new_arrivals, best_sellers, articles) = tokio::try_join!(
-            crate::banners::server::for_home(db, now),
-            server::nav_categories(db),
-            server::featured_collections(db),
-            server::new_arrivals(db, NEW_ARRIVALS_PAGE, 0),
-            server::best_sellers(db, 4),
-            crate::cms::server::latest(db, 3, state.clock.now()),
+            async { Ok::<_, AppError>(crate::banners::server::for_home(db, now).await?) },
+            server::cached_categories(cache, db),
+            cache.read(String::new(), || async { Ok(server::featured_collections(db).await?) }),
+            cache.read("new:0".into(), || async { Ok(server::new_arrivals(db, NEW_ARRIVALS_PAGE, 0).await?) }),
+            cache.read("best".into(), || async { Ok(server::best_sellers(db, 4).await?) }),
+            async { Ok::<_, AppError>(crate::cms::server::latest(db, 3, now).await?) },
         )?;
+        let (categories, collections, new_arrivals, best_sellers) =
+            (categories.to_vec(), collections.to_vec(), new_arrivals.to_vec(), best_sellers.to_vec());
         // Every banner the page shows is one impression, counted only for a visitor who
         // allowed analytics; a counter that cannot be written never costs the page.
         let consented = leptos::prelude::use_context::<axum::http::request::Parts>()
@@ -45,8 +49,10 @@ pub async fn more_new_arrivals(offset: i64) -> Result<Vec<ProductCard>, AppError
         if !(0..=10_000).contains(&offset) {
             return Err(AppError::field("offset", "Offset must be between 0 and 10000."));
         }
-        let db = ctx::state()?.db;
-        Ok(server::new_arrivals(&db, NEW_ARRIVALS_PAGE, offset).await?)
+        let state = ctx::state()?;
+        let db = &state.db;
+        let cards = state.catalog.read(format!("new:{offset}"), || async { Ok(server::new_arrivals(db, NEW_ARRIVALS_PAGE, offset).await?) }).await?;
+        Ok(cards.to_vec())
     })
     .await
 }
@@ -67,7 +73,14 @@ pub async fn get_listing(scope: Scope, pairs: Vec<(String, String)>) -> Result<L
         let default_sort = if matches!(scope, Scope::Search(_)) { Sort::Relevance } else { Sort::Newest };
         let filters = Filters::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())), default_sort);
         let state = ctx::state()?;
-        let mut listing = super::server::listing(&state.db, Some((&state.redis, &state.config.redis_prefix)), &state.config.site_url, scope, filters, default_sort).await?;
+        let key = super::server::listing_key(&scope, &filters, default_sort);
+        let (db, site_url) = (&state.db, state.config.site_url.as_str());
+        let cached = state
+            .catalog
+            .read(key, || super::server::listing(db, site_url, scope.clone(), filters.clone(), default_sort))
+            .await?;
+        // The shared copy may have been read for the same filters in another order.
+        let mut listing = Listing { filters, ..Listing::clone(&cached) };
         // Hearts on the cards: one query for the whole page, only for visitors with a wishlist.
         let session = ctx::session().await?.data().await.unwrap_or_default();
         if let Ok(owner) = crate::wishlist::server::owner(&session) {
@@ -87,7 +100,10 @@ pub async fn get_suggestions(q: String) -> Result<Vec<Suggestion>, AppError> {
         if q.chars().count() < 2 {
             return Ok(Vec::new());
         }
-        super::server::suggestions(&ctx::state()?.db, &q).await
+        let state = ctx::state()?;
+        let db = &state.db;
+        let found = state.catalog.read(format!("suggest:{}", q.to_lowercase()), || super::server::suggestions(db, &q)).await?;
+        Ok(found.to_vec())
     })
     .await
 }
@@ -97,7 +113,9 @@ pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
     use crate::server::ctx;
     let result = ctx::respond(async {
         let state = ctx::state()?;
-        super::server::product_detail(&state.db, &state.config.site_url, &slug).await
+        let (db, site_url) = (&state.db, state.config.site_url.as_str());
+        let product = state.catalog.read(slug.clone(), || super::server::product_detail(db, site_url, &slug)).await?;
+        Ok(ProductDetail::clone(&product))
     })
     .await;
     if result.is_ok() {
@@ -120,7 +138,9 @@ pub async fn get_lookbook(slug: String) -> Result<LookbookPage, AppError> {
     use crate::server::ctx;
     ctx::respond(async move {
         let state = ctx::state()?;
-        super::server::lookbook(&state.db, &state.config.site_url, &slug).await
+        let (db, site_url) = (&state.db, state.config.site_url.as_str());
+        let page = state.catalog.read(slug.clone(), || super::server::lookbook(db, site_url, &slug)).await?;
+        Ok(LookbookPage::clone(&page))
     })
     .await
 }

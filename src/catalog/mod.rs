@@ -1,6 +1,8 @@
 //! The catalogue: products, categories, collections and the storefront pages that show them.
 
 pub mod api;
+#[cfg(feature = "ssr")]
+pub mod cache;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod csv;

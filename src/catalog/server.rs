@@ -94,6 +94,11 @@ pub async fn nav_categories(db: &PgPool) -> Result<Vec<CategoryLink>, sqlx::Erro
     .map(|rows| rows.into_iter().map(|(name, slug)| CategoryLink { name, slug }).collect())
 }
 
+/// The top-level categories of the header and the home page, through the cache.
+pub async fn cached_categories(cache: &super::cache::CatalogCache, db: &PgPool) -> Result<std::sync::Arc<Vec<CategoryLink>>, AppError> {
+    cache.read(String::new(), || async { Ok(nav_categories(db).await?) }).await
+}
+
 /// A path of the sitemap with when it last changed.
 pub type SitemapEntry = (String, chrono::DateTime<chrono::Utc>);
 
@@ -371,13 +376,9 @@ async fn resolve(db: &PgPool, scope: &Scope) -> Result<(Resolved, String, String
 
 /// A whole listing page: products, total and facet counts, in a fixed number of queries
 /// whatever the catalogue size or page.
-/// `cache`: Redis and the store's key prefix, where facet counts and totals are kept for a
-/// minute (they do not depend on the page or the sort, so paging and re-sorting reuse
-/// them). Any Redis failure just means the counts are computed again.
-#[tracing::instrument(skip(db, cache, site_url))]
+#[tracing::instrument(skip(db, site_url))]
 pub async fn listing(
     db: &PgPool,
-    cache: Option<(&fred::prelude::Pool, &str)>,
     site_url: &str,
     scope: Scope,
     filters: Filters,
@@ -402,77 +403,37 @@ pub async fn listing(
     let r = &resolved;
 
     let products = async {
+        // The page's ids first, walking only the listing's index and filters; the cards'
+        // images and swatches are then joined for those ids alone, not for every row a deep
+        // page skips.
         let mut qb = QueryBuilder::new(CARD_SELECT);
+        qb.push(" join unnest(array(select p.id from products p");
         push_where(&mut qb, r, f, Except::Nothing);
         push_order(&mut qb, r, f.sort);
         qb.push(" limit ").push_bind(PAGE_SIZE).push(" offset ").push_bind(f.offset());
+        qb.push(")) with ordinality as page(id, position) on page.id = p.id order by page.position");
         let rows: Vec<CardRow> = qb.build_query_as().fetch_all(db).await?;
         Ok::<_, sqlx::Error>(rows.into_iter().map(ProductCard::from).collect::<Vec<_>>())
     };
-    let summary = async {
-        let generation = match cache {
-            Some((redis, prefix)) => generation(redis, prefix).await,
-            None => 0,
-        };
-        let cache = cache.map(|(redis, prefix)| (redis, summary_key(prefix, generation, &scope, f)));
-        if let Some(hit) = cached_summary(&cache).await {
-            return Ok(hit);
-        }
-        let summary = facet_summary(db, r, f).await?;
-        store_summary(&cache, &summary).await;
-        Ok::<_, sqlx::Error>(summary)
-    };
-    let (products, (total, facets)) = tokio::try_join!(products, summary)?;
+    let (products, (total, facets)) = tokio::try_join!(products, facet_summary(db, r, f))?;
     Ok(Listing { title, description, canonical_url: format!("{site_url}{path}"), path, filters, default_sort, total, products, facets, saved: None })
 }
 
-const SUMMARY_TTL_SECS: i64 = 60;
-
-/// The key every instance's cached listing counts are filed under; a staff change to the
-/// catalogue moves it on (`listings_changed`), so no instance serves counts from before.
-fn generation_key(prefix: &str) -> String {
-    format!("{prefix}catalog-generation")
-}
-
-async fn generation(redis: &fred::prelude::Pool, prefix: &str) -> i64 {
-    use fred::prelude::KeysInterface;
-    redis.get::<Option<i64>, _>(generation_key(prefix)).await.ok().flatten().unwrap_or(0)
-}
-
-/// After a staff change to products, stock or categories: cached listing counts of every
-/// app instance stop being used. A Redis failure leaves them to expire within a minute.
-pub async fn listings_changed(state: &crate::server::state::AppState) {
-    use fred::prelude::KeysInterface;
-    if let Err(err) = state.redis.incr::<i64, _>(generation_key(&state.config.redis_prefix)).await {
-        tracing::warn!(error = %err, "listing caches not invalidated; they expire within a minute");
-    }
-}
-
-fn summary_key(prefix: &str, generation: i64, scope: &Scope, f: &Filters) -> String {
-    let mut base = f.clone();
-    base.page = 1;
-    base.sort = Sort::Newest;
+/// What identifies a listing page in the cache: its scope and its filters in a fixed order
+/// (ticking red then blue lists what ticking blue then red does).
+pub fn listing_key(scope: &Scope, filters: &Filters, default_sort: Sort) -> String {
+    let mut f = filters.clone();
+    f.colours.sort();
+    f.colours.dedup();
+    f.sizes.sort();
+    f.sizes.dedup();
     let scope = match scope {
-        Scope::Category(s) => format!("c:{s}"),
-        Scope::Collection(s) => format!("k:{s}"),
-        Scope::Search(q) => format!("q:{}", q.to_lowercase()),
+        Scope::Category(slug) => format!("c/{slug}"),
+        Scope::Collection(slug) => format!("k/{slug}"),
+        Scope::Search(q) => format!("q/{}", q.to_lowercase()),
     };
-    format!("{prefix}listing-summary:v2:g{generation}:{scope}:{}", base.to_query(Sort::Newest))
-}
-
-async fn cached_summary(cache: &Option<(&fred::prelude::Pool, String)>) -> Option<(i64, Facets)> {
-    use fred::prelude::KeysInterface;
-    let (redis, key) = cache.as_ref()?;
-    let raw: Option<String> = redis.get(key).await.ok()?;
-    serde_json::from_str(&raw?).ok()
-}
-
-async fn store_summary(cache: &Option<(&fred::prelude::Pool, String)>, summary: &(i64, Facets)) {
-    use fred::prelude::{Expiration, KeysInterface};
-    let (Some((redis, key)), Ok(json)) = (cache, serde_json::to_string(summary)) else { return };
-    if let Err(err) = redis.set::<(), _, _>(key, json, Some(Expiration::EX(SUMMARY_TTL_SECS)), None, false).await {
-        tracing::debug!(error = %err, "listing summary not cached");
-    }
+    // The default sort leaves the query string; the key names the sort either way.
+    format!("{scope}|{}|{}|{}", default_sort.slug(), f.sort.slug(), f.to_query(f.sort))
 }
 
 /// Total and facet counts. Ticking a value adds it to its facet's choices (values of one

@@ -1,7 +1,7 @@
 //! Staff changes to the catalogue's taxonomy (server only): the category tree, colours,
 //! sizes, and the hand-picked showcases (collections and lookbooks). Every change is
 //! checked here and written with its audit entry in one transaction; the callers then tell
-//! the listing caches (`catalog::server::listings_changed`).
+//! the storefront cache (`CatalogCache::changed`), ahead of the triggers' notification.
 
 use super::types::{
     CategoryEditor, CategoryFields, CategoryRow, ColourRow, PickedProduct, Showcase, ShowcaseEditor, ShowcaseFields, ShowcaseRow, SizeRow,

@@ -27,7 +27,7 @@ pub async fn get_header() -> Result<HeaderData, AppError> {
         let state = ctx::state()?;
         let db = state.db.clone();
         let delivery_promise = state.config.delivery.promise("USD");
-        let categories = catalog::server::nav_categories(&db).await?;
+        let categories = catalog::server::cached_categories(&state.catalog, &db).await?.to_vec();
         // The header must render even while Redis is away: fall back to an anonymous view.
         let store = ctx::session().await?;
         let session = match store.data().await {

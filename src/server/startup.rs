@@ -24,6 +24,10 @@ use sqlx::{postgres::PgPoolOptions, PgPool};
 use std::{sync::Arc, time::Duration};
 use tokio::net::TcpListener;
 use tower_http::{
+    compression::{
+        predicate::{NotForContentType, Predicate, SizeAbove},
+        CompressionLayer, CompressionLevel,
+    },
     services::ServeDir,
     set_header::SetResponseHeaderLayer,
     trace::TraceLayer,
@@ -90,6 +94,16 @@ pub fn router(state: AppState) -> Router {
             HeaderValue::from_static("public, max-age=31536000, immutable"),
         ));
 
+    // The built assets, with the .br/.gz files a release build made beside them (see
+    // scripts/start) sent as they are to browsers that accept them. Names that carry a
+    // content hash never change meaning, so browsers keep them for a year without asking.
+    let pkg_dir = std::path::Path::new(state.leptos_options.site_root.as_ref()).join(state.leptos_options.site_pkg_dir.as_ref());
+    let pkg_cache = if state.leptos_options.hash_files { "public, max-age=31536000, immutable" } else { "public, max-age=3600, must-revalidate" };
+    let pkg = Router::new()
+        .fallback_service(ServeDir::new(pkg_dir).precompressed_br().precompressed_gzip())
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static(pkg_cache)));
+    let pkg_path = format!("/{}", state.leptos_options.site_pkg_dir);
+
     // HSTS only makes sense (and is only honoured) when the site is served over TLS.
     let hsts = config.site_is_https().then(|| header_default(header::STRICT_TRANSPORT_SECURITY, "max-age=31536000"));
 
@@ -101,6 +115,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .nest("/media", media)
+        .nest(&pkg_path, pkg)
         .route("/robots.txt", get(crate::seo::robots))
         .route("/sitemap.xml", get(crate::seo::sitemap_index))
         .route("/sitemaps/{file}", get(crate::seo::sitemap_file))
@@ -122,8 +137,24 @@ pub fn router(state: AppState) -> Router {
         .layer(header_default(header::X_FRAME_OPTIONS, "DENY"))
         .layer(axum::middleware::from_fn_with_state(state.clone(), super::guard::guard))
         .layer(tower::util::option_layer(hsts))
+        .layer(compression())
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Pages, server-function answers and assets without a precompressed copy, in brotli or
+/// gzip as the browser accepts. A middling level: the best ones cost more CPU per page than
+/// rendering it. WebAssembly is left alone: a release build ships it precompressed, and a
+/// debug build's is too large to squeeze on every request.
+fn compression() -> CompressionLayer<impl Predicate> {
+    CompressionLayer::new()
+        .quality(CompressionLevel::Precise(4))
+        .compress_when(
+            SizeAbove::new(256)
+                .and(NotForContentType::GRPC)
+                .and(NotForContentType::IMAGES)
+                .and(NotForContentType::const_new("application/wasm")),
+        )
 }
 
 /// Leptos puts a nonce on every inline script it writes; make it the one the request guard
@@ -144,6 +175,12 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let redis = connect_redis(&config).await?;
     let mut leptos_options = leptos_options()?;
     leptos_options.site_addr = config.listen_addr;
+    // Hashed asset names come from the hash file cargo-leptos writes beside the binary; a
+    // binary built without it (tests, plain `cargo build`) links the plain names.
+    leptos_options.hash_files &= std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join(leptos_options.hash_file.as_ref())))
+        .is_some_and(|path| path.exists());
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         // OAuth token endpoints must not redirect (the oauth2 crate's advice against SSRF).
@@ -155,7 +192,8 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let stripe = config.stripe.as_ref().map(crate::payments::stripe::client).transpose()?;
     let jobs = Arc::new(job_registry());
     let media = crate::media::store::from_config(&config)?;
-    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs, media })
+    let catalog = Arc::new(crate::catalog::cache::CatalogCache::new(config.catalog_cache_mb));
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs, media, catalog })
 }
 
 /// Every domain's background work: the queue itself knows none of it.
@@ -167,17 +205,14 @@ pub fn job_registry() -> JobRegistry<AppState> {
     jobs
 }
 
-/// Built assets are revalidated hourly (they keep their names between builds); pages carry
-/// per-visitor content (cart count, sign-in state) and are never shared by caches.
+/// Pages carry per-visitor content (cart count, sign-in state) and are never shared by
+/// caches; built assets and media set their own lifetimes.
 async fn cache_static(request_path: axum::extract::OriginalUri, mut response: axum::response::Response) -> axum::response::Response {
-    let value = if request_path.path().starts_with("/pkg/") {
-        "public, max-age=3600, must-revalidate"
-    } else if request_path.path().starts_with("/media/") || request_path.path().starts_with("/sitemap") || request_path.path() == "/robots.txt" {
-        return response;
-    } else {
-        "private, no-cache"
-    };
-    response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static(value));
+    let path = request_path.path();
+    let sets_its_own = ["/pkg/", "/media/", "/sitemap"].iter().any(|p| path.starts_with(p)) || path == "/robots.txt";
+    if !sets_its_own {
+        response.headers_mut().entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("private, no-cache"));
+    }
     response
 }
 
@@ -205,6 +240,7 @@ impl Application {
     pub async fn serve(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "Larkspur is serving");
         super::jobs::spawn_worker(self.state.clone());
+        crate::catalog::cache::spawn_listener(self.state.db.clone(), self.state.catalog.clone());
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await

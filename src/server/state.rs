@@ -24,4 +24,6 @@ pub struct AppState {
     pub jobs: Arc<JobRegistry<AppState>>,
     /// Where uploaded images are kept (local disk or an S3-compatible bucket).
     pub media: Arc<dyn crate::media::store::MediaStore>,
+    /// The storefront's catalogue reads, kept in memory while this process hears changes.
+    pub catalog: Arc<crate::catalog::cache::CatalogCache>,
 }
