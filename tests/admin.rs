@@ -290,24 +290,11 @@ async fn the_list_filters_sorts_pages_and_exports_what_it_shows(db: PgPool) {
     assert!(csv.body.starts_with("id,name,slug,status"));
 }
 
-/// Both instances listening for catalogue changes, as `serve` makes them.
-async fn listening(app: &TestApp) {
-    larkspur::catalog::cache::spawn_listener(app.db.clone(), app.state.catalog.clone());
-    for _ in 0..100 {
-        if app.state.catalog.is_listening() {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("the catalogue listener did not start");
-}
-
 #[sqlx::test(migrations = "./migrations")]
 async fn a_price_changed_through_one_instance_shows_on_the_other_within_a_second(db: PgPool) {
     let first = spawn(db.clone()).await;
     let second = spawn(db).await;
-    listening(&first).await;
-    listening(&second).await;
+    let _listening = (listening(&first).await, listening(&second).await);
     let (id, name, slug, description): (Uuid, String, String, String) = sqlx::query_as(
         "select id, name, slug, description from products where is_live and price_override_minor is null order by sold_count desc limit 1",
     )

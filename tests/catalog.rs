@@ -162,6 +162,35 @@ async fn every_page_lists_what_plain_offset_paging_lists(db: PgPool) {
 }
 
 #[sqlx::test(migrations = "./migrations")]
+async fn related_products_are_the_best_sellers_sharing_a_category_or_collection(db: PgPool) {
+    let app = spawn(db).await;
+    larkspur::seed::bulk_products(&app.db, 300).await.unwrap();
+    // Ties in sales make the order by id matter.
+    sqlx::query("update products set sold_count = (abs(hashtext(id::text)) % 7) where is_live").execute(&app.db).await.unwrap();
+    // The cache must be listening for the group lists to be kept between products.
+    let _listening = listening(&app).await;
+    let products: Vec<(Uuid, String)> = sqlx::query_as("select id, slug from products where is_live order by slug limit 40").fetch_all(&app.db).await.unwrap();
+    for (id, slug) in products {
+        let related: Vec<Uuid> = product_detail(&app.db, &app.state.catalog, SITE, &slug).await.unwrap().related.iter().map(|c| c.id).collect();
+        // The reference: sort every product sharing a group, as the page once did per view.
+        let plain: Vec<Uuid> = sqlx::query_scalar(
+            "select p.id from products p where p.is_live and p.id <> $1 and p.id in (
+                 select pc2.product_id from product_categories pc1
+                 join product_categories pc2 on pc2.category_id = pc1.category_id where pc1.product_id = $1
+                 union
+                 select cp2.product_id from collection_products cp1
+                 join collection_products cp2 on cp2.collection_id = cp1.collection_id where cp1.product_id = $1)
+             order by p.sold_count desc, p.id limit 4",
+        )
+        .bind(id)
+        .fetch_all(&app.db)
+        .await
+        .unwrap();
+        assert_eq!(related, plain, "{slug}");
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
 async fn search_tolerates_typos_and_ranks_names_first(db: PgPool) {
     let app = spawn(db).await;
     sqlx::query("insert into products (name, slug, description, price_minor) values ('Plain Canvas Tote', 'plain-canvas-tote', 'Pairs well with a hoodie.', 2500)")
@@ -197,7 +226,7 @@ async fn product_pages_carry_seo_data_and_hide_removed_products(db: PgPool) {
     assert!(ld["offers"]["price"].as_str().unwrap().contains('.'));
     assert!(page.body.contains("BreadcrumbList"));
 
-    let detail = product_detail(&app.db, SITE, &slug).await.unwrap();
+    let detail = product_detail(&app.db, &app.state.catalog, SITE, &slug).await.unwrap();
     assert!(detail.colours.iter().all(|c| !c.images.is_empty() && !c.sizes.is_empty()));
 
     sqlx::query("update products set is_active = false where slug = $1").bind(&slug).execute(&app.db).await.unwrap();

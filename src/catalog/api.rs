@@ -114,7 +114,7 @@ pub async fn get_product(slug: String) -> Result<ProductDetail, AppError> {
     let result = ctx::respond(async {
         let state = ctx::state()?;
         let (db, site_url) = (&state.db, state.config.site_url.as_str());
-        let product = state.catalog.read(slug.clone(), || super::server::product_detail(db, site_url, &slug)).await?;
+        let product = state.catalog.read(slug.clone(), || super::server::product_detail(db, &state.catalog, site_url, &slug)).await?;
         Ok(ProductDetail::clone(&product))
     })
     .await;

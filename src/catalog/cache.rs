@@ -10,6 +10,7 @@
 //! Only what every visitor sees alike is kept here. Per-visitor parts (cart count, wishlist
 //! hearts, sign-in state, consent) are loaded per request beside it.
 
+use super::server::TopSellers;
 use super::types::{CategoryLink, CollectionTile, Listing, LookbookPage, ProductCard, ProductDetail, Suggestion};
 use crate::error::AppError;
 use moka::future::Cache;
@@ -67,6 +68,7 @@ pub struct CatalogCache {
     categories: Shelf<Vec<CategoryLink>>,
     collections: Shelf<Vec<CollectionTile>>,
     lookbooks: Shelf<LookbookPage>,
+    top_sellers: Shelf<TopSellers>,
 }
 
 impl CatalogCache {
@@ -82,7 +84,8 @@ impl CatalogCache {
             suggestions: shelf(bytes * 10 / 100),
             categories: shelf(bytes / 100),
             collections: shelf(bytes / 100),
-            lookbooks: shelf(bytes * 3 / 100),
+            lookbooks: shelf(bytes * 2 / 100),
+            top_sellers: shelf(bytes / 100),
         }
     }
 
@@ -100,6 +103,7 @@ impl CatalogCache {
         self.categories.invalidate_all();
         self.collections.invalidate_all();
         self.lookbooks.invalidate_all();
+        self.top_sellers.invalidate_all();
     }
 
     fn set_listening(&self, listening: bool) {
@@ -164,11 +168,12 @@ cached! {
     Vec<CategoryLink> => categories,
     Vec<CollectionTile> => collections,
     LookbookPage => lookbooks,
+    TopSellers => top_sellers,
 }
 
 /// Listens for catalogue changes for as long as the process runs, reconnecting with a
 /// pause after a failure; the cache serves from memory only while this is listening.
-pub fn spawn_listener(db: PgPool, cache: Arc<CatalogCache>) {
+pub fn spawn_listener(db: PgPool, cache: Arc<CatalogCache>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             match listen(&db, &cache).await {
@@ -178,7 +183,7 @@ pub fn spawn_listener(db: PgPool, cache: Arc<CatalogCache>) {
             cache.set_listening(false);
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
-    });
+    })
 }
 
 async fn listen(db: &PgPool, cache: &CatalogCache) -> Result<(), sqlx::Error> {

@@ -580,8 +580,8 @@ pub async fn renamed(db: &PgPool, old: &str) -> Result<Option<String>, sqlx::Err
     .await
 }
 
-#[tracing::instrument(skip(db, site_url))]
-pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<ProductDetail, AppError> {
+#[tracing::instrument(skip(db, cache, site_url))]
+pub async fn product_detail(db: &PgPool, cache: &super::cache::CatalogCache, site_url: &str, slug: &str) -> Result<ProductDetail, AppError> {
     let row: Option<DetailRow> = sqlx::query_as(
         "select id, slug, name, description, brand, currency, price_minor, price_override_minor,
                 rating_count, rating_sum, is_active, deleted_at is not null as deleted
@@ -622,10 +622,9 @@ pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<P
     )
     .bind(row.id)
     .fetch_all(db);
-    let related = related_products(db, row.id);
     let bought = bought_together(db, row.id);
-    let (category, colours, images, sizes, related, bought_together) =
-        tokio::try_join!(category, colours, images, sizes, related, bought)?;
+    let (category, colours, images, sizes, bought_together) = tokio::try_join!(category, colours, images, sizes, bought)?;
+    let related = related_products(db, cache, row.id).await?;
 
     let colours = colours
         .into_iter()
@@ -664,18 +663,61 @@ pub async fn product_detail(db: &PgPool, site_url: &str, slug: &str) -> Result<P
     })
 }
 
-/// Products sharing a category or collection with this one.
-async fn related_products(db: &PgPool, product_id: Uuid) -> Result<Vec<ProductCard>, sqlx::Error> {
-    let sql = format!(
-        "{CARD_SELECT} where p.is_live and p.id <> $1 and p.id in (
-             select pc2.product_id from product_categories pc1
-             join product_categories pc2 on pc2.category_id = pc1.category_id where pc1.product_id = $1
-             union
-             select cp2.product_id from collection_products cp1
-             join collection_products cp2 on cp2.collection_id = cp1.collection_id where cp1.product_id = $1)
-         order by p.sold_count desc, p.id limit 4"
-    );
-    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(product_id).fetch_all(db).await?;
+/// "You may also like": the best sellers among the products sharing a category or a
+/// collection with this one. Each group's five best sellers are sorted once per catalogue
+/// change and kept in the cache (five, so four remain when this product is among them); a
+/// product page merges its groups' lists instead of sorting whole categories per view.
+async fn related_products(db: &PgPool, cache: &super::cache::CatalogCache, product_id: Uuid) -> Result<Vec<ProductCard>, AppError> {
+    let groups: Vec<(bool, Uuid)> = sqlx::query_as(
+        "select true, category_id from product_categories where product_id = $1
+         union all select false, collection_id from collection_products where product_id = $1",
+    )
+    .bind(product_id)
+    .fetch_all(db)
+    .await?;
+    // One after another: a product is in a few groups, and their lists are usually in memory.
+    let mut lists = Vec::with_capacity(groups.len());
+    for (is_category, id) in groups {
+        let key = format!("{}:{id}", if is_category { "category" } else { "collection" });
+        lists.push(cache.read(key, || top_sellers(db, is_category, id)).await?);
+    }
+    Ok(merge_top_sellers(lists.iter().map(|list| list.0.as_slice()), product_id, 4))
+}
+
+/// The best `limit` of several best-seller lists (by sales, then id, as the lists are
+/// sorted), each product once, leaving out `except`.
+fn merge_top_sellers<'a>(lists: impl Iterator<Item = &'a [(i32, ProductCard)]>, except: Uuid, limit: usize) -> Vec<ProductCard> {
+    let mut ranked: Vec<&(i32, ProductCard)> = lists.flatten().filter(|(_, card)| card.id != except).collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.id.cmp(&b.1.id)));
+    ranked.dedup_by_key(|(_, card)| card.id);
+    ranked.into_iter().take(limit).map(|(_, card)| card.clone()).collect()
+}
+
+/// A category's or collection's five best-selling live products, with their sales.
+#[derive(serde::Serialize)]
+pub struct TopSellers(Vec<(i32, ProductCard)>);
+
+async fn top_sellers(db: &PgPool, is_category: bool, group: Uuid) -> Result<TopSellers, AppError> {
+    let members = if is_category {
+        "product_categories g on g.product_id = p.id and g.category_id = $1"
+    } else {
+        "collection_products g on g.product_id = p.id and g.collection_id = $1"
+    };
+    let top: Vec<(Uuid, i32)> = sqlx::query_as(&format!(
+        "select p.id, p.sold_count from products p join {members} where p.is_live order by p.sold_count desc, p.id limit 5"
+    ))
+    .bind(group)
+    .fetch_all(db)
+    .await?;
+    let ids: Vec<Uuid> = top.iter().map(|(id, _)| *id).collect();
+    let mut cards: std::collections::HashMap<Uuid, ProductCard> = cards_by_ids(db, &ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    Ok(TopSellers(top.into_iter().filter_map(|(id, sold)| Some((sold, cards.remove(&id)?))).collect()))
+}
+
+/// The cards of `ids`, in that order (ids of products that went away are skipped).
+async fn cards_by_ids(db: &PgPool, ids: &[Uuid]) -> Result<Vec<ProductCard>, sqlx::Error> {
+    let sql = format!("{CARD_SELECT} join unnest($1::uuid[]) with ordinality as page(id, position) on page.id = p.id order by page.position");
+    let rows: Vec<CardRow> = sqlx::query_as(&sql).bind(ids).fetch_all(db).await?;
     Ok(rows.into_iter().map(ProductCard::from).collect())
 }
 
@@ -720,4 +762,37 @@ pub async fn lookbook(db: &PgPool, site_url: &str, slug: &str) -> Result<Lookboo
         products: rows.into_iter().map(ProductCard::from).collect(),
         canonical_url: format!("{site_url}/lookbooks/{slug}"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card(n: u128) -> ProductCard {
+        ProductCard {
+            id: Uuid::from_u128(n),
+            slug: format!("p{n}"),
+            name: format!("P{n}"),
+            price: Money::new(1000, "USD"),
+            compare_at: None,
+            image_url: None,
+            image_alt: String::new(),
+            image_widths: Vec::new(),
+            rating_avg_x10: 0,
+            rating_count: 0,
+            swatches: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn related_products_merge_group_lists_by_sales_then_id() {
+        let shoes = [(9, card(1)), (7, card(2)), (7, card(5)), (3, card(3))];
+        let sale = [(8, card(4)), (7, card(2)), (7, card(6)), (1, card(7))];
+        let ids = |cards: Vec<ProductCard>| cards.into_iter().map(|c| c.id.as_u128()).collect::<Vec<_>>();
+        // The product itself is left out, one shared by two groups is listed once, and ties
+        // in sales go to the lower id, as PostgreSQL orders them.
+        assert_eq!(ids(merge_top_sellers([&shoes[..], &sale[..]].into_iter(), Uuid::from_u128(1), 4)), vec![4, 2, 5, 6]);
+        assert_eq!(ids(merge_top_sellers([&shoes[..]].into_iter(), Uuid::from_u128(9), 2)), vec![1, 2]);
+        assert!(merge_top_sellers(std::iter::empty(), Uuid::nil(), 4).is_empty());
+    }
 }

@@ -240,6 +240,7 @@ impl Application {
     pub async fn serve(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "Larkspur is serving");
         super::jobs::spawn_worker(self.state.clone());
+        // Both run for the life of the process.
         crate::catalog::cache::spawn_listener(self.state.db.clone(), self.state.catalog.clone());
         axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())

@@ -73,6 +73,27 @@ pub async fn spawn_configured(db: PgPool, redis_url: &str, extra: &[(&str, &str)
     TestApp { router: startup::router(state.clone()), db, clock, outbox, state }
 }
 
+/// The app's catalogue cache listening for changes, as `serve` makes it. The listener stops
+/// when this is dropped, so the test's database can be dropped after it.
+pub struct Listening(tokio::task::JoinHandle<()>);
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub async fn listening(app: &TestApp) -> Listening {
+    let listener = Listening(larkspur::catalog::cache::spawn_listener(app.db.clone(), app.state.catalog.clone()));
+    for _ in 0..100 {
+        if app.state.catalog.is_listening() {
+            return listener;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the catalogue listener did not start");
+}
+
 impl TestApp {
     pub fn clock_now(&self) -> chrono::DateTime<Utc> {
         use larkspur::server::clock::Clock;
