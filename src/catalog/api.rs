@@ -77,7 +77,7 @@ pub async fn get_listing(scope: Scope, pairs: Vec<(String, String)>) -> Result<L
         let (db, site_url) = (&state.db, state.config.site_url.as_str());
         let cached = state
             .catalog
-            .read(key, || super::server::listing(db, site_url, scope.clone(), filters.clone(), default_sort))
+            .read(key, || super::server::listing(db, &state.catalog, site_url, scope.clone(), filters.clone(), default_sort))
             .await?;
         // The shared copy may have been read for the same filters in another order.
         let mut listing = Listing { filters, ..Listing::clone(&cached) };

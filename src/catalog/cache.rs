@@ -10,7 +10,7 @@
 //! Only what every visitor sees alike is kept here. Per-visitor parts (cart count, wishlist
 //! hearts, sign-in state, consent) are loaded per request beside it.
 
-use super::server::TopSellers;
+use super::{facets::ScopeIndex, server::TopSellers};
 use super::types::{CategoryLink, CollectionTile, Listing, LookbookPage, ProductCard, ProductDetail, Suggestion};
 use crate::error::AppError;
 use moka::future::Cache;
@@ -69,6 +69,7 @@ pub struct CatalogCache {
     collections: Shelf<Vec<CollectionTile>>,
     lookbooks: Shelf<LookbookPage>,
     top_sellers: Shelf<TopSellers>,
+    scopes: Shelf<ScopeIndex>,
 }
 
 impl CatalogCache {
@@ -78,10 +79,11 @@ impl CatalogCache {
         Self {
             epoch: AtomicU64::new(0),
             listening: AtomicBool::new(false),
-            products: shelf(bytes * 45 / 100),
-            listings: shelf(bytes * 35 / 100),
-            cards: shelf(bytes * 5 / 100),
-            suggestions: shelf(bytes * 10 / 100),
+            products: shelf(bytes * 30 / 100),
+            scopes: shelf(bytes * 30 / 100),
+            listings: shelf(bytes * 25 / 100),
+            cards: shelf(bytes * 3 / 100),
+            suggestions: shelf(bytes * 7 / 100),
             categories: shelf(bytes / 100),
             collections: shelf(bytes / 100),
             lookbooks: shelf(bytes * 2 / 100),
@@ -104,6 +106,7 @@ impl CatalogCache {
         self.collections.invalidate_all();
         self.lookbooks.invalidate_all();
         self.top_sellers.invalidate_all();
+        self.scopes.invalidate_all();
     }
 
     fn set_listening(&self, listening: bool) {
@@ -169,6 +172,7 @@ cached! {
     Vec<CollectionTile> => collections,
     LookbookPage => lookbooks,
     TopSellers => top_sellers,
+    ScopeIndex => scopes,
 }
 
 /// Listens for catalogue changes for as long as the process runs, reconnecting with a

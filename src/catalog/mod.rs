@@ -6,6 +6,8 @@ pub mod cache;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod csv;
+#[cfg(feature = "ssr")]
+pub mod facets;
 pub mod images;
 #[cfg(feature = "ssr")]
 pub mod manage;

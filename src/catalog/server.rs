@@ -144,7 +144,8 @@ pub async fn featured_collections(db: &PgPool) -> Result<Vec<CollectionTile>, sq
 
 // ---- listings: category, collection and search pages --------------------------------------
 
-use super::types::{FacetValue, Facets, Filters, Listing, Scope, Sort, Suggestion, PAGE_SIZE};
+use super::facets::{Entry, ScopeIndex, Value, Variant};
+use super::types::{Facets, Filters, Listing, Scope, Sort, Suggestion};
 use crate::error::AppError;
 use sqlx::{Postgres, QueryBuilder};
 
@@ -174,18 +175,8 @@ fn push_tsquery(qb: &mut QueryBuilder<'_, Postgres>, q: &str, mode: &SearchMode)
     };
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Except {
-    Nothing,
-    Colour,
-    Size,
-    Price,
-    Stock,
-}
-
-/// Appends the WHERE clause for products `p` matching scope and filters, leaving out one
-/// facet (a facet's counts ignore its own selection, so other values stay choosable).
-fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters, except: Except) {
+/// Appends the WHERE clause for live products `p` in the scope.
+fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved) {
     qb.push(" where p.is_live");
     match scope {
         Resolved::Category(id) => {
@@ -204,82 +195,19 @@ fn push_where(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, f: &Filters
             push_tsquery(qb, q, mode);
         }
     }
-    push_variant_filters(qb, f, except);
-    if except != Except::Price {
-        if let Some(min) = f.min_price {
-            qb.push(" and p.effective_price_minor >= ").push_bind(min * 100);
-        }
-        if let Some(max) = f.max_price {
-            qb.push(" and p.effective_price_minor <= ").push_bind(max * 100 + 99);
-        }
-    }
 }
 
-/// The colour, size and stock filters as ` and …` clauses on products `p`. Size and stock
-/// must hold on one variant, of a chosen colour when colours are chosen.
-fn push_variant_filters(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, except: Except) {
-    let colours = (!f.colours.is_empty() && except != Except::Colour).then_some(&f.colours);
-    if let Some(colours) = colours {
-        qb.push(" and exists (select 1 from product_colours x join colours c on c.id = x.colour_id where x.product_id = p.id and c.slug = any(");
-        qb.push_bind(colours.clone()).push("))");
-    }
-    let sizes = (!f.sizes.is_empty() && except != Except::Size).then_some(&f.sizes);
-    let stock = f.in_stock && except != Except::Stock;
-    if sizes.is_some() || stock {
-        qb.push(
-            " and exists (select 1 from product_colours x join product_sizes ps on ps.product_colour_id = x.id \
-             where x.product_id = p.id",
-        );
-        push_variant_match(qb, "x", "ps", colours, sizes, stock);
-        qb.push(")");
-    }
-}
-
-/// ` and …` clauses on one variant (`colour_row` in product_colours, `size_row` in
-/// product_sizes): one of `colours`, one of `sizes`, available stock (stock - reserved).
-fn push_variant_match(
-    qb: &mut QueryBuilder<'_, Postgres>,
-    colour_row: &str,
-    size_row: &str,
-    colours: Option<&Vec<String>>,
-    sizes: Option<&Vec<String>>,
-    stock: bool,
-) {
-    if let Some(sizes) = sizes {
-        qb.push(format!(" and {size_row}.size_id in (select id from sizes where slug = any("));
-        qb.push_bind(sizes.clone()).push("))");
-    }
-    if stock {
-        qb.push(format!(" and {size_row}.stock > {size_row}.reserved"));
-    }
-    if let Some(colours) = colours {
-        qb.push(format!(" and {colour_row}.colour_id in (select id from colours where slug = any("));
-        qb.push_bind(colours.clone()).push("))");
-    }
-}
-
-fn push_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved, sort: Sort) {
-    match (sort, scope) {
-        (Sort::Relevance, Resolved::Search { q, mode: SearchMode::Trigram }) => {
+/// Most relevant first: name similarity while typing, else the full-text rank.
+fn push_relevance_order(qb: &mut QueryBuilder<'_, Postgres>, scope: &Resolved) {
+    match scope {
+        Resolved::Search { q, mode: SearchMode::Trigram } => {
             qb.push(" order by word_similarity(").push_bind(q.clone()).push(", p.name) desc, p.id");
         }
-        (Sort::Relevance, Resolved::Search { q, mode }) => {
+        Resolved::Search { q, mode } => {
             // Name matches (weight A) outrank brand (B) and description (C).
             qb.push(" order by ts_rank(p.search_document, ");
             push_tsquery(qb, q, mode);
             qb.push(") desc, p.id");
-        }
-        (Sort::PriceAsc, _) => {
-            qb.push(" order by p.effective_price_minor asc, p.id");
-        }
-        (Sort::PriceDesc, _) => {
-            qb.push(" order by p.effective_price_minor desc, p.id desc");
-        }
-        (Sort::BestRated, _) => {
-            qb.push(" order by (p.rating_sum::numeric / nullif(p.rating_count, 0)) desc nulls last, p.rating_count desc, p.id");
-        }
-        (Sort::BestSelling, _) => {
-            qb.push(" order by p.sold_count desc, p.id");
         }
         _ => {
             qb.push(" order by p.created_at desc, p.id desc");
@@ -374,23 +302,25 @@ async fn resolve(db: &PgPool, scope: &Scope) -> Result<(Resolved, String, String
     }
 }
 
-/// A whole listing page: products, total and facet counts, in a fixed number of queries
-/// whatever the catalogue size or page.
-#[tracing::instrument(skip(db, site_url))]
+/// A whole listing page: products, total and facet counts. The scope's products are read
+/// once per catalogue change (`load_scope`, kept in the cache); filters, sort, page and
+/// facet counts are worked out from them in memory, and only the page's 24 cards are read
+/// from PostgreSQL.
+#[tracing::instrument(skip(db, cache, site_url))]
 pub async fn listing(
     db: &PgPool,
+    cache: &super::cache::CatalogCache,
     site_url: &str,
     scope: Scope,
     filters: Filters,
     default_sort: Sort,
 ) -> Result<Listing, AppError> {
-    let (resolved, title, description, path) = resolve(db, &scope).await?;
-    if matches!(resolved, Resolved::Search { ref q, .. } if q.is_empty()) {
+    if matches!(&scope, Scope::Search(q) if q.is_empty()) {
         return Ok(Listing {
             title: "Search".into(),
-            description,
-            canonical_url: format!("{site_url}{path}"),
-            path,
+            description: "Products matching “” at Larkspur.".into(),
+            canonical_url: format!("{site_url}/search"),
+            path: "/search".into(),
             filters,
             default_sort,
             total: 0,
@@ -399,24 +329,27 @@ pub async fn listing(
             saved: None,
         });
     }
-    let f = &filters;
-    let r = &resolved;
-
-    let products = async {
-        // The page's ids first, walking only the listing's index and filters; the cards'
-        // images and swatches are then joined for those ids alone, not for every row a deep
-        // page skips.
-        let mut qb = QueryBuilder::new(CARD_SELECT);
-        qb.push(" join unnest(array(select p.id from products p");
-        push_where(&mut qb, r, f, Except::Nothing);
-        push_order(&mut qb, r, f.sort);
-        qb.push(" limit ").push_bind(PAGE_SIZE).push(" offset ").push_bind(f.offset());
-        qb.push(")) with ordinality as page(id, position) on page.id = p.id order by page.position");
-        let rows: Vec<CardRow> = qb.build_query_as().fetch_all(db).await?;
-        Ok::<_, sqlx::Error>(rows.into_iter().map(ProductCard::from).collect::<Vec<_>>())
+    let key = match &scope {
+        Scope::Category(slug) => format!("c/{slug}"),
+        Scope::Collection(slug) => format!("k/{slug}"),
+        // As typed: the page's title repeats it.
+        Scope::Search(q) => format!("q/{q}"),
     };
-    let (products, (total, facets)) = tokio::try_join!(products, facet_summary(db, r, f))?;
-    Ok(Listing { title, description, canonical_url: format!("{site_url}{path}"), path, filters, default_sort, total, products, facets, saved: None })
+    let index = cache.read(key, || load_scope(db, &scope)).await?;
+    let page = super::facets::page(&index, &filters);
+    let products = cards_by_ids(db, &page.ids).await?;
+    Ok(Listing {
+        title: index.title.clone(),
+        description: index.description.clone(),
+        canonical_url: format!("{site_url}{}", index.path),
+        path: index.path.clone(),
+        filters,
+        default_sort,
+        total: page.total,
+        products,
+        facets: page.facets,
+        saved: None,
+    })
 }
 
 /// What identifies a listing page in the cache: its scope and its filters in a fixed order
@@ -430,99 +363,77 @@ pub fn listing_key(scope: &Scope, filters: &Filters, default_sort: Sort) -> Stri
     let scope = match scope {
         Scope::Category(slug) => format!("c/{slug}"),
         Scope::Collection(slug) => format!("k/{slug}"),
-        Scope::Search(q) => format!("q/{}", q.to_lowercase()),
+        Scope::Search(q) => format!("q/{q}"),
     };
     // The default sort leaves the query string; the key names the sort either way.
     format!("{scope}|{}|{}|{}", default_sort.slug(), f.sort.slug(), f.to_query(f.sort))
 }
 
-/// Total and facet counts. Ticking a value adds it to its facet's choices (values of one
-/// facet are alternatives), so a value's count is the size of the listing after ticking it:
-/// products matching the current choices or that value, with every other filter, and size
-/// and stock checked on a variant of that very colour. Counted in one grouped query per facet
-/// as "with the value" plus "already listed", less their overlap.
-async fn facet_summary(db: &PgPool, r: &Resolved, f: &Filters) -> Result<(i64, Facets), sqlx::Error> {
-    let total = async {
-        let mut qb = QueryBuilder::new("select count(*) from products p");
-        push_where(&mut qb, r, f, Except::Nothing);
-        qb.build_query_scalar::<i64>().fetch_one(db).await
-    };
-    let sizes_chosen = (!f.sizes.is_empty()).then_some(&f.sizes);
-    let colours_chosen = (!f.colours.is_empty()).then_some(&f.colours);
-    let colours = async {
-        // A colour qualifies a product when a variant of that colour has a chosen size and stock.
-        let value_ok = |qb: &mut QueryBuilder<'_, Postgres>| {
-            if sizes_chosen.is_some() || f.in_stock {
-                qb.push(" and exists (select 1 from product_sizes psv where psv.product_colour_id = pcx.id");
-                push_variant_match(qb, "pcx", "psv", None, sizes_chosen, f.in_stock);
-                qb.push(")");
-            }
-        };
-        let mut qb = QueryBuilder::new("select c.slug, c.name, c.hex");
-        push_value_counts(&mut qb, f, value_ok);
-        qb.push(
-            " from products p \
-             join product_colours pcx on pcx.product_id = p.id join colours c on c.id = pcx.colour_id",
-        );
-        push_where(&mut qb, r, f, Except::Colour);
-        qb.push(" group by c.slug, c.name, c.hex, c.sort_order order by c.sort_order");
-        qb.build_query_as::<(String, String, String, i64, i64)>().fetch_all(db).await
-    };
-    let sizes = async {
-        // A size qualifies a product when a variant in that size has stock and a chosen colour.
-        let value_ok = |qb: &mut QueryBuilder<'_, Postgres>| push_variant_match(qb, "pcx", "psx", colours_chosen, None, f.in_stock);
-        let mut qb = QueryBuilder::new("select z.slug, z.label");
-        push_value_counts(&mut qb, f, value_ok);
-        qb.push(
-            " from products p join product_colours pcx on pcx.product_id = p.id \
-             join product_sizes psx on psx.product_colour_id = pcx.id join sizes z on z.id = psx.size_id",
-        );
-        push_where(&mut qb, r, f, Except::Size);
-        qb.push(" group by z.slug, z.label, z.sort_order order by z.sort_order");
-        qb.build_query_as::<(String, String, i64, i64)>().fetch_all(db).await
-    };
-    let in_stock = async {
-        let mut qb = QueryBuilder::new("select count(*) from products p");
-        let mut with_stock = f.clone();
-        with_stock.in_stock = true;
-        push_where(&mut qb, r, &with_stock, Except::Nothing);
-        qb.build_query_scalar::<i64>().fetch_one(db).await
-    };
-    let bounds = async {
-        let mut qb = QueryBuilder::new("select min(p.effective_price_minor), max(p.effective_price_minor) from products p");
-        push_where(&mut qb, r, f, Except::Price);
-        qb.build_query_as::<(Option<i64>, Option<i64>)>().fetch_one(db).await
-    };
-    let (total, colours, sizes, in_stock_count, bounds) = tokio::try_join!(total, colours, sizes, in_stock, bounds)?;
+/// Every live product of the scope with what filtering, sorting and facet counts need: one
+/// query (colours and sizes aside), whatever the filters.
+async fn load_scope(db: &PgPool, scope: &Scope) -> Result<ScopeIndex, AppError> {
+    let (resolved, title, description, path) = resolve(db, scope).await?;
+    let colours = sqlx::query_as::<_, (Uuid, String, String, String)>("select id, slug, name, hex from colours order by sort_order, name").fetch_all(db);
+    let sizes = sqlx::query_as::<_, (Uuid, String, String)>("select id, slug, label from sizes order by sort_order, label").fetch_all(db);
+    let mut qb = QueryBuilder::new("select p.id, p.effective_price_minor, p.created_at, p.sold_count, p.rating_sum, p.rating_count, ");
+    match &resolved {
+        Resolved::Search { q, mode: SearchMode::Trigram } => {
+            qb.push("word_similarity(").push_bind(q.clone()).push(", p.name)");
+        }
+        Resolved::Search { q, mode } => {
+            qb.push("ts_rank(p.search_document, ");
+            push_tsquery(&mut qb, q, mode);
+            qb.push(")");
+        }
+        _ => {
+            qb.push("0::real");
+        }
+    }
+    qb.push(
+        ", coalesce(c.ids, '{}'), coalesce(v.colours, '{}'), coalesce(v.sizes, '{}'), coalesce(v.in_stock, '{}')
+         from products p
+         left join lateral (select array_agg(x.colour_id) as ids from product_colours x where x.product_id = p.id) c on true
+         left join lateral (
+             select array_agg(x.colour_id) as colours, array_agg(ps.size_id) as sizes, array_agg(ps.available > 0) as in_stock
+             from product_colours x join product_sizes ps on ps.product_colour_id = x.id where x.product_id = p.id
+         ) v on true",
+    );
+    push_where(&mut qb, &resolved);
+    type Row = (Uuid, i64, chrono::DateTime<chrono::Utc>, i32, i32, i32, f32, Vec<Uuid>, Vec<Uuid>, Vec<Uuid>, Vec<bool>);
+    let rows = qb.build_query_as::<Row>().fetch_all(db);
+    let (colours, sizes, rows) = tokio::try_join!(colours, sizes, rows)?;
 
-    // `with_value`: products qualified by the value; `overlap`: those of them already listed.
-    // Values that would add nothing to an unfiltered facet are left out unless ticked.
-    let facet = |slug: String, label: String, hex: Option<String>, with_value: i64, overlap: i64, chosen: &[String]| {
-        let selected = chosen.contains(&slug);
-        let count = if chosen.is_empty() { with_value } else { total + with_value - overlap };
-        (with_value > 0 || selected).then_some(FacetValue { selected, slug, label, hex, count })
-    };
-    let facets = Facets {
-        colours: colours.into_iter().filter_map(|(s, l, h, n, o)| facet(s, l, Some(h), n, o, &f.colours)).collect(),
-        sizes: sizes.into_iter().filter_map(|(s, l, n, o)| facet(s, l, None, n, o, &f.sizes)).collect(),
-        in_stock_count,
-        price_bounds: match bounds {
-            (Some(lo), Some(hi)) => Some((lo / 100, (hi + 99) / 100)),
-            _ => None,
-        },
-    };
-    Ok((total, facets))
-}
-
-/// A facet value's two counts: products the value qualifies, then those of them that the
-/// current filters already list.
-fn push_value_counts(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, value_ok: impl Fn(&mut QueryBuilder<'_, Postgres>)) {
-    qb.push(", count(distinct p.id) filter (where true");
-    value_ok(qb);
-    qb.push("), count(distinct p.id) filter (where true");
-    value_ok(qb);
-    push_variant_filters(qb, f, Except::Nothing);
-    qb.push(")");
+    let position = |ids: Vec<Uuid>| move |id: &Uuid| ids.iter().position(|x| x == id).map(|i| i as u16);
+    let colour_at = position(colours.iter().map(|c| c.0).collect());
+    let size_at = position(sizes.iter().map(|z| z.0).collect());
+    let entries = rows
+        .into_iter()
+        .map(|(id, price, created, sold, rating_sum, rating_count, relevance, colour_ids, v_colours, v_sizes, v_stock)| Entry {
+            id,
+            price,
+            created: created.timestamp_micros(),
+            sold,
+            rating_sum,
+            rating_count,
+            relevance,
+            colours: colour_ids.iter().filter_map(&colour_at).collect(),
+            variants: v_colours
+                .iter()
+                .zip(v_sizes.iter())
+                .zip(v_stock)
+                .filter_map(|((c, z), in_stock)| Some(Variant { colour: colour_at(c)?, size: size_at(z)?, in_stock }))
+                .collect(),
+        })
+        .collect();
+    Ok(ScopeIndex {
+        is_search: matches!(resolved, Resolved::Search { .. }),
+        title,
+        description,
+        path,
+        entries,
+        colours: colours.into_iter().map(|(_, slug, name, hex)| Value { slug, label: name, hex: Some(hex) }).collect(),
+        sizes: sizes.into_iter().map(|(_, slug, label)| Value { slug, label, hex: None }).collect(),
+    })
 }
 
 /// Search-as-you-type: a handful of the most relevant names.
@@ -530,8 +441,8 @@ fn push_value_counts(qb: &mut QueryBuilder<'_, Postgres>, f: &Filters, value_ok:
 pub async fn suggestions(db: &PgPool, q: &str) -> Result<Vec<Suggestion>, AppError> {
     let mut qb = QueryBuilder::new(CARD_SELECT);
     let scope = search_mode(db, q).await?;
-    push_where(&mut qb, &scope, &Filters::default(), Except::Nothing);
-    push_order(&mut qb, &scope, Sort::Relevance);
+    push_where(&mut qb, &scope);
+    push_relevance_order(&mut qb, &scope);
     qb.push(" limit 6");
     let rows: Vec<CardRow> = qb.build_query_as().fetch_all(db).await?;
     Ok(rows
