@@ -10,13 +10,12 @@
 //! Only what every visitor sees alike is kept here. Per-visitor parts (cart count, wishlist
 //! hearts, sign-in state, consent) are loaded per request beside it.
 
-use super::{facets::ScopeIndex, server::TopSellers};
-use super::types::{CategoryLink, CollectionTile, Listing, LookbookPage, ProductCard, ProductDetail, Suggestion};
 use crate::error::AppError;
 use moka::future::Cache;
 use serde::Serialize;
 use sqlx::{postgres::PgListener, PgPool};
 use std::{
+    any::{Any, TypeId},
     future::Future,
     sync::{
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -30,64 +29,35 @@ pub const CHANNEL: &str = "catalog_changed";
 
 /// A value and the change count it was read under: a value from before the latest change
 /// is never served, even when it reached the cache after that change was heard.
-#[doc(hidden)]
-pub struct Stamped<V> {
+#[derive(Clone)]
+struct Stamped {
     epoch: u64,
     /// The value's serialized size when stored, a fair proxy for the memory it holds.
     weight: u32,
-    value: Arc<V>,
+    value: Arc<dyn Any + Send + Sync>,
 }
 
-// By hand: a derive would ask `V: Clone`, and only the `Arc` is cloned.
-impl<V> Clone for Stamped<V> {
-    fn clone(&self) -> Self {
-        Self { epoch: self.epoch, weight: self.weight, value: self.value.clone() }
-    }
-}
-
-#[doc(hidden)]
-pub type Shelf<V> = Cache<String, Stamped<V>>;
-
-fn shelf<V: Send + Sync + 'static>(bytes: u64) -> Shelf<V> {
-    Cache::builder()
-        .max_capacity(bytes)
-        .weigher(|key: &String, entry: &Stamped<V>| (key.len() as u32).saturating_add(entry.weight))
-        // Only a safety net: changes are what empties the cache.
-        .time_to_live(Duration::from_secs(15 * 60))
-        .build()
-}
-
+/// Values of every kind share one memory budget; keys carry the value's type, so a product
+/// page and a listing may share a name. moka's admission policy keeps what is asked for
+/// often, so a flood of one-off searches does not push out the popular pages.
 pub struct CatalogCache {
     /// Counts the changes heard (and each time listening started or stopped).
     epoch: AtomicU64,
     listening: AtomicBool,
-    products: Shelf<ProductDetail>,
-    listings: Shelf<Listing>,
-    cards: Shelf<Vec<ProductCard>>,
-    suggestions: Shelf<Vec<Suggestion>>,
-    categories: Shelf<Vec<CategoryLink>>,
-    collections: Shelf<Vec<CollectionTile>>,
-    lookbooks: Shelf<LookbookPage>,
-    top_sellers: Shelf<TopSellers>,
-    scopes: Shelf<ScopeIndex>,
+    entries: Cache<(TypeId, String), Stamped>,
 }
 
 impl CatalogCache {
-    /// A cache of about `megabytes` in all, shared out by what each kind of page needs.
     pub fn new(megabytes: u64) -> Self {
-        let bytes = megabytes.max(1) * 1024 * 1024;
         Self {
             epoch: AtomicU64::new(0),
             listening: AtomicBool::new(false),
-            products: shelf(bytes * 30 / 100),
-            scopes: shelf(bytes * 30 / 100),
-            listings: shelf(bytes * 25 / 100),
-            cards: shelf(bytes * 3 / 100),
-            suggestions: shelf(bytes * 7 / 100),
-            categories: shelf(bytes / 100),
-            collections: shelf(bytes / 100),
-            lookbooks: shelf(bytes * 2 / 100),
-            top_sellers: shelf(bytes / 100),
+            entries: Cache::builder()
+                .max_capacity(megabytes.max(1) * 1024 * 1024)
+                .weigher(|key: &(TypeId, String), entry: &Stamped| (key.1.len() as u32).saturating_add(entry.weight))
+                // Only a safety net: changes are what empties the cache.
+                .time_to_live(Duration::from_secs(15 * 60))
+                .build(),
         }
     }
 
@@ -95,18 +65,11 @@ impl CatalogCache {
         self.listening.load(Ordering::Acquire)
     }
 
-    /// Forgets everything: after a change heard from PostgreSQL, or made by this process.
+    /// Forgets everything: after a change heard from PostgreSQL, or made by this process
+    /// (which then reads its own change at once, ahead of the notification).
     pub fn changed(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
-        self.products.invalidate_all();
-        self.listings.invalidate_all();
-        self.cards.invalidate_all();
-        self.suggestions.invalidate_all();
-        self.categories.invalidate_all();
-        self.collections.invalidate_all();
-        self.lookbooks.invalidate_all();
-        self.top_sellers.invalidate_all();
-        self.scopes.invalidate_all();
+        self.entries.invalidate_all();
     }
 
     fn set_listening(&self, listening: bool) {
@@ -114,16 +77,21 @@ impl CatalogCache {
         self.changed();
     }
 
-    /// The value under `key`, loaded once however many requests ask for it at the same
-    /// time. Errors are not kept: the next request tries again.
-    pub async fn read<V: Cached, F: Future<Output = Result<V, AppError>>>(&self, key: String, load: impl Fn() -> F) -> Result<Arc<V>, AppError> {
-        let shelf = V::shelf(self);
+    /// The value of type `V` under `key`, loaded once however many requests ask for it at
+    /// the same time. Errors are not kept: the next request tries again.
+    pub async fn read<V, F>(&self, key: String, load: impl Fn() -> F) -> Result<Arc<V>, AppError>
+    where
+        V: Serialize + Send + Sync + 'static,
+        F: Future<Output = Result<V, AppError>>,
+    {
         if !self.is_listening() {
             return load().await.map(Arc::new);
         }
+        let key = (TypeId::of::<V>(), key);
         let epoch = self.epoch.load(Ordering::Acquire);
         let loaded_here = AtomicBool::new(false);
-        let entry = shelf
+        let entry = self
+            .entries
             .try_get_with(key.clone(), async {
                 loaded_here.store(true, Ordering::Relaxed);
                 let value = load().await?;
@@ -132,47 +100,21 @@ impl CatalogCache {
             })
             .await
             .map_err(|err| (*err).clone())?;
-        if entry.epoch == self.epoch.load(Ordering::Acquire) {
-            return Ok(entry.value);
-        }
-        // Read under an older epoch: a change came in since. What this request read itself
-        // is as fresh as an uncached read would have been; one from the cache is not.
-        shelf.invalidate(&key).await;
-        if loaded_here.load(Ordering::Relaxed) {
-            Ok(entry.value)
-        } else {
-            load().await.map(Arc::new)
+        let fresh = entry.epoch == self.epoch.load(Ordering::Acquire);
+        match entry.value.downcast::<V>() {
+            Ok(value) if fresh => Ok(value),
+            // Read under an older epoch: a change came in since. What this request read
+            // itself is as fresh as an uncached read would have been; one from the cache is not.
+            Ok(value) if loaded_here.load(Ordering::Relaxed) => {
+                self.entries.invalidate(&key).await;
+                Ok(value)
+            }
+            _ => {
+                self.entries.invalidate(&key).await;
+                load().await.map(Arc::new)
+            }
         }
     }
-}
-
-/// What the cache holds, each kind on a shelf of its own so one kind cannot crowd out
-/// another.
-pub trait Cached: Serialize + Send + Sync + Sized + 'static {
-    #[doc(hidden)]
-    fn shelf(cache: &CatalogCache) -> &Shelf<Self>;
-}
-
-macro_rules! cached {
-    ($($type:ty => $field:ident),* $(,)?) => {
-        $(impl Cached for $type {
-            fn shelf(cache: &CatalogCache) -> &Shelf<Self> {
-                &cache.$field
-            }
-        })*
-    };
-}
-
-cached! {
-    ProductDetail => products,
-    Listing => listings,
-    Vec<ProductCard> => cards,
-    Vec<Suggestion> => suggestions,
-    Vec<CategoryLink> => categories,
-    Vec<CollectionTile> => collections,
-    LookbookPage => lookbooks,
-    TopSellers => top_sellers,
-    ScopeIndex => scopes,
 }
 
 /// Listens for catalogue changes for as long as the process runs, reconnecting with a

@@ -219,3 +219,68 @@ fn facets(index: &ScopeIndex, f: &Filters, chosen: &Chosen, total: i64) -> Facet
         price_bounds: bounds.map(|(lo, hi)| (lo / 100, (hi + 99) / 100)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(n: u128, price: i64, rating: (i32, i32)) -> Entry {
+        Entry {
+            id: Uuid::from_u128(n),
+            price,
+            created: n as i64,
+            sold: 0,
+            rating_sum: rating.0,
+            rating_count: rating.1,
+            relevance: 0.0,
+            colours: vec![0],
+            variants: vec![Variant { colour: 0, size: 0, in_stock: n.is_multiple_of(2) }],
+        }
+    }
+
+    fn index(entries: Vec<Entry>) -> ScopeIndex {
+        let value = |slug: &str| Value { slug: slug.into(), label: slug.into(), hex: None };
+        ScopeIndex {
+            is_search: false,
+            title: String::new(),
+            description: String::new(),
+            path: String::new(),
+            entries,
+            colours: vec![value("red")],
+            sizes: vec![value("m")],
+        }
+    }
+
+    fn ids(index: &ScopeIndex, pairs: &[(&str, &str)]) -> Vec<u128> {
+        page(index, &Filters::from_pairs(pairs.iter().copied(), Sort::Newest)).ids.iter().map(|id| id.as_u128()).collect()
+    }
+
+    #[test]
+    fn best_rated_compares_averages_exactly_and_puts_unrated_last() {
+        // 9/2 = 4.5 beats 13/3 = 4.33; equal averages go to the larger count; unrated last.
+        let idx = index(vec![entry(1, 100, (0, 0)), entry(2, 100, (13, 3)), entry(3, 100, (9, 2)), entry(4, 100, (18, 4))]);
+        assert_eq!(ids(&idx, &[("sort", "best-rated")]), vec![4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn prices_filter_in_whole_units_and_ties_sort_by_id() {
+        let idx = index(vec![entry(3, 1999, (0, 0)), entry(1, 2000, (0, 0)), entry(2, 2000, (0, 0)), entry(4, 2100, (0, 0))]);
+        assert_eq!(ids(&idx, &[("sort", "price-asc"), ("min", "20"), ("max", "20")]), vec![1, 2]);
+        assert_eq!(ids(&idx, &[("sort", "price-desc")]), vec![4, 2, 1, 3]);
+        // "Relevance" means nothing outside search: newest first.
+        assert_eq!(ids(&idx, &[("sort", "relevance")]), vec![4, 3, 2, 1]);
+    }
+
+    #[test]
+    fn unknown_slugs_match_nothing_and_stock_counts_follow_the_variants() {
+        let idx = index((1..=6).map(|n| entry(n, 1000, (0, 0))).collect());
+        assert!(ids(&idx, &[("colour", "teal")]).is_empty());
+        let all = page(&idx, &Filters::from_pairs([], Sort::Newest));
+        assert_eq!(all.total, 6);
+        assert_eq!(all.facets.in_stock_count, 3, "even ids are in stock");
+        assert_eq!(all.facets.sizes[0].count, 6);
+        let stocked = page(&idx, &Filters::from_pairs([("stock", "1")], Sort::Newest));
+        assert_eq!((stocked.total, stocked.facets.colours[0].count, stocked.facets.sizes[0].count), (3, 3, 3));
+        assert_eq!(stocked.facets.price_bounds, Some((10, 10)));
+    }
+}

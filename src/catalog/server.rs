@@ -606,7 +606,7 @@ fn merge_top_sellers<'a>(lists: impl Iterator<Item = &'a [(i32, ProductCard)]>, 
 
 /// A category's or collection's five best-selling live products, with their sales.
 #[derive(serde::Serialize)]
-pub struct TopSellers(Vec<(i32, ProductCard)>);
+struct TopSellers(Vec<(i32, ProductCard)>);
 
 async fn top_sellers(db: &PgPool, is_category: bool, group: Uuid) -> Result<TopSellers, AppError> {
     let members = if is_category {
