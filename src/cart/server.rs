@@ -9,6 +9,10 @@ use uuid::Uuid;
 /// Units in the visitor's cart: the user's cart when signed in, else the anonymous
 /// shopper's, else the session-only cart of a visitor who declined tracking.
 pub async fn item_count(db: &PgPool, session: &SessionData) -> Result<i64, sqlx::Error> {
+    // A visitor with no identity yet has no cart: no query for the first page of a visit.
+    if session.user_id.is_none() && session.anonymous_user_id.is_none() && session.cart_id.is_none() {
+        return Ok(0);
+    }
     sqlx::query_scalar::<_, i64>(
         "select coalesce(sum(ci.quantity), 0)::bigint
          from carts c join cart_items ci on ci.cart_id = c.id
