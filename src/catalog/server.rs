@@ -369,13 +369,25 @@ pub fn listing_key(scope: &Scope, filters: &Filters, default_sort: Sort) -> Stri
     format!("{scope}|{}|{}|{}", default_sort.slug(), f.sort.slug(), f.to_query(f.sort))
 }
 
+/// At most this many scopes are read at once per instance: a burst of first searches then
+/// queues instead of holding many large reads in memory and PostgreSQL at the same time.
+static SCOPE_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 /// Every live product of the scope with what filtering, sorting and facet counts need: one
-/// query (colours and sizes aside), whatever the filters.
+/// query (colours and sizes aside), whatever the filters. Variants come as positions in the
+/// colour and size lists, numbered in PostgreSQL in the lists' own order.
 async fn load_scope(db: &PgPool, scope: &Scope) -> Result<ScopeIndex, AppError> {
+    let _turn = SCOPE_READS.acquire().await.map_err(|_| AppError::Unavailable)?;
     let (resolved, title, description, path) = resolve(db, scope).await?;
-    let colours = sqlx::query_as::<_, (Uuid, String, String, String)>("select id, slug, name, hex from colours order by sort_order, name").fetch_all(db);
-    let sizes = sqlx::query_as::<_, (Uuid, String, String)>("select id, slug, label from sizes order by sort_order, label").fetch_all(db);
-    let mut qb = QueryBuilder::new("select p.id, p.effective_price_minor, p.created_at, p.sold_count, p.rating_sum, p.rating_count, ");
+    const COLOURS: &str = "select id, slug, name, hex, (row_number() over (order by sort_order, name, id) - 1)::int as n from colours";
+    const SIZES: &str = "select id, slug, label, (row_number() over (order by sort_order, label, id) - 1)::int as n from sizes";
+    let (colours_sql, sizes_sql) = (format!("select slug, name, hex from ({COLOURS}) c order by n"), format!("select slug, label from ({SIZES}) z order by n"));
+    let colours = sqlx::query_as::<_, (String, String, String)>(&colours_sql).fetch_all(db);
+    let sizes = sqlx::query_as::<_, (String, String)>(&sizes_sql).fetch_all(db);
+    let mut qb = QueryBuilder::new(format!(
+        "with cn as ({COLOURS}), zn as ({SIZES})
+         select p.id, p.effective_price_minor, p.created_at, p.sold_count, p.rating_sum, p.rating_count, "
+    ));
     match &resolved {
         Resolved::Search { q, mode: SearchMode::Trigram } => {
             qb.push("word_similarity(").push_bind(q.clone()).push(", p.name)");
@@ -390,25 +402,26 @@ async fn load_scope(db: &PgPool, scope: &Scope) -> Result<ScopeIndex, AppError> 
         }
     }
     qb.push(
-        ", coalesce(c.ids, '{}'), coalesce(v.colours, '{}'), coalesce(v.sizes, '{}'), coalesce(v.in_stock, '{}')
+        ", coalesce(c.ns, '{}'), coalesce(v.colours, '{}'), coalesce(v.sizes, '{}'), coalesce(v.in_stock, '{}')
          from products p
-         left join lateral (select array_agg(x.colour_id) as ids from product_colours x where x.product_id = p.id) c on true
+         left join lateral (select array_agg(cn.n) as ns from product_colours x join cn on cn.id = x.colour_id where x.product_id = p.id) c on true
          left join lateral (
-             select array_agg(x.colour_id) as colours, array_agg(ps.size_id) as sizes, array_agg(ps.available > 0) as in_stock
-             from product_colours x join product_sizes ps on ps.product_colour_id = x.id where x.product_id = p.id
+             select array_agg(cn.n) as colours, array_agg(zn.n) as sizes, array_agg(ps.available > 0) as in_stock
+             from product_colours x join cn on cn.id = x.colour_id
+             join product_sizes ps on ps.product_colour_id = x.id join zn on zn.id = ps.size_id
+             where x.product_id = p.id
          ) v on true",
     );
     push_where(&mut qb, &resolved);
-    type Row = (Uuid, i64, chrono::DateTime<chrono::Utc>, i32, i32, i32, f32, Vec<Uuid>, Vec<Uuid>, Vec<Uuid>, Vec<bool>);
+    type Row = (Uuid, i64, chrono::DateTime<chrono::Utc>, i32, i32, i32, f32, Vec<i32>, Vec<i32>, Vec<i32>, Vec<bool>);
     let rows = qb.build_query_as::<Row>().fetch_all(db);
     let (colours, sizes, rows) = tokio::try_join!(colours, sizes, rows)?;
 
-    let position = |ids: Vec<Uuid>| move |id: &Uuid| ids.iter().position(|x| x == id).map(|i| i as u16);
-    let colour_at = position(colours.iter().map(|c| c.0).collect());
-    let size_at = position(sizes.iter().map(|z| z.0).collect());
+    // Positions are below the lists' lengths (a few dozen), so they fit in u16.
+    let at = |n: &i32| u16::try_from(*n).ok();
     let entries = rows
         .into_iter()
-        .map(|(id, price, created, sold, rating_sum, rating_count, relevance, colour_ids, v_colours, v_sizes, v_stock)| Entry {
+        .map(|(id, price, created, sold, rating_sum, rating_count, relevance, colour_ns, v_colours, v_sizes, v_stock)| Entry {
             id,
             price,
             created: created.timestamp_micros(),
@@ -416,12 +429,12 @@ async fn load_scope(db: &PgPool, scope: &Scope) -> Result<ScopeIndex, AppError> 
             rating_sum,
             rating_count,
             relevance,
-            colours: colour_ids.iter().filter_map(&colour_at).collect(),
+            colours: colour_ns.iter().filter_map(at).collect(),
             variants: v_colours
                 .iter()
-                .zip(v_sizes.iter())
+                .zip(&v_sizes)
                 .zip(v_stock)
-                .filter_map(|((c, z), in_stock)| Some(Variant { colour: colour_at(c)?, size: size_at(z)?, in_stock }))
+                .filter_map(|((c, z), in_stock)| Some(Variant { colour: at(c)?, size: at(z)?, in_stock }))
                 .collect(),
         })
         .collect();
@@ -431,8 +444,8 @@ async fn load_scope(db: &PgPool, scope: &Scope) -> Result<ScopeIndex, AppError> 
         description,
         path,
         entries,
-        colours: colours.into_iter().map(|(_, slug, name, hex)| Value { slug, label: name, hex: Some(hex) }).collect(),
-        sizes: sizes.into_iter().map(|(_, slug, label)| Value { slug, label, hex: None }).collect(),
+        colours: colours.into_iter().map(|(slug, name, hex)| Value { slug, label: name, hex: Some(hex) }).collect(),
+        sizes: sizes.into_iter().map(|(slug, label)| Value { slug, label, hex: None }).collect(),
     })
 }
 
