@@ -371,7 +371,7 @@ pub fn listing_key(scope: &Scope, filters: &Filters, default_sort: Sort) -> Stri
 
 /// At most this many scopes are read at once per instance: a burst of first searches then
 /// queues instead of holding many large reads in memory and PostgreSQL at the same time.
-static SCOPE_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+static SCOPE_READS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(4);
 
 /// Every live product of the scope with what filtering, sorting and facet counts need: one
 /// query (colours and sizes aside), whatever the filters. Variants come as positions in the
