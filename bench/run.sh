@@ -94,7 +94,8 @@ if [ "$COUNT_SQL" = 1 ]; then bench_sql "create extension if not exists pg_stat_
 
 export LISTEN_ADDR="127.0.0.1:$PORT" SITE_URL="http://127.0.0.1:$PORT" LOG_FORMAT=json RUST_LOG=warn
 export MEDIA_DIR="$CARGO_TARGET_DIR/bench-media" OUTBOX_DIR="$CARGO_TARGET_DIR/bench-outbox"
-# Its own Redis keys (facet cache, counters), apart from a development store's on the same Redis.
+# Its own Redis keys (sessions aside: counters and visit marks), apart from a development
+# store's on the same Redis.
 export REDIS_KEY_PREFIX="larkspur-bench:"
 export DATABASE_MAX_CONNECTIONS="${DATABASE_MAX_CONNECTIONS:-20}"
 SITE_ROOT="${LEPTOS_SITE_ROOT:-target/site}"

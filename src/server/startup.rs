@@ -144,7 +144,7 @@ pub fn router(state: AppState) -> Router {
 
 /// Pages, server-function answers and assets without a precompressed copy, in brotli or
 /// gzip as the browser accepts. The fastest level: at level 4 brotli cost more CPU than
-/// rendering a page (measured with bench/run.sh), and level 1 still shrinks HTML about six
+/// rendering a page (measured with bench/run.sh), and level 1 still shrinks HTML about five
 /// times. WebAssembly is left alone: a release build ships it precompressed, and a debug
 /// build's is too large to squeeze on every request.
 fn compression() -> CompressionLayer<impl Predicate> {

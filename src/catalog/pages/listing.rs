@@ -109,7 +109,11 @@ fn ListingView(listing: Listing) -> impl IntoView {
                             </div>
                         }.into_any()
                     } else {
-                        view! { <ProductGrid cards=listing.products.clone() label="Products" corner=heart_corner(listing.saved.clone().unwrap_or_default())/> }.into_any()
+                        // The tiles' names are h3s: a heading level between them and the page's h1.
+                        view! {
+                            <h2 class="sr-only">"Products"</h2>
+                            <ProductGrid cards=listing.products.clone() label="Products" corner=heart_corner(listing.saved.clone().unwrap_or_default())/>
+                        }.into_any()
                     }}
                     {(pages > 1).then(|| view! {
                         <nav aria-label="Pagination" class="mt-10 flex items-center justify-between gap-4 text-sm">
