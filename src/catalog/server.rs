@@ -329,13 +329,7 @@ pub async fn listing(
             saved: None,
         });
     }
-    let key = match &scope {
-        Scope::Category(slug) => format!("c/{slug}"),
-        Scope::Collection(slug) => format!("k/{slug}"),
-        // As typed: the page's title repeats it.
-        Scope::Search(q) => format!("q/{q}"),
-    };
-    let index = cache.read(key, || load_scope(db, &scope)).await?;
+    let index = cache.read(scope_key(&scope), || load_scope(db, &scope)).await?;
     let page = super::facets::page(&index, &filters);
     let products = cards_by_ids(db, &page.ids).await?;
     Ok(Listing {
@@ -360,13 +354,17 @@ pub fn listing_key(scope: &Scope, filters: &Filters, default_sort: Sort) -> Stri
     f.colours.dedup();
     f.sizes.sort();
     f.sizes.dedup();
-    let scope = match scope {
+    // The default sort leaves the query string; the key names the sort either way.
+    format!("{}|{}|{}|{}", scope_key(scope), default_sort.slug(), f.sort.slug(), f.to_query(f.sort))
+}
+
+/// What identifies a scope in the cache. A search is keyed as typed: its title repeats it.
+fn scope_key(scope: &Scope) -> String {
+    match scope {
         Scope::Category(slug) => format!("c/{slug}"),
         Scope::Collection(slug) => format!("k/{slug}"),
         Scope::Search(q) => format!("q/{q}"),
-    };
-    // The default sort leaves the query string; the key names the sort either way.
-    format!("{scope}|{}|{}|{}", default_sort.slug(), f.sort.slug(), f.to_query(f.sort))
+    }
 }
 
 /// At most this many scopes are read at once per instance: a burst of first searches then
