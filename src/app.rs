@@ -17,6 +17,7 @@ use crate::{
     orders::pages::{OrderPage, OrdersPage},
     layouts::{AdminLayout, StorefrontFrame, StorefrontLayout},
     newsletter::pages::{ConfirmSubscriptionPage, NewsletterSignUpPage, UnsubscribePage},
+    notifications::pages::{NotMePage, NotificationSettingsPage, NotificationUnsubscribePage, NotificationsPage},
     ui::StatusPage,
 };
 use leptos::prelude::*;
@@ -71,12 +72,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("account") view=AccountPage/>
                     <Route path=path!("account/orders") view=OrdersPage/>
                     <Route path=path!("account/orders/:number") view=OrderPage/>
+                    <Route path=path!("account/notifications") view=NotificationsPage/>
+                    <Route path=path!("account/notifications/settings") view=NotificationSettingsPage/>
+                    <Route path=path!("account/not-me") view=NotMePage/>
                     <Route path=path!("cart") view=CartPage/>
                     <Route path=path!("checkout") view=CheckoutPage/>
                     <Route path=path!("privacy/cookies") view=CookieSettingsPage/>
                     <Route path=path!("newsletter") view=NewsletterSignUpPage/>
                     <Route path=path!("newsletter/confirm") view=ConfirmSubscriptionPage/>
                     <Route path=path!("newsletter/unsubscribe") view=UnsubscribePage/>
+                    <Route path=path!("notifications/unsubscribe") view=NotificationUnsubscribePage/>
                 </ParentRoute>
                 <ParentRoute path=path!("admin") view=AdminLayout ssr=SsrMode::Async>
                     <Route path=path!("") view=AdminOverview/>

@@ -24,6 +24,7 @@ pub mod layouts;
 pub mod media;
 pub mod money;
 pub mod newsletter;
+pub mod notifications;
 pub mod orders;
 pub mod payments;
 pub mod pricing;

@@ -521,13 +521,22 @@ async fn demo_order(
     Ok(Some(placed.order_id))
 }
 
-/// Demo orders are history, not news: the emails their transitions queued are not sent.
+/// Demo orders are history, not news: the emails and texts their transitions (and their
+/// customers' reviews) queued are not sent, and their notifications are already read.
 async fn mute_order_emails(db: &PgPool, orders: &[Uuid], now: DateTime<Utc>) -> Result<(), sqlx::Error> {
-    sqlx::query("update jobs set done_at = $2 where done_at is null and payload->'payload'->>'order_id' = any($1)")
-        .bind(orders.iter().map(Uuid::to_string).collect::<Vec<_>>())
-        .bind(now)
-        .execute(db)
-        .await?;
+    let orders: Vec<String> = orders.iter().map(Uuid::to_string).collect();
+    sqlx::query(
+        "with customers as (select distinct user_id from orders where id::text = any($1) and user_id is not null),
+              muted as (
+                 update notifications set read_at = coalesce(read_at, created_at)
+                 where user_id in (select user_id from customers) returning id::text as id)
+         update jobs set done_at = $2 where done_at is null
+           and (payload->'payload'->>'order_id' = any($1) or payload->'payload'->>'notification_id' in (select id from muted))",
+    )
+    .bind(&orders)
+    .bind(now)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::{
     forms::{flashed, form_outcome, latest_error, latest_notice, take_form_outcome, FormFlash},
-    ui::{described_by, invalid, FormError, Notice, PageTitle, BUTTON_PRIMARY, LINK},
+    ui::{described_by, invalid, FormError, LinkFrame, Notice, PageTitle, BUTTON_PRIMARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Meta;
@@ -111,18 +111,6 @@ pub fn NewsletterSignUpPage() -> impl IntoView {
                     {move || outcome.get().map(|flash| view! { <NewsletterSignup place="page".to_owned() flash=FormFlash::of(&flash, "newsletter")/> })}
                 </Suspense>
             </div>
-        </section>
-    }
-}
-
-#[component]
-fn LinkFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
-    view! {
-        <PageTitle text=format!("{title} — Larkspur")/>
-        <Meta name="robots" content="noindex"/>
-        <section class="mx-auto max-w-xl px-4 py-12 sm:px-6">
-            <h1 class="text-3xl font-semibold tracking-tight text-stone-900">{title}</h1>
-            {children()}
         </section>
     }
 }

@@ -291,7 +291,7 @@ pub async fn one_click(
     axum::extract::RawQuery(raw): axum::extract::RawQuery,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let token = token_of(raw.as_deref());
+    let token = crate::response::query_value(raw.as_deref(), "token");
     match unsubscribe(&state, &token).await {
         Ok(message) => ([(axum::http::header::CONTENT_TYPE, "text/plain; charset=utf-8")], message).into_response(),
         Err(AppError::Rejected(_)) => AppError::NotFound("This unsubscribe link".into()).into_response(),
@@ -302,12 +302,8 @@ pub async fn one_click(
 /// `GET /newsletter/one-click?token=…`: someone opened the header's address in a browser;
 /// show the unsubscribe page (which asks before changing anything).
 pub async fn one_click_page(axum::extract::RawQuery(raw): axum::extract::RawQuery) -> axum::response::Redirect {
-    let token = token_of(raw.as_deref());
+    let token = crate::response::query_value(raw.as_deref(), "token");
     axum::response::Redirect::to(&format!("/newsletter/unsubscribe?token={}", crate::text::url_encode(&token)))
-}
-
-fn token_of(raw: Option<&str>) -> String {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).find(|(k, _)| k == "token").map(|(_, v)| v.into_owned()).unwrap_or_default()
 }
 
 // ---- staff ----------------------------------------------------------------------------------

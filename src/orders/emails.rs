@@ -4,11 +4,12 @@
 use super::{server::OrderEmail, types::{display_number, OrderDetail}};
 use crate::{
     money::Money,
+    notifications::{server as notifications, Topic},
     server::{
         mail::{layout, Email},
         state::AppState,
     },
-    text::escape_html,
+    text::{escape_html, url_encode},
 };
 use uuid::Uuid;
 
@@ -22,7 +23,17 @@ pub async fn send(state: &AppState, order_id: Uuid, event: OrderEmail) -> anyhow
     }
     let order = super::server::with_bank_details(order, state.config.bank_transfer_details.as_deref());
     let email = compose(&order, event, &state.config.site_url);
-    state.mailer.send(email).await
+    // Shipping news is not a receipt: the customer may turn it off, so it carries the
+    // one-click unsubscribe (an order without an account has no preferences to change).
+    let customer: Option<Uuid> = sqlx::query_scalar("select user_id from orders where id = $1").bind(order_id).fetch_one(&state.db).await?;
+    match customer {
+        Some(user) if matches!(event, OrderEmail::Shipped | OrderEmail::Delivered) => {
+            let token = notifications::unsubscribe_token(state.config.auth_secret.expose(), user, Topic::Shipping);
+            let url = format!("{}{}?token={}", state.config.site_url, notifications::ONE_CLICK_PATH, url_encode(&token));
+            state.mailer.send_list(email, &url).await
+        }
+        _ => state.mailer.send(email).await,
+    }
 }
 
 /// The message for one event of one order.

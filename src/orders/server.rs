@@ -2,6 +2,7 @@
 //! transaction, idempotent per shopper and key), every status change through one function,
 //! and releasing unpaid orders when their hold runs out.
 
+pub use super::types::OrderEmail;
 use super::types::{Actor, AddressSnapshot, OrderDetail, OrderLine, OrderStatus, OrderSummary, PaymentMethod, PaymentStatus, StatusChange};
 use crate::{
     cart::{server::LineRow, LineIssue},
@@ -9,6 +10,7 @@ use crate::{
     error::AppError,
     payments::jobs::RefundCardPayment,
     pricing::{DeliveryMethod, DeliveryRates, Totals},
+    notifications::server::{self as notifications, Event},
     server::{config::HoldSettings, jobs},
 };
 use chrono::{DateTime, Duration, Utc};
@@ -211,12 +213,11 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &HoldSettings, now
     let reserved_until = now + holds.of(p.payment);
     let address = serde_json::to_value(p.address).map_err(AppError::internal)?;
     let order_id = Uuid::now_v7();
-    let (job_kind, job_payload) = jobs::row(&OrderEmailJob { order_id, event: OrderEmail::Placed })?;
     let variant_ids: Vec<Uuid> = lines.iter().map(|l| l.variant_id).collect();
     let quantities: Vec<i32> = lines.iter().map(|l| l.quantity).collect();
     // The order and everything that comes with it in one round trip: its lines at today's
     // prices, the held units, the first history entry, the pending payment, the emptied
-    // cart and the confirmation email's job.
+    // cart. The customer's notification and confirmation email follow once the stock is held.
     let number: i64 = sqlx::query_scalar(
         "with placed as (
              insert into orders (id, user_id, status, currency, subtotal_minor, discount_minor, shipping_minor, total_minor,
@@ -238,8 +239,7 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &HoldSettings, now
              values ($1, null, 'pending', 'customer', $2, 'Order placed', $16)),
           payment as (
              insert into payments (order_id, provider, amount_minor, currency) values ($1, $12, $7, $3)),
-          emptied as (delete from cart_items where cart_id = $26),
-          mail as (insert into jobs (kind, payload, run_at) values ($27, $28, $16))
+          emptied as (delete from cart_items where cart_id = $26)
          select number from placed",
     )
     .bind(order_id)
@@ -268,8 +268,6 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &HoldSettings, now
     .bind(&quantities)
     .bind(reserved_until)
     .bind(p.cart_id)
-    .bind(job_kind)
-    .bind(job_payload)
     .fetch_one(&mut *tx)
     .await?;
     if let Some((coupon_id, discount)) = coupon {
@@ -308,20 +306,13 @@ pub async fn place(db: &PgPool, rates: &DeliveryRates, holds: &HoldSettings, now
     if let Some((variant, available)) = short.first() {
         return Err(not_enough(&lines, *variant, *available));
     }
+    let placed = Event::Order { order_id, number, step: OrderEmail::Placed, tracking: None, carrier: None };
+    if notifications::notify(&mut tx, p.user_id, &placed, now).await?.is_some_and(|c| c.email) {
+        jobs::enqueue(&mut tx, OrderEmailJob { order_id, event: OrderEmail::Placed }, now).await?;
+    }
     tx.commit().await?;
     tracing::info!(order = number, total = totals.total_minor, "order placed");
     Ok(Placed { order_id, number, total_minor: totals.total_minor, currency, payment: p.payment, created: true })
-}
-
-/// Which email an order event sends.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub enum OrderEmail {
-    Placed,
-    Paid,
-    Shipped,
-    Delivered,
-    Cancelled,
-    Refunded,
 }
 
 /// The job that sends an order's email for one event (see `orders::jobs`).
@@ -492,9 +483,30 @@ pub async fn transition(
         .await?;
     }
     if let Some(event) = OrderEmail::for_status(to) {
-        jobs::enqueue(conn, OrderEmailJob { order_id, event }, now).await?;
+        tell_customer(conn, order_id, event, now).await?;
     }
     Ok(from)
+}
+
+/// Tells an order's customer that it moved on: a notification (once per step, however
+/// often this runs) and the order's email unless their preferences say otherwise. An order
+/// without an account just gets its email.
+pub async fn tell_customer(conn: &mut PgConnection, order_id: Uuid, step: OrderEmail, now: DateTime<Utc>) -> Result<(), AppError> {
+    let (user, number, tracking, carrier): (Option<Uuid>, i64, Option<String>, Option<String>) =
+        sqlx::query_as("select user_id, number, tracking_number, carrier from orders where id = $1")
+            .bind(order_id)
+            .fetch_one(&mut *conn)
+            .await?;
+    let email = match user {
+        Some(user) => notifications::notify(conn, user, &Event::Order { order_id, number, step, tracking, carrier }, now)
+            .await?
+            .is_some_and(|c| c.email),
+        None => true,
+    };
+    if email {
+        jobs::enqueue(conn, OrderEmailJob { order_id, event: step }, now).await?;
+    }
+    Ok(())
 }
 
 /// Cancels unpaid orders whose hold has run out, a few at a time. Rows another instance is

@@ -509,6 +509,31 @@ pub struct StaffOrder {
     pub can_restock: bool,
 }
 
+/// Which email an order event sends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum OrderEmail {
+    Placed,
+    Paid,
+    Shipped,
+    Delivered,
+    Cancelled,
+    Refunded,
+}
+
+impl OrderEmail {
+    /// The step's name in notification keys.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Placed => "placed",
+            Self::Paid => "paid",
+            Self::Shipped => "shipped",
+            Self::Delivered => "delivered",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::OrderStatus::{self, *};

@@ -4,6 +4,7 @@ use crate::{
     audit::server::{self as audit, Actor, Change},
     catalog::types::rating_avg_x10,
     error::AppError,
+    notifications::server::{self as notifications, ReviewNews},
 };
 use chrono::{DateTime, Utc};
 use sqlx::PgPool;
@@ -178,6 +179,14 @@ pub async fn moderate(db: &PgPool, review: Uuid, decision: &Moderation, actor: &
         after: Some(serde_json::json!({ "status": status.as_str(), "rejection_reason": decision.reason() })),
     };
     audit::record(&mut tx, actor, change, now).await?;
+    let news = match decision {
+        Moderation::Approve => Some(ReviewNews::Approved),
+        Moderation::Reject { reason } => Some(ReviewNews::Rejected { reason: Some(reason.clone()) }),
+        Moderation::Reopen => None,
+    };
+    if let Some(news) = news {
+        notifications::review_event(&mut tx, review, news, now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }
@@ -206,6 +215,9 @@ pub async fn reply(db: &PgPool, review: Uuid, text: Option<&str>, actor: &Actor,
         after: Some(serde_json::json!({ "reply": text })),
     };
     audit::record(&mut tx, actor, change, now).await?;
+    if text.is_some() {
+        notifications::review_event(&mut tx, review, ReviewNews::Replied, now).await?;
+    }
     tx.commit().await?;
     Ok(true)
 }

@@ -53,6 +53,34 @@ impl ClientInfo {
             browser: parsed.as_ref().map(|p| known(p.name)).unwrap_or_default(),
         }
     }
+
+    /// "Chrome on Linux (desktop)", for a person reading a security alert.
+    pub fn describe(&self) -> String {
+        let p = self.profile();
+        let browser = if p.browser.is_empty() { "An unknown browser".to_owned() } else { p.browser };
+        match (p.os.is_empty(), p.device_type) {
+            (true, "other") => browser,
+            (true, kind) => format!("{browser} ({kind})"),
+            (false, "other") => format!("{browser} on {}", p.os),
+            (false, kind) => format!("{browser} on {} ({kind})", p.os),
+        }
+    }
+
+    /// Roughly where the request came from, without asking anyone: its network (the
+    /// address with its last part hidden), which the customer can compare with their own.
+    pub fn place(&self) -> String {
+        match self.ip {
+            Some(IpAddr::V4(ip)) => {
+                let [a, b, c, _] = ip.octets();
+                format!("from the network {a}.{b}.{c}.0/24")
+            }
+            Some(IpAddr::V6(ip)) => {
+                let s = ip.segments();
+                format!("from the network {:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            }
+            None => "from an unknown network".to_owned(),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -73,5 +101,18 @@ mod tests {
         assert_eq!(phone.device_type, "mobile");
         assert_eq!(phone.os, "iPhone");
         assert_eq!(profile("").device_type, "other");
+    }
+
+    #[test]
+    fn alerts_describe_the_device_and_hide_the_last_part_of_the_address() {
+        let client = ClientInfo {
+            ip: Some("203.0.113.77".parse().unwrap()),
+            user_agent: "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36".into(),
+        };
+        assert_eq!(client.describe(), "Chrome on Linux (desktop)");
+        assert_eq!(client.place(), "from the network 203.0.113.0/24");
+        let v6 = ClientInfo { ip: Some("2001:db8:85a3::8a2e:370:7334".parse().unwrap()), user_agent: String::new() };
+        assert_eq!(v6.place(), "from the network 2001:db8:85a3::/48");
+        assert_eq!(v6.describe(), "An unknown browser");
     }
 }

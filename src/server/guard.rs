@@ -18,12 +18,16 @@ use axum::{
 /// Routes that are authenticated by something other than the browser's cookies (a payment
 /// provider's signed webhook, a newsletter mail's one-click unsubscribe token) and so may be
 /// posted to from anywhere. Keep this list short.
-pub const CROSS_SITE_EXEMPT: &[&str] = &[STRIPE_WEBHOOK_PATH, NEWSLETTER_ONE_CLICK_PATH];
+pub const CROSS_SITE_EXEMPT: &[&str] = &[STRIPE_WEBHOOK_PATH, NEWSLETTER_ONE_CLICK_PATH, NOTIFICATIONS_ONE_CLICK_PATH];
 
 /// RFC 8058 one-click unsubscribe: mail providers post here (`List-Unsubscribe=One-Click`)
 /// from their own servers or the reader's mail app; the token in the address authenticates
 /// the post, and all it can do is stop that one subscriber's mail.
 pub const NEWSLETTER_ONE_CLICK_PATH: &str = "/newsletter/one-click";
+
+/// The same for notification emails: the token names one customer and one topic, and all
+/// it can do is stop that topic's email.
+pub const NOTIFICATIONS_ONE_CLICK_PATH: &str = "/notifications/one-click";
 
 /// Stripe posts events here from its own servers; the signature authenticates them.
 pub const STRIPE_WEBHOOK_PATH: &str = "/webhooks/stripe";

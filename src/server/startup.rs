@@ -121,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemaps/{file}", get(crate::seo::sitemap_file))
         .route("/b/{id}", get(crate::seo::banner_click))
         .route(super::guard::NEWSLETTER_ONE_CLICK_PATH, get(crate::newsletter::server::one_click_page).post(crate::newsletter::server::one_click))
+        .route(super::guard::NOTIFICATIONS_ONE_CLICK_PATH, get(crate::notifications::server::one_click_page).post(crate::notifications::server::one_click))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
         .route(super::guard::STRIPE_WEBHOOK_PATH, axum::routing::post(crate::payments::server::webhook))
@@ -203,6 +204,7 @@ pub fn job_registry() -> JobRegistry<AppState> {
     crate::orders::jobs::register(&mut jobs);
     crate::payments::server::register_jobs(&mut jobs);
     crate::newsletter::server::register_jobs(&mut jobs);
+    crate::notifications::server::register(&mut jobs);
     jobs
 }
 

@@ -322,3 +322,17 @@ mod tests {
         assert_eq!(super::invalid(false), None);
     }
 }
+
+/// The narrow page an emailed link opens: a title, what the link does, and the button
+/// that does it (opening the link alone changes nothing).
+#[component]
+pub fn LinkFrame(#[prop(into)] title: String, children: Children) -> impl IntoView {
+    view! {
+        <PageTitle text=format!("{title} — Larkspur")/>
+        <leptos_meta::Meta name="robots" content="noindex"/>
+        <section class="mx-auto max-w-xl px-4 py-12 sm:px-6">
+            <h1 class="text-3xl font-semibold tracking-tight text-stone-900">{title}</h1>
+            {children()}
+        </section>
+    }
+}

@@ -26,6 +26,27 @@ pub async fn toggle_wishlist(product_id: Uuid) -> Result<bool, AppError> {
     finish("wishlist", &[], None, result, |_| Then::Return).await
 }
 
+/// "Tell me when it's back": saves a sold-out size to the signed-in customer's wishlist.
+#[server(endpoint = "wishlist/watch-size")]
+pub async fn watch_size(#[server(default)] variant_id: Option<Uuid>) -> Result<String, AppError> {
+    use crate::{
+        auth::server::require_user,
+        forms::server::{finish, Then},
+        server::ctx,
+    };
+    let result = ctx::respond(async move {
+        let user = require_user().await.map_err(|e| match e {
+            AppError::Unauthorized => AppError::Rejected("Sign in to be told when this size is back.".into()),
+            other => other,
+        })?;
+        let variant = variant_id.ok_or_else(|| AppError::field("variant_id", "Choose the size you're waiting for."))?;
+        let size = server::watch(&ctx::state()?.db, user, variant).await?;
+        Ok(format!("Saved to your wishlist. We'll tell you when size {size} is back."))
+    })
+    .await;
+    finish("watch-size", &[], None, result, |message| Then::Stay { step: None, notice: Some(message.clone()) }).await
+}
+
 /// Whether the product is in this visitor's wishlist (false when they have none).
 #[server(endpoint = "wishlist/contains")]
 pub async fn wishlist_contains(product_id: Uuid) -> Result<bool, AppError> {

@@ -61,6 +61,30 @@ pub async fn toggle(db: &PgPool, owner: Owner, product_id: Uuid) -> Result<bool,
     Ok(true)
 }
 
+/// Saves a sold-out size's product with that size, so the customer hears when it is back
+/// (one size waited for per product: a later choice replaces the earlier). Returns the
+/// size's label.
+pub async fn watch(db: &PgPool, user: Uuid, variant: Uuid) -> Result<String, AppError> {
+    let saved: Option<String> = sqlx::query_scalar(
+        "with chosen as (
+             select pc.product_id, ps.id, s.label from product_sizes ps
+             join product_colours pc on pc.id = ps.product_colour_id
+             join products p on p.id = pc.product_id and p.is_live
+             join sizes s on s.id = ps.size_id
+             where ps.id = $2),
+          saved as (
+             insert into wishlist_items (user_id, product_id, product_size_id)
+             select $1, product_id, id from chosen
+             on conflict (user_id, product_id) do update set product_size_id = excluded.product_size_id)
+         select label from chosen",
+    )
+    .bind(user)
+    .bind(variant)
+    .fetch_optional(db)
+    .await?;
+    saved.ok_or_else(|| AppError::NotFound("This size".into()))
+}
+
 pub async fn contains(db: &PgPool, owner: Owner, product_id: Uuid) -> Result<bool, sqlx::Error> {
     let (column, id) = column(owner);
     sqlx::query_scalar(&format!("select exists(select 1 from wishlist_items where {column} = $1 and product_id = $2)"))

@@ -89,6 +89,13 @@ fn AccountSections(
         {notice.map(|n| view! { <p role="status" class="mt-4 rounded-lg border border-stone-200 bg-stone-50 px-3 py-2 text-sm">{n}</p> })}
         <div class="mt-8 space-y-6">
             <Panel title="Your orders" id="your-orders"><OrdersPanel orders/></Panel>
+            <Panel title="Notifications" id="notifications">
+                <p class="text-sm text-stone-700">"Order news, replies to your reviews, security alerts and sizes back in stock."</p>
+                <div class="mt-4 flex flex-wrap gap-2">
+                    <a href="/account/notifications" class=BUTTON_SECONDARY>"See notifications"</a>
+                    <a href="/account/notifications/settings" class=BUTTON_SECONDARY>"Choose what we send"</a>
+                </div>
+            </Panel>
             <Panel title="Profile" id="profile"><NameForm name=account.name.clone() flash=name_flash/></Panel>
             <Panel title="Email address" id="email-address">
                 <ContactForm channel=Channel::Email current=account.email.clone() verified=account.email_verified

@@ -5,6 +5,7 @@ use super::{codes, events, merge, sessions, throttle, users::UserRow};
 use crate::{
     auth::types::{Method, OneTimeCode},
     error::AppError,
+    notifications::server as notifications,
     server::{
         client::ClientInfo,
         ctx,
@@ -203,6 +204,8 @@ impl Caller {
             return Err(AppError::AccountDisabled);
         }
         merge::into_user(&mut tx, self.data.anonymous_user_id, self.data.cart_id, user.id, self.now).await?;
+        // Asked before this sign-in is recorded, or every device would be known.
+        let known = notifications::known_device(&mut tx, user.id, self.data.device_id, &self.client.user_agent).await?;
         events::signed_in(&mut *tx, user.id, self.data.device_id, self.now).await?;
         events::record(
             &mut *tx,
@@ -229,6 +232,10 @@ impl Caller {
         // A new session id at every sign-in: a planted session cookie is worth nothing.
         let key = self.session.rotate_with(&data).await?;
         sessions::create(&mut *tx, login_session_id, &key, user.id, self.data.device_id, &self.client, self.now).await?;
+        if known == Some(false) {
+            let alert = notifications::Event::NewDevice { login_session_id, device: self.client.describe(), place: self.client.place(), at: self.now };
+            notifications::notify(&mut tx, user.id, &alert, self.now).await?;
+        }
         tx.commit().await?;
         throttle::reset(db, &self.throttle_subject()).await?;
         Ok(())

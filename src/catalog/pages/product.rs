@@ -106,6 +106,7 @@ fn ProductView(product: ProductDetail, flash: Option<FormFlash>) -> impl IntoVie
                     flash=FormFlash::of(&flash, "add-to-cart")
                 />
                 <div class="mt-4 lg:ml-[calc(50%+1.5rem)]">
+                    <WaitForSize colours=product.colours.clone() flash=FormFlash::of(&flash, "watch-size")/>
                     <Suspense fallback=|| ()>
                         {move || saved.get().map(|s| view! { <WishlistButton product_id saved=s.unwrap_or(false) compact=false flash=wishlist_flash.clone()/> })}
                     </Suspense>
@@ -130,6 +131,41 @@ fn ProductView(product: ProductDetail, flash: Option<FormFlash>) -> impl IntoVie
             })}
         </div>
     }
+}
+
+/// "Tell me when it's back" for the sold-out sizes: a plain form (it needs no script), whose
+/// answer comes back as the page's flash.
+#[component]
+fn WaitForSize(colours: Vec<ColourOption>, flash: Option<FormFlash>) -> impl IntoView {
+    let several = colours.len() > 1;
+    let sold_out: Vec<(String, String)> = colours
+        .iter()
+        .flat_map(|c| {
+            c.sizes.iter().filter(|s| s.available <= 0).map(move |s| {
+                let label = if several { format!("{} — {}", c.name, s.label) } else { s.label.clone() };
+                (s.variant_id.to_string(), label)
+            })
+        })
+        .collect();
+    if sold_out.is_empty() {
+        return None;
+    }
+    let notice = flash.as_ref().and_then(|f| f.notice.clone());
+    let error = flash.and_then(|f| f.error);
+    Some(view! {
+        <form method="post" action=crate::wishlist::WatchSize::url() class="mb-6 rounded-xl border border-stone-200 bg-stone-50 p-4">
+            <label for="watch-size" class="block text-sm font-medium text-stone-900">"Size sold out? We'll tell you when it's back"</label>
+            <div class="mt-2 flex flex-wrap gap-2">
+                <select id="watch-size" name="variant_id" class="rounded-lg border border-stone-300 bg-white px-3 py-2 text-sm"
+                    aria-describedby=error.is_some().then_some("watch-size-error")>
+                    {sold_out.into_iter().map(|(id, label)| view! { <option value=id>{label}</option> }).collect_view()}
+                </select>
+                <button type="submit" class=BUTTON_SECONDARY>"Notify me"</button>
+            </div>
+            {notice.map(|n| view! { <p role="status" class="mt-2 text-sm text-emerald-900">{n}" "<a href="/account/notifications/settings" class=LINK>"Notification settings"</a></p> })}
+            {error.map(|e| view! { <p id="watch-size-error" role="alert" class="mt-2 text-sm text-red-700">{e.field_error("variant_id").unwrap_or_else(|| e.to_string())}</p> })}
+        </form>
+    })
 }
 
 /// Gallery, colour and size pickers, quantity and "Add to cart": switching colour changes
