@@ -5,6 +5,7 @@
 // the column list away from the SQL that fills it.
 #![allow(clippy::type_complexity)]
 
+pub mod account;
 pub mod admin;
 pub mod analytics;
 pub mod app;

@@ -27,7 +27,7 @@ async fn send(app: &Router, request: Request<Body>) -> support::Response {
     let status = response.status();
     let headers = response.headers().clone();
     let bytes = axum::body::to_bytes(response.into_body(), usize::MAX).await.expect("body");
-    support::Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies: Vec::new(), headers_location: None }
+    support::Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes: bytes.to_vec(), set_cookies: Vec::new(), headers_location: None }
 }
 
 async fn get(app: &Router, uri: &str) -> support::Response {

@@ -506,7 +506,97 @@ async fn contact_details_change_only_after_a_code(db: PgPool) {
     assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada@example.com", "unchanged without the right code");
     let code = latest_email_code(&app, "ada.new@example.com");
     browser.call("account/contact/verify", &[("channel", "email"), ("destination", "ada.new@example.com"), ("code", &code)]).await;
-    assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada.new@example.com");
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!(account["email"], "ada@example.com", "the proven primary stays until another is made primary");
+    assert_eq!(account["other_emails"], serde_json::json!(["ada.new@example.com"]));
+}
+
+/// Adds a proven address (or number) the way the account page does: a code, then the code.
+async fn add_contact(app: &TestApp, browser: &Client, channel: &str, destination: &str) -> Response {
+    // Past the resend pause of the code before.
+    app.clock.advance(Duration::seconds(61));
+    let sent = browser.call("account/contact/send", &[("channel", channel), ("destination", destination)]).await;
+    assert_eq!(sent.status, StatusCode::OK, "{}", sent.body);
+    let code = if channel == "sms" { latest_sms_code(app, destination) } else { latest_email_code(app, destination) };
+    browser.call("account/contact/verify", &[("channel", channel), ("destination", destination), ("code", &code)]).await
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_account_holds_several_proven_addresses_and_numbers_with_one_primary_of_each(db: PgPool) {
+    let app = spawn(db).await;
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    let browser = Client::new(&app);
+    sign_in(&browser, "ada@example.com", PASSWORD).await;
+    assert_eq!(add_contact(&app, &browser, "email", "ada.two@example.com").await.status, StatusCode::OK);
+    assert_eq!(add_contact(&app, &browser, "sms", "+447700900111").await.status, StatusCode::OK);
+    assert_eq!(add_contact(&app, &browser, "sms", "+447700900222").await.status, StatusCode::OK);
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!((account["email"].as_str(), account["phone"].as_str()), (Some("ada@example.com"), Some("+447700900111")), "{account}");
+    assert_eq!(account["other_emails"], serde_json::json!(["ada.two@example.com"]));
+    assert_eq!(account["other_phones"], serde_json::json!(["+447700900222"]));
+
+    // Any proven one signs in: the other address with the password, the other number by code.
+    assert_eq!(sign_in(&Client::new(&app), "ada.two@example.com", PASSWORD).await.status, StatusCode::OK);
+    let phone = Client::new(&app);
+    app.clock.advance(Duration::seconds(61));
+    assert_eq!(phone.call("auth/code/send", &[("channel", "sms"), ("destination", "+447700900222")]).await.status, StatusCode::OK);
+    let code = latest_sms_code(&app, "+447700900222");
+    let res = phone.call("auth/code/verify", &[("channel", "sms"), ("destination", "+447700900222"), ("code", &code), ("next", "/")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(phone.call("account/get", &[]).await.json()["email"], "ada@example.com", "the same account");
+
+    // Make the other address primary: the old one becomes one of the others.
+    let res = browser.call("account/contact/primary", &[("channel", "email"), ("value", "ada.two@example.com")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!((account["email"].as_str(), account["email_verified"].as_bool()), (Some("ada.two@example.com"), Some(true)));
+    assert_eq!(account["other_emails"], serde_json::json!(["ada@example.com"]));
+    // Something that is not one of the account's others cannot be made primary.
+    let res = browser.call("account/contact/primary", &[("channel", "email"), ("value", "stranger@example.com")]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND);
+
+    // Removing: an other, then the primary number (the other number takes its place).
+    assert_eq!(browser.call("account/contact/remove", &[("channel", "email"), ("value", "ada@example.com")]).await.status, StatusCode::OK);
+    assert_eq!(sign_in(&Client::new(&app), "ada@example.com", PASSWORD).await.status, StatusCode::BAD_REQUEST, "a removed address no longer signs in");
+    assert_eq!(browser.call("account/contact/remove", &[("channel", "sms"), ("value", "+447700900111")]).await.status, StatusCode::OK);
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!(account["phone"], "+447700900222");
+    assert_eq!(account["other_phones"], serde_json::json!([]));
+    assert_eq!(browser.call("account/contact/remove", &[("channel", "sms"), ("value", "+447700900222")]).await.status, StatusCode::OK);
+
+    // The last proven way to sign in stays.
+    let res = browser.call("account/contact/remove", &[("channel", "email"), ("value", "ada.two@example.com")]).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body.contains("last way you can sign in"), "{}", res.body);
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!((account["email"].as_str(), account["email_verified"].as_bool()), (Some("ada.two@example.com"), Some(true)), "unchanged");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn an_address_or_number_belongs_to_one_account_at_most(db: PgPool) {
+    let app = spawn(db).await;
+    create_user(&app.db, "ada@example.com", PASSWORD, "customer").await;
+    create_user(&app.db, "bob@example.com", PASSWORD, "customer").await;
+    let ada = Client::new(&app);
+    sign_in(&ada, "ada@example.com", PASSWORD).await;
+    let bob = Client::with_agent(&app, PHONE_UA);
+    sign_in(&bob, "bob@example.com", PASSWORD).await;
+    assert_eq!(add_contact(&app, &bob, "email", "shared@example.com").await.status, StatusCode::OK);
+    assert_eq!(add_contact(&app, &bob, "sms", "+447700900333").await.status, StatusCode::OK);
+
+    // Ada proves she receives at Bob's other address and number: still refused.
+    for (channel, value, field) in [("email", "shared@example.com", "email"), ("sms", "+447700900333", "phone"), ("email", "bob@example.com", "email")] {
+        let res = add_contact(&app, &ada, channel, value).await;
+        assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{value}: {}", res.body);
+        assert!(res.body.contains(field) && res.body.contains("An account already uses"), "{}", res.body);
+    }
+    let account = ada.call("account/get", &[]).await.json();
+    assert_eq!((account["other_emails"].clone(), account["phone"].clone()), (serde_json::json!([]), serde_json::Value::Null));
+    let res = ada.call("account/contact/primary", &[("channel", "email"), ("value", "shared@example.com")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    let res = ada.call("account/contact/remove", &[("channel", "email"), ("value", "shared@example.com")]).await;
+    assert_eq!(res.status, StatusCode::NOT_FOUND, "{}", res.body);
+    assert_eq!(bob.call("account/get", &[]).await.json()["other_emails"], serde_json::json!(["shared@example.com"]));
 }
 
 #[sqlx::test(migrations = "./migrations")]

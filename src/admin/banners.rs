@@ -22,7 +22,7 @@ use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
 use uuid::Uuid;
 
-/// Where the editor's form posts (under `server::guard::UPLOAD_PREFIX`: streamed, not buffered).
+/// Where the editor's form posts (under `server::guard::UPLOAD_PREFIXES`: streamed, not buffered).
 pub const SAVE_PATH: &str = "/admin/uploads/banners";
 
 #[cfg(feature = "ssr")]

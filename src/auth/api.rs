@@ -16,7 +16,16 @@ pub struct Account {
     pub email_verified: bool,
     pub phone: Option<String>,
     pub phone_verified: bool,
+    /// The account's other proven email addresses (any of them signs in).
+    #[serde(default)]
+    pub other_emails: Vec<String>,
+    /// The account's other proven mobile numbers.
+    #[serde(default)]
+    pub other_phones: Vec<String>,
     pub has_password: bool,
+    /// The profile picture (its 256-pixel JPEG), when there is one.
+    #[serde(default)]
+    pub avatar_url: Option<String>,
     pub role: super::Role,
     /// Linked social sign-in providers ("google", "facebook").
     pub linked_providers: Vec<String>,
@@ -279,6 +288,8 @@ pub async fn get_account() -> Result<Account, AppError> {
                 .bind(user_id)
                 .fetch_all(&state.db)
                 .await?;
+        let others = users::other_contacts(&state.db, user_id).await?;
+        let of = |channel: &str| others.iter().filter(|(c, _)| c == channel).map(|(_, v)| v.clone()).collect::<Vec<_>>();
         let mut available_providers = Vec::new();
         if state.config.google.is_some() {
             available_providers.push("google".to_owned());
@@ -293,6 +304,9 @@ pub async fn get_account() -> Result<Account, AppError> {
             email_verified: user.email_verified_at.is_some(),
             phone: user.phone,
             phone_verified: user.phone_verified_at.is_some(),
+            other_emails: of("email"),
+            other_phones: of("phone"),
+            avatar_url: user.avatar_url,
             has_password: user.password_hash.is_some(),
             linked_providers,
             available_providers,
@@ -413,7 +427,46 @@ pub async fn confirm_contact_change(channel: Channel, destination: String, code:
 }
 
 pub fn contact_saved(now: &str) -> String {
-    format!("Updated to {now}.")
+    format!("{now} is verified.")
+}
+
+#[cfg(feature = "ssr")]
+fn contact<'a>(channel: Channel, value: &'a str) -> super::server::users::Contact<'a> {
+    use super::server::users::Contact;
+    match channel {
+        Channel::Email => Contact::Email(value),
+        Channel::Sms => Contact::Phone(value),
+    }
+}
+
+/// Makes one of the account's other proven addresses or numbers its primary.
+#[server(endpoint = "account/contact/primary")]
+pub async fn make_contact_primary(channel: Channel, value: String) -> Result<String, AppError> {
+    use super::server::{delivery, require_user, users};
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let value = delivery::parse_destination(channel, &value)?;
+        users::make_primary(&crate::server::ctx::state()?.db, user_id, contact(channel, &value)).await?;
+        Ok(value)
+    })
+    .await;
+    finish(contact_form(channel), &[], None, result, |value| Then::Stay { step: None, notice: Some(format!("{value} is now your primary one.")) }).await
+}
+
+/// Removes an address or number from the account (never the last way to sign in).
+#[server(endpoint = "account/contact/remove")]
+pub async fn remove_contact(channel: Channel, value: String) -> Result<String, AppError> {
+    use super::server::{delivery, require_user, users};
+    use crate::forms::server::{finish, Then};
+    let result = crate::server::ctx::respond(async move {
+        let user_id = require_user().await?;
+        let value = delivery::parse_destination(channel, &value)?;
+        users::remove_contact(&crate::server::ctx::state()?.db, user_id, contact(channel, &value)).await?;
+        Ok(value)
+    })
+    .await;
+    finish(contact_form(channel), &[], None, result, |value| Then::Stay { step: None, notice: Some(format!("{value} is removed from your account.")) }).await
 }
 
 #[server(endpoint = "account/sessions")]

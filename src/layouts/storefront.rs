@@ -16,6 +16,8 @@ pub struct HeaderData {
     pub cart_count: i64,
     /// Unread notifications of the signed-in customer (0 for everyone else).
     pub unread: i64,
+    /// The signed-in customer's picture.
+    pub avatar: Option<String>,
     /// `None` until the visitor has made a cookie choice (the banner shows).
     pub consent: Option<ConsentChoice>,
     /// "Free shipping on orders over $75", from the configured threshold.
@@ -41,14 +43,17 @@ pub async fn get_header() -> Result<HeaderData, AppError> {
         };
         let user = crate::auth::server::current_user(&store, &session, &db).await.unwrap_or_default();
         let cart_count = cart::server::item_count(&db, &session).await?;
-        let unread = match user {
-            Some((user_id, _)) => crate::notifications::server::unread_count(&db, user_id).await?,
-            None => 0,
+        let (unread, avatar) = match user {
+            Some((user_id, _)) => (
+                crate::notifications::server::unread_count(&db, user_id).await?,
+                crate::account::server::avatar_url(&db, user_id).await?,
+            ),
+            None => (0, None),
         };
         let consent = leptos::prelude::use_context::<axum::http::request::Parts>()
             .as_ref()
             .and_then(crate::consent::server::choice_from_parts);
-        Ok(HeaderData { categories, viewer: Viewer { user_id: user.map(|u| u.0), role: user.map(|u| u.1) }, cart_count, unread, consent, delivery_promise })
+        Ok(HeaderData { categories, viewer: Viewer { user_id: user.map(|u| u.0), role: user.map(|u| u.1) }, cart_count, unread, avatar, consent, delivery_promise })
     })
     .await
 }
@@ -91,9 +96,9 @@ pub fn StorefrontFrame(children: Children) -> impl IntoView {
 
 #[component]
 fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
-    let (categories, viewer, cart_count, unread) = match data {
-        Some(d) => (d.categories, Some(d.viewer), d.cart_count, d.unread),
-        None => (Vec::new(), None, 0, 0),
+    let (categories, viewer, cart_count, unread, avatar) = match data {
+        Some(d) => (d.categories, Some(d.viewer), d.cart_count, d.unread, d.avatar),
+        None => (Vec::new(), None, 0, 0, None),
     };
     let signed_in = viewer.as_ref().is_some_and(|v| v.user_id.is_some());
     let is_staff = viewer.as_ref().and_then(|v| v.role).is_some_and(|r| r.can(crate::auth::Permission::ViewDashboard));
@@ -125,7 +130,8 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
                     })}
                     {signed_in.then(|| view! { <crate::notifications::pages::NotificationBell count=unread/> })}
                     <a href=if signed_in { "/account" } else { "/sign-in" }
-                        class="rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700">
+                        class="inline-flex items-center gap-2 rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700">
+                        {avatar.map(|url| view! { <crate::account::pages::Avatar url=Some(url) name="" size="small"/> })}
                         {if signed_in { "Account" } else { "Sign in" }}
                     </a>
                     <crate::cart::components::HeaderCart count=cart_count/>

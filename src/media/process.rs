@@ -83,6 +83,66 @@ pub fn widths_for(original: u32) -> Vec<u32> {
 
 /// Checks, decodes and resizes `bytes` into every width, as JPEG and WebP.
 pub fn process(bytes: &[u8]) -> Result<Processed, Refusal> {
+    let image = decode(bytes)?;
+    let (width, height) = (image.width(), image.height());
+    let variants = widths_for(width)
+        .into_iter()
+        .map(|w| {
+            let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width)).max(1) as u32;
+            let resized = if w == width { image.clone() } else { image.resize_exact(w, h, FilterType::CatmullRom) };
+            encode(&resized)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Processed { width, height, variants })
+}
+
+/// Where a square is cut from an image, as the person chose it in the browser: its left
+/// and top edges as fractions of the image's width and height, and its side as a fraction
+/// of the image's shorter side. Out-of-range values are brought back inside the image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Crop {
+    pub left: f64,
+    pub top: f64,
+    pub size: f64,
+}
+
+impl Crop {
+    /// The square in pixels (x, y, side) inside a `width` × `height` image.
+    pub fn pixels(self, width: u32, height: u32) -> (u32, u32, u32) {
+        let finite = |v: f64, default: f64| if v.is_finite() { v } else { default };
+        let shorter = width.min(height);
+        let side = ((finite(self.size, 1.0).clamp(0.05, 1.0) * f64::from(shorter)).round() as u32).clamp(1, shorter);
+        let x = (finite(self.left, 0.0).clamp(0.0, 1.0) * f64::from(width)).round() as u32;
+        let y = (finite(self.top, 0.0).clamp(0.0, 1.0) * f64::from(height)).round() as u32;
+        (x.min(width - side), y.min(height - side), side)
+    }
+
+    /// The largest square in the middle: what a form without script asks for.
+    pub fn centre(width: u32, height: u32) -> Self {
+        let shorter = f64::from(width.min(height));
+        Self { left: (f64::from(width) - shorter) / 2.0 / f64::from(width), top: (f64::from(height) - shorter) / 2.0 / f64::from(height), size: 1.0 }
+    }
+}
+
+/// The sides of a profile picture's variants.
+pub const SQUARE_SIDES: [u32; 2] = [96, 256];
+
+/// Checks and decodes `bytes`, cuts the square `crop` (the middle when `None`) and makes
+/// each of [`SQUARE_SIDES`], as JPEG and WebP.
+pub fn square(bytes: &[u8], crop: Option<Crop>) -> Result<Processed, Refusal> {
+    let image = decode(bytes)?;
+    let (width, height) = (image.width(), image.height());
+    let (x, y, side) = crop.unwrap_or_else(|| Crop::centre(width, height)).pixels(width, height);
+    let cut = image.crop_imm(x, y, side, side);
+    let variants = SQUARE_SIDES
+        .iter()
+        .map(|&s| encode(&cut.resize_exact(s, s, FilterType::CatmullRom)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Processed { width: side, height: side, variants })
+}
+
+/// Checks `bytes` is an image we accept within the limits, and decodes it upright.
+fn decode(bytes: &[u8]) -> Result<DynamicImage, Refusal> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(Refusal::TooLarge);
     }
@@ -104,16 +164,7 @@ pub fn process(bytes: &[u8]) -> Result<Processed, Refusal> {
     let orientation = decoder.orientation().map_err(refusal)?;
     let mut image = DynamicImage::from_decoder(decoder).map_err(refusal)?;
     image.apply_orientation(orientation);
-    let (width, height) = (image.width(), image.height());
-    let variants = widths_for(width)
-        .into_iter()
-        .map(|w| {
-            let h = ((u64::from(height) * u64::from(w) + u64::from(width) / 2) / u64::from(width)).max(1) as u32;
-            let resized = if w == width { image.clone() } else { image.resize_exact(w, h, FilterType::CatmullRom) };
-            encode(&resized)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Processed { width, height, variants })
+    Ok(image)
 }
 
 fn encode(image: &DynamicImage) -> Result<Variant, Refusal> {
@@ -178,6 +229,26 @@ mod tests {
         assert_eq!(widths_for(800), vec![320, 640, 800]);
         assert_eq!(widths_for(640), vec![320, 640]);
         assert_eq!(widths_for(100), vec![100]);
+    }
+
+    #[test]
+    fn a_crop_stays_inside_the_image() {
+        let centre = Crop::centre(400, 300);
+        assert_eq!(centre.pixels(400, 300), (50, 0, 300));
+        assert_eq!(Crop { left: 0.9, top: 0.9, size: 0.5 }.pixels(400, 300), (250, 150, 150));
+        assert_eq!(Crop { left: -3.0, top: f64::NAN, size: 7.0 }.pixels(400, 300), (0, 0, 300));
+        assert_eq!(Crop { left: 0.0, top: 0.0, size: 0.0 }.pixels(400, 300).2, 15, "at least a twentieth of the side");
+    }
+
+    #[test]
+    fn a_square_has_every_side_and_no_metadata() {
+        let mut png = Vec::new();
+        DynamicImage::new_rgb8(300, 200).write_to(&mut Cursor::new(&mut png), ImageFormat::Png).unwrap();
+        let square = square(&png, Some(Crop { left: 0.5, top: 0.0, size: 0.5 })).unwrap();
+        assert_eq!((square.width, square.height), (100, 100));
+        let sides: Vec<(u32, u32)> = square.variants.iter().map(|v| (v.width, v.height)).collect();
+        assert_eq!(sides, [(96, 96), (256, 256)]);
+        assert!(square.variants.iter().all(|v| v.webp.starts_with(b"RIFF") && v.jpeg.starts_with(&[0xFF, 0xD8])));
     }
 
     #[test]

@@ -70,7 +70,10 @@ fn ReviewsBody(reviews: Reviews, product_id: Uuid, flash: Option<FormFlash>) -> 
                         <Rating avg_x10=i32::from(r.rating) * 10 count=1/>
                         {(!r.title.is_empty()).then(|| view! { <h3 class="mt-1 font-semibold text-stone-900">{r.title.clone()}</h3> })}
                         <p class="mt-2 text-stone-700">{r.comment}</p>
-                        <p class="mt-2 text-xs text-stone-500">{format!("{} · verified purchase · {}", r.author, r.created_at.format("%-d %B %Y"))}</p>
+                        <p class="mt-2 flex items-center gap-2 text-xs text-stone-500">
+                            <crate::account::pages::Avatar url=r.author_avatar.clone() name=r.author.clone() size="small"/>
+                            {format!("{} · verified purchase · {}", r.author, r.created_at.format("%-d %B %Y"))}
+                        </p>
                         {r.reply.map(|reply| view! {
                             <div class="mt-3 rounded-r-lg border-l-4 border-emerald-700 bg-emerald-50/60 px-4 py-3" data-testid="review-reply">
                                 <p class="text-xs font-semibold text-emerald-900">

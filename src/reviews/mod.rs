@@ -16,6 +16,9 @@ use uuid::Uuid;
 pub struct ReviewView {
     pub id: Uuid,
     pub author: String,
+    /// The author's profile picture (256-pixel JPEG), when they have one.
+    #[serde(default)]
+    pub author_avatar: Option<String>,
     pub rating: i16,
     pub title: String,
     pub comment: String,

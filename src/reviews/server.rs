@@ -35,10 +35,13 @@ pub async fn reviews(db: &PgPool, product: Uuid, viewer: Option<Uuid>) -> Result
     }
     let count: i64 = counts.iter().sum();
     let sum: i64 = counts.iter().enumerate().map(|(i, n)| (i as i64 + 1) * n).sum();
-    type Row = (Uuid, String, i16, String, String, DateTime<Utc>, i32, Option<String>, Option<DateTime<Utc>>);
+    type Row = (Uuid, String, Option<String>, i16, String, String, DateTime<Utc>, i32, Option<String>, Option<DateTime<Utc>>);
+    // A deleted account's reviews stay, under "A former customer" and without a picture.
     let rows: Vec<Row> = sqlx::query_as(
-        "select r.id, coalesce(nullif(split_part(u.name, ' ', 1), ''), 'A customer'), r.rating, r.title, r.comment,
-                r.created_at, r.helpful_count, r.reply, r.replied_at
+        "select r.id,
+                case when u.deleted_at is not null then 'A former customer'
+                     else coalesce(nullif(split_part(u.name, ' ', 1), ''), 'A customer') end,
+                u.avatar_url, r.rating, r.title, r.comment, r.created_at, r.helpful_count, r.reply, r.replied_at
          from reviews r join users u on u.id = r.user_id
          where r.product_id = $1 and r.status = 'approved'
          order by r.helpful_count desc, r.created_at desc limit 20",
@@ -71,9 +74,10 @@ pub async fn reviews(db: &PgPool, product: Uuid, viewer: Option<Uuid>) -> Result
         distribution: counts,
         reviews: rows
             .into_iter()
-            .map(|(id, author, rating, title, comment, created_at, helpful_count, reply, replied_at)| ReviewView {
+            .map(|(id, author, author_avatar, rating, title, comment, created_at, helpful_count, reply, replied_at)| ReviewView {
                 id,
                 author,
+                author_avatar,
                 rating,
                 title,
                 comment,

@@ -35,10 +35,11 @@ pub const STRIPE_WEBHOOK_PATH: &str = "/webhooks/stripe";
 /// Largest request body any route accepts.
 pub const MAX_BODY: usize = 1024 * 1024;
 
-/// Routes that receive files. Their multipart bodies are not buffered here but streamed to
-/// the handler, which caps each file as it reads and refuses a larger declared body before
-/// reading any; [`MAX_UPLOAD_BODY`] is their limit in all.
-pub const UPLOAD_PREFIX: &str = "/admin/uploads/";
+/// Routes that receive files (the dashboard's, and the customer's profile picture). Their
+/// multipart bodies are not buffered here but streamed to the handler, which caps each file
+/// as it reads and refuses a larger declared body before reading any; [`MAX_UPLOAD_BODY`]
+/// is their limit in all.
+pub const UPLOAD_PREFIXES: &[&str] = &["/admin/uploads/", "/account/uploads/"];
 pub const MAX_UPLOAD_BODY: usize = 40 * 1024 * 1024;
 
 /// The nonce of this response's Content-Security-Policy, for the renderer.
@@ -181,7 +182,7 @@ async fn clean(request: Request) -> Result<Request, Response> {
 /// A multipart post to an upload route (the cross-site check has already run).
 fn is_upload(request: &Request) -> bool {
     request.method() == Method::POST
-        && request.uri().path().starts_with(UPLOAD_PREFIX)
+        && UPLOAD_PREFIXES.iter().any(|p| request.uri().path().starts_with(p))
         && request
             .headers()
             .get(header::CONTENT_TYPE)

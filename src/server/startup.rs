@@ -121,6 +121,11 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemaps/{file}", get(crate::seo::sitemap_file))
         .route("/b/{id}", get(crate::seo::banner_click))
         .route(super::guard::NEWSLETTER_ONE_CLICK_PATH, get(crate::newsletter::server::one_click_page).post(crate::newsletter::server::one_click))
+        .route(
+            crate::account::PICTURE_PATH,
+            axum::routing::post(crate::account::server::upload_picture).layer(axum::extract::DefaultBodyLimit::max(super::guard::MAX_UPLOAD_BODY)),
+        )
+        .route(crate::account::EXPORT_DOWNLOAD_PATH, axum::routing::post(crate::account::server::download_export))
         .route(super::guard::NOTIFICATIONS_ONE_CLICK_PATH, get(crate::notifications::server::one_click_page).post(crate::notifications::server::one_click))
         .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
         .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
@@ -205,6 +210,7 @@ pub fn job_registry() -> JobRegistry<AppState> {
     crate::payments::server::register_jobs(&mut jobs);
     crate::newsletter::server::register_jobs(&mut jobs);
     crate::notifications::server::register(&mut jobs);
+    crate::account::server::register(&mut jobs);
     jobs
 }
 

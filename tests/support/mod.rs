@@ -105,6 +105,8 @@ pub struct Response {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
     pub body: String,
+    /// The body as it came (a file download).
+    pub bytes: Vec<u8>,
     pub set_cookies: Vec<String>,
     pub headers_location: Option<String>,
 }
@@ -168,7 +170,7 @@ impl Client {
             }
         }
         let bytes = to_bytes(response.into_body(), usize::MAX).await.expect("body");
-        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), set_cookies, headers_location }
+        Response { status, headers, body: String::from_utf8_lossy(&bytes).into_owned(), bytes: bytes.to_vec(), set_cookies, headers_location }
     }
 
     pub async fn get(&self, uri: &str) -> Response {

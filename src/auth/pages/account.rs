@@ -3,7 +3,7 @@ use crate::{
         api::{
             change_password, confirm_contact_change, end_sessions, get_account, list_sessions, sign_out,
             contact_form, contact_saved, start_contact_change, update_name, Account, ActiveSession, ChangePassword,
-            ConfirmContactChange, EndSessions, SignOut, StartContactChange, UpdateName, NAME_SAVED, PASSWORD_SAVED,
+            ConfirmContactChange, EndSessions, MakeContactPrimary, RemoveContact, SignOut, StartContactChange, UpdateName, NAME_SAVED, PASSWORD_SAVED,
         },
         types::Channel,
     },
@@ -12,6 +12,7 @@ use crate::{
     orders::{api::list_orders, display_number, OrderSummary},
     ui::{PageTitle, go_to, ErrorNotice, Field, FormError, Notice, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
+use crate::account::pages::{DataPanel, PicturePanel};
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Meta;
 use leptos_router::hooks::use_query_map;
@@ -22,10 +23,14 @@ pub fn AccountPage() -> impl IntoView {
     // Loaded with the page (islands' own loads happen in the browser).
     let sessions = Resource::new(|| (), |_| list_sessions());
     let orders = Resource::new(|| (), |_| list_orders());
+    let export = Resource::new(|| (), |_| crate::account::api::data_export_status());
+    let picture_saved = use_query_map().with_untracked(|q| q.get("picture").is_some());
     let outcome = form_outcome();
     let notice = use_query_map().with_untracked(|q| {
         if q.get("linked").is_some() {
             Some("Your sign-in provider is connected.")
+        } else if q.get("verified").is_some() {
+            Some("Verified: it's on your account now.")
         } else {
             q.get("error").and_then(|e| super::oauth_error_message(&e))
         }
@@ -40,7 +45,8 @@ pub fn AccountPage() -> impl IntoView {
                         let flash = outcome.get().flatten();
                         let sessions = sessions.get().and_then(Result::ok).unwrap_or_default();
                         let orders = orders.get().and_then(Result::ok);
-                        view! { <AccountSections account notice flash sessions orders/> }.into_any()
+                        let export = export.get().and_then(Result::ok).flatten();
+                        view! { <AccountSections account notice flash sessions orders export picture_saved/> }.into_any()
                     }
                     Err(crate::error::AppError::Unauthorized) => {
                         #[cfg(feature = "ssr")]
@@ -72,12 +78,16 @@ fn AccountSections(
     flash: Option<FormFlash>,
     sessions: Vec<ActiveSession>,
     orders: Option<Vec<OrderSummary>>,
+    export: Option<crate::account::ExportStatus>,
+    picture_saved: bool,
 ) -> impl IntoView {
     let greeting = if account.name.is_empty() { "Your account".to_owned() } else { format!("Hello, {}", account.name) };
     let methods = sign_in_methods(&account);
     let connectable: Vec<String> =
         account.available_providers.iter().filter(|p| !account.linked_providers.contains(p)).cloned().collect();
     let name_flash = FormFlash::of(&flash, "name");
+    let picture_flash = FormFlash::of(&flash, crate::account::PICTURE_FORM);
+    let data_flash = flash.clone();
     let email_flash = FormFlash::of(&flash, contact_form(Channel::Email));
     let phone_flash = FormFlash::of(&flash, contact_form(Channel::Sms));
     let password_flash = FormFlash::of(&flash, "password-change");
@@ -96,14 +106,17 @@ fn AccountSections(
                     <a href="/account/notifications/settings" class=BUTTON_SECONDARY>"Choose what we send"</a>
                 </div>
             </Panel>
-            <Panel title="Profile" id="profile"><NameForm name=account.name.clone() flash=name_flash/></Panel>
-            <Panel title="Email address" id="email-address">
-                <ContactForm channel=Channel::Email current=account.email.clone() verified=account.email_verified
-                    flash=email_flash/>
+            <Panel title="Profile" id="profile">
+                <PicturePanel url=account.avatar_url.clone() name=account.name.clone() flash=picture_flash saved=picture_saved/>
+                <div class="mt-6"><NameForm name=account.name.clone() flash=name_flash/></div>
             </Panel>
-            <Panel title="Mobile number" id="mobile-number">
-                <ContactForm channel=Channel::Sms current=account.phone.clone() verified=account.phone_verified
-                    flash=phone_flash/>
+            <Panel title="Email addresses" id="email-address">
+                <ContactList channel=Channel::Email primary=account.email.clone() verified=account.email_verified others=account.other_emails.clone()/>
+                <ContactForm channel=Channel::Email flash=email_flash/>
+            </Panel>
+            <Panel title="Mobile numbers" id="mobile-number">
+                <ContactList channel=Channel::Sms primary=account.phone.clone() verified=account.phone_verified others=account.other_phones.clone()/>
+                <ContactForm channel=Channel::Sms flash=phone_flash/>
             </Panel>
             <Panel title="Password" id="password"><PasswordChange has_password=account.has_password flash=password_flash/></Panel>
             <Panel title="Ways to sign in" id="sign-in-methods">
@@ -122,6 +135,7 @@ fn AccountSections(
                 </div>
             </Panel>
             <Panel title="Where you're signed in" id="sessions"><SessionsPanel initial=sessions/></Panel>
+            <Panel title="Your data" id="your-data"><DataPanel status=export flash=data_flash/></Panel>
             {account.role.can(crate::auth::Permission::ViewDashboard).then(|| view! { <p class="text-sm"><a href="/admin" class=LINK>"Go to the staff dashboard"</a></p> })}
         </div>
     }
@@ -167,8 +181,8 @@ fn provider_label(provider: &str) -> &'static str {
 fn sign_in_methods(account: &Account) -> Vec<(&'static str, bool)> {
     vec![
         ("Password", account.has_password),
-        ("Code or link by email", account.email.is_some() && account.email_verified),
-        ("Code by text message", account.phone.is_some() && account.phone_verified),
+        ("Code or link by email", (account.email.is_some() && account.email_verified) || !account.other_emails.is_empty()),
+        ("Code by text message", (account.phone.is_some() && account.phone_verified) || !account.other_phones.is_empty()),
         ("Google", account.linked_providers.iter().any(|p| p == "google")),
         ("Facebook", account.linked_providers.iter().any(|p| p == "facebook")),
     ]
@@ -206,14 +220,60 @@ fn NameForm(name: String, flash: Option<FormFlash>) -> impl IntoView {
     }
 }
 
-/// Change email or mobile number: a code goes to the new one before it replaces the old.
-#[island]
-fn ContactForm(channel: Channel, current: Option<String>, verified: bool, flash: Option<FormFlash>) -> impl IntoView {
-    let (field, label, input_type) = match channel {
-        Channel::Email => ("email", "New email address", "email"),
-        Channel::Sms => ("phone", "New mobile number", "tel"),
+/// The account's addresses (or numbers): the primary, which gets the mail (or the texts and
+/// checkout codes), and the others, any of which signs in. Plain forms: each button posts.
+#[component]
+fn ContactList(channel: Channel, primary: Option<String>, verified: bool, others: Vec<String>) -> impl IntoView {
+    let row = "flex flex-wrap items-center justify-between gap-2 py-2";
+    let small = "rounded px-2 py-1 text-sm font-medium text-emerald-800 hover:underline focus-visible:outline-2 focus-visible:outline-emerald-700";
+    let remove = move |value: String| {
+        view! {
+            <form method="post" action=RemoveContact::url()>
+                <input type="hidden" name="channel" value=channel.as_str()/>
+                <input type="hidden" name="value" value=value.clone()/>
+                <button type="submit" class=small>"Remove"<span class="sr-only">{format!(" {value}")}</span></button>
+            </form>
+        }
     };
-    let (shown, set_shown) = signal(current);
+    view! {
+        <ul class="divide-y divide-stone-100 text-sm" data-testid=format!("{}-list", channel.as_str())>
+            {match primary {
+                Some(value) => view! {
+                    <li class=row>
+                        <span>
+                            <span class="font-medium text-stone-900">{value.clone()}</span>" "
+                            <span class="rounded-full bg-stone-100 px-2 py-0.5 text-xs text-stone-700">{if verified { "Primary" } else { "Primary · not verified" }}</span>
+                        </span>
+                        {remove(value)}
+                    </li>
+                }.into_any(),
+                None => view! { <li class="py-2 text-stone-600">"None yet."</li> }.into_any(),
+            }}
+            {others.into_iter().map(|value| view! {
+                <li class=row>
+                    <span class="text-stone-900">{value.clone()}" "<span class="text-xs text-stone-500">"Verified"</span></span>
+                    <div class="flex gap-1">
+                        <form method="post" action=MakeContactPrimary::url()>
+                            <input type="hidden" name="channel" value=channel.as_str()/>
+                            <input type="hidden" name="value" value=value.clone()/>
+                            <button type="submit" class=small>"Make primary"<span class="sr-only">{format!(": {value}")}</span></button>
+                        </form>
+                        {remove(value)}
+                    </div>
+                </li>
+            }).collect_view()}
+        </ul>
+    }
+}
+
+/// Add an email address or mobile number: a code goes to it, and once it is entered the
+/// address is the account's (its primary when it has no proven one yet).
+#[island]
+fn ContactForm(channel: Channel, flash: Option<FormFlash>) -> impl IntoView {
+    let (field, label, input_type) = match channel {
+        Channel::Email => ("email", "Add an email address", "email"),
+        Channel::Sms => ("phone", "Add a mobile number", "tel"),
+    };
     let destination = flashed(&flash, "destination");
     let code = RwSignal::new(String::new());
     let send = Action::new(move |d: &String| start_contact_change(channel, d.clone()));
@@ -227,21 +287,15 @@ fn ContactForm(channel: Channel, current: Option<String>, verified: bool, flash:
     });
     let done = Signal::derive(move || confirm.value().get().and_then(Result::ok));
     Effect::new(move || {
-        if let Some(now) = done.get() {
-            set_shown.set(Some(now));
-            waiting.set(false);
+        if done.get().is_some() {
+            // The list above is the server's: show it afresh with the new entry.
+            go_to(&format!("/account?verified={}#{}", channel.as_str(), if channel == Channel::Email { "email-address" } else { "mobile-number" }));
         }
     });
     let error = latest_error(move || second_step_first(confirm.value().get(), send.value().get()), &flash);
     let saved = latest_notice(move || confirm.value().get(), |now| contact_saved(&now), &flash);
     let hint = flash.as_ref().and_then(|f| f.notice.clone()).filter(|_| waiting.get_untracked());
     view! {
-        <p class="text-sm text-stone-700">
-            {move || match shown.get() {
-                Some(value) => format!("Current: {value}{}", if verified || done.get().is_some() { " (verified)" } else { " (not verified)" }),
-                None => "None yet.".to_string(),
-            }}
-        </p>
         <form method="post" action=move || if waiting.get() { ConfirmContactChange::url() } else { StartContactChange::url() }
             class="mt-4 space-y-4" on:submit=move |ev| {
             ev.prevent_default();

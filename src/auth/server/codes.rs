@@ -19,6 +19,7 @@ pub enum Purpose {
     PasswordReset,
     VerifyEmail,
     VerifyPhone,
+    DeleteAccount,
 }
 
 impl Purpose {
@@ -29,6 +30,7 @@ impl Purpose {
             Self::PasswordReset => "password_reset",
             Self::VerifyEmail => "verify_email",
             Self::VerifyPhone => "verify_phone",
+            Self::DeleteAccount => "delete_account",
         }
     }
 }

@@ -53,6 +53,7 @@ pub async fn send_code(
         Purpose::VerifyEmail | Purpose::VerifyPhone => "to confirm this contact detail",
         Purpose::PasswordReset => "to reset your password",
         Purpose::SignIn => "to sign in to Larkspur",
+        Purpose::DeleteAccount => "to delete your Larkspur account (this cannot be undone)",
     };
     match channel {
         Channel::Email => {

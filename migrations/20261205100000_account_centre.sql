@@ -1,3 +1,6 @@
+-- The customer's account centre: notifications with preferences, waiting for a size, and
+-- several email addresses and mobile numbers per account.
+
 -- Customer notifications: one row per event a customer should know about, kept exactly
 -- once per event (`event_key`), whether or not it is shown in the store (`in_store` false
 -- when the customer turned that off: the row still stops a retried job from mailing twice).
@@ -49,3 +52,42 @@ $$;
 
 create trigger product_sizes_back_in_stock after update of stock, reserved on product_sizes
     for each row execute function queue_back_in_stock();
+
+-- An account's other proven email addresses and mobile numbers. The primary ones stay in
+-- `users` (mail and texts go there); any proven one signs in. A value belongs to one account
+-- at most: unique here, and checked against `users` under an advisory lock per value.
+create table user_contacts (
+    id          uuid primary key default uuid_generate_v7(),
+    user_id     uuid not null,
+    channel     text not null,
+    value       citext not null,
+    verified_at timestamptz not null,
+    created_at  timestamptz not null default now(),
+    constraint user_contacts_user_id_fkey foreign key (user_id) references users (id) on delete cascade,
+    constraint user_contacts_channel_check check (channel in ('email', 'phone')),
+    constraint user_contacts_phone_format_check check (channel <> 'phone' or value ~ '^\+[1-9][0-9]{6,14}$'),
+    constraint user_contacts_channel_value_key unique (channel, value)
+);
+create index user_contacts_user_idx on user_contacts (user_id);
+
+-- A profile picture: a square in two sides (96, 256) as WebP and JPEG under `avatar_key`;
+-- `avatar_url` is the 256-pixel JPEG (the page derives the others from it).
+alter table users add column avatar_key text, add column avatar_url text;
+
+-- Deleting an account is confirmed by a code.
+alter table auth_requests drop constraint auth_requests_purpose_check;
+alter table auth_requests add constraint auth_requests_purpose_check check (purpose in
+    ('sign_in', 'sign_up', 'password_reset', 'verify_email', 'verify_phone', 'checkout_phone', 'delete_account'));
+
+-- A customer's copy of their data: prepared by a job, downloaded once, gone after a week.
+create table data_exports (
+    id            uuid primary key default uuid_generate_v7(),
+    user_id       uuid not null,
+    requested_at  timestamptz not null,
+    ready_at      timestamptz,
+    expires_at    timestamptz not null,
+    downloaded_at timestamptz,
+    archive       bytea,
+    constraint data_exports_user_id_fkey foreign key (user_id) references users (id) on delete cascade
+);
+create index data_exports_user_idx on data_exports (user_id, requested_at desc);
