@@ -91,3 +91,8 @@ create table data_exports (
     constraint data_exports_user_id_fkey foreign key (user_id) references users (id) on delete cascade
 );
 create index data_exports_user_idx on data_exports (user_id, requested_at desc);
+
+-- A signed-in customer can opt in to news and offers from their notification settings,
+-- for their own proven address (no confirmation mail needed).
+alter table subscribers drop constraint subscribers_source_check;
+alter table subscribers add constraint subscribers_source_check check (source in ('footer', 'page', 'account')) not valid;

@@ -630,7 +630,7 @@ async fn the_s3_store_round_trips_against_moto(db: PgPool) {
     // Pages may load images from the bucket's origin (the Content-Security-Policy).
     let editor = admin.get(&format!("/admin/products/{product}")).await;
     let policy = editor.headers.get(header::CONTENT_SECURITY_POLICY).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    assert!(policy.contains(&format!("img-src 'self' data: {endpoint};")), "{policy}");
+    assert!(policy.contains(&format!("img-src 'self' data: blob: {endpoint};")), "{policy}");
     assert!(editor.body.contains(&format!("{public}/{key}/320.jpg")), "the editor shows it from the bucket");
     let res = admin.call("admin/products/images/delete", &[("product", &p), ("image", &id.to_string()), ("confirm", "delete")]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);

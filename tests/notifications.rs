@@ -134,10 +134,10 @@ async fn preferences_suppress_what_they_say_and_never_a_receipt(db: PgPool) {
     let res = customer.call("notifications/settings/save", &[("on[back_in_stock-email]", "on")]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let settings = customer.call("notifications/settings", &[]).await.json();
-    let orders_row = settings.as_array().unwrap().iter().find(|t| t["topic"] == "Orders").unwrap();
+    let orders_row = settings["topics"].as_array().unwrap().iter().find(|t| t["topic"] == "Orders").unwrap();
     assert_eq!(orders_row["channels"], serde_json::json!({ "in_store": false, "email": true, "sms": false }));
     // A field the form never has is refused, and changes nothing.
-    let res = customer.call("notifications/settings/save", &[("on[marketing-email]", "on")]).await;
+    let res = customer.call("notifications/settings/save", &[("on[coupons-email]", "on")]).await;
     assert_eq!(res.status, StatusCode::BAD_REQUEST, "{}", res.body);
     assert_eq!(customer.call("notifications/settings", &[]).await.json(), settings);
 
@@ -163,6 +163,33 @@ async fn preferences_suppress_what_they_say_and_never_a_receipt(db: PgPool) {
     drain(&app).await;
     let texts: Vec<String> = std::fs::read_dir(app.outbox.join("sms")).unwrap().map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap()).collect();
     assert!(texts.iter().any(|t| t.contains("+15556000002") && t.contains("was delivered")), "{texts:?}");
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn news_and_offers_need_the_marketing_consent_and_stop_when_it_is_withdrawn(db: PgPool) {
+    let app = spawn(db).await;
+    let (user, _) = shopper(&app.db, 13, &[]).await;
+    let customer = signed_in(&app, user).await;
+    let subscribed = || async { sqlx::query_scalar::<_, String>("select status from subscribers where email = 'buyer13@example.com'").fetch_optional(&app.db).await.unwrap() };
+    assert_eq!(customer.call("notifications/settings", &[]).await.json()["marketing"]["subscribed"], false, "off until asked for");
+
+    // Without marketing consent: refused, and nothing else on the form is saved either.
+    assert_eq!(customer.call("consent/save", &[("analytics", "true")]).await.status, StatusCode::OK);
+    let res = customer.call("notifications/settings/save", &[("on[marketing-email]", "on")]).await;
+    assert_eq!(res.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", res.body);
+    assert!(res.body.contains("cookie settings"), "{}", res.body);
+    assert_eq!(subscribed().await, None);
+    let topics = customer.call("notifications/settings", &[]).await.json()["topics"].clone();
+    assert!(topics.as_array().unwrap().iter().all(|t| t["channels"]["in_store"] == true), "unchanged: {topics}");
+
+    // With it: subscribed at once (the address is proven), and withdrawing consent stops it.
+    customer.accept_cookies().await;
+    let res = customer.call("notifications/settings/save", &[("on[marketing-email]", "on"), ("on[orders-in_store]", "on")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    assert_eq!(subscribed().await.as_deref(), Some("confirmed"));
+    assert_eq!(customer.call("notifications/settings", &[]).await.json()["marketing"]["subscribed"], true);
+    assert_eq!(customer.call("consent/save", &[("analytics", "true")]).await.status, StatusCode::OK);
+    assert_eq!(subscribed().await.as_deref(), Some("unsubscribed"));
 }
 
 #[sqlx::test(migrations = "./migrations")]

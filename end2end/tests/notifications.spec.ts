@@ -53,7 +53,7 @@ test('an admin ships an order: the customer\'s bell shows it without a reload, w
   await expect(page.getByTestId('notification-count')).toHaveText('0');
 
   // Review news off, in the settings form.
-  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.getByRole('link', { name: 'Settings', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Notification settings' })).toBeVisible();
   await expectNoSeriousViolations(page, 'notification settings');
   await expect(page.getByLabel('Order receipts by email')).toBeDisabled();

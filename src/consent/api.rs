@@ -66,6 +66,14 @@ pub async fn save_consent(
         // A declined choice is recorded without any device or identity.
         let recorded_device = if choice.analytics || withdrawn { device_id } else { None };
         super::server::record(db, recorded_device, caller.data.user_id, decision, choice, caller.now).await?;
+        // News and offers by email rest on the marketing consent: withdrawn, they stop.
+        if let (Some(user), true) = (caller.data.user_id, previous.is_some_and(|p| p.marketing) && !choice.marketing) {
+            if let Some(account) = crate::auth::server::users::by_id(db, user).await? {
+                if let Some(email) = account.email {
+                    crate::newsletter::server::set_for_account(&caller.state, &email, false, caller.now).await?;
+                }
+            }
+        }
         if let Some(options) = use_context::<leptos_axum::ResponseOptions>() {
             options.append_header(
                 axum::http::header::SET_COOKIE,

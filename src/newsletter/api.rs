@@ -15,7 +15,8 @@ pub async fn subscribe(#[server(default)] email: String, #[server(default)] sour
     let result = crate::server::ctx::respond(async move {
         let state = crate::server::ctx::state()?;
         let email = crate::auth::types::Email::parse(&email).map_err(|message| AppError::field("email", message))?;
-        let source = SignUpSource::parse(source.trim()).unwrap_or(SignUpSource::Footer);
+        // "account" is the settings page's own, never a public form's.
+        let source = SignUpSource::parse(source.trim()).filter(|s| *s != SignUpSource::Account).unwrap_or(SignUpSource::Footer);
         let client = use_context::<axum::http::request::Parts>()
             .and_then(|parts| crate::server::client::ClientInfo::from_parts(&parts, state.config.trust_proxy).ip)
             .map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());

@@ -43,6 +43,8 @@ crate::text_enum! {
     pub enum SignUpSource {
         Footer = "footer",
         Page = "page",
+        /// A signed-in customer's notification settings, for their own proven address.
+        Account = "account",
     }
 }
 

@@ -116,6 +116,40 @@ pub async fn subscribe(state: &AppState, email: &Email, source: SignUpSource, cl
     Ok(())
 }
 
+/// Whether `email` receives the newsletter.
+pub async fn is_subscribed(db: &PgPool, email: &str) -> Result<bool, AppError> {
+    Ok(sqlx::query_scalar("select exists (select 1 from subscribers where email = $1 and status = 'confirmed')").bind(email).fetch_one(db).await?)
+}
+
+/// A signed-in customer's own choice for their proven address: subscribed at once (the
+/// account already proved the address, so no confirmation mail), or unsubscribed.
+pub async fn set_for_account(state: &AppState, email: &str, on: bool, now: DateTime<Utc>) -> Result<(), AppError> {
+    if on {
+        let secret = state.config.auth_secret.expose();
+        let id = Uuid::now_v7();
+        sqlx::query(
+            "insert into subscribers (id, email, status, unsubscribe_token_hash, source, confirmed_at) values ($1, $2, 'confirmed', $3, 'account', $4)
+             on conflict (email) do update set status = 'confirmed', confirmed_at = coalesce(subscribers.confirmed_at, $4), unsubscribed_at = null",
+        )
+        .bind(id)
+        .bind(email)
+        .bind(token_hash(secret, &unsubscribe_token(secret, id)))
+        .bind(now)
+        .execute(&state.db)
+        .await?;
+    } else {
+        sqlx::query(
+            "update subscribers set status = 'unsubscribed', unsubscribed_at = $2, confirm_token_hash = null
+             where email = $1 and status <> 'unsubscribed'",
+        )
+        .bind(email)
+        .bind(now)
+        .execute(&state.db)
+        .await?;
+    }
+    Ok(())
+}
+
 /// Whether `email` may be sent another confirmation now (counting it when so).
 async fn may_mail(state: &AppState, email: &Email, now: DateTime<Utc>) -> Result<bool, AppError> {
     for (window, name) in [(CONFIRM_COOLDOWN, "cool-down"), (CONFIRMS_PER_DAY, "day")] {

@@ -2,7 +2,7 @@
 //! links notification emails carry (unsubscribe, "this wasn't me"). Each works as a plain
 //! form post too; the signed-in ones act only on the caller's own notifications.
 
-use super::{NotificationPage, TopicPreference};
+use super::{NotificationPage, NotificationChoices};
 use crate::error::AppError;
 use leptos::prelude::*;
 use std::collections::BTreeMap;
@@ -60,13 +60,28 @@ pub async fn mark_all_notifications_read() -> Result<u64, AppError> {
 }
 
 #[server(endpoint = "notifications/settings")]
-pub async fn notification_settings() -> Result<Vec<TopicPreference>, AppError> {
+pub async fn notification_settings() -> Result<NotificationChoices, AppError> {
     use crate::server::ctx;
     ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
-        super::server::preferences(&ctx::state()?.db, user).await
+        let state = ctx::state()?;
+        let topics = super::server::preferences(&state.db, user).await?;
+        let marketing = marketing(&state, user).await?;
+        Ok(NotificationChoices { topics, marketing })
     })
     .await
+}
+
+#[cfg(feature = "ssr")]
+async fn marketing(state: &crate::server::state::AppState, user: uuid::Uuid) -> Result<super::Marketing, AppError> {
+    let account = crate::auth::server::users::by_id(&state.db, user).await?.ok_or(AppError::Unauthorized)?;
+    let email = account.email.filter(|_| account.email_verified_at.is_some());
+    let subscribed = match &email {
+        Some(email) => crate::newsletter::server::is_subscribed(&state.db, email).await?,
+        None => false,
+    };
+    let consent = use_context::<axum::http::request::Parts>().as_ref().and_then(crate::consent::server::choice_from_parts).is_some_and(|c| c.marketing);
+    Ok(super::Marketing { email, subscribed, consent })
 }
 
 /// The checkbox a topic's channel has on the preferences form: `on[<topic>-<channel>]`.
@@ -75,6 +90,9 @@ pub fn choice_key(topic: super::Topic, channel: &str) -> String {
 }
 
 pub const SETTINGS_SAVED: &str = "Your notification settings are saved.";
+
+/// The preferences form's news-and-offers checkbox.
+pub const MARKETING_KEY: &str = "marketing-email";
 
 /// Saves every topic at once from the preferences form; a box not sent is off (what may
 /// not be turned off stays on whatever is sent).
@@ -87,11 +105,26 @@ pub async fn save_notification_settings(#[server(default)] on: BTreeMap<String, 
     };
     let result = ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
-        if on.keys().any(|k| !Topic::ALL.iter().any(|t| ["in_store", "email", "sms"].iter().any(|c| choice_key(*t, c) == *k))) {
+        let known = |k: &String| k == MARKETING_KEY || Topic::ALL.iter().any(|t| ["in_store", "email", "sms"].iter().any(|c| choice_key(*t, c) == *k));
+        if !on.keys().all(known) {
             return Err(AppError::Rejected("That form has a setting this page doesn't know. Reload the page and try again.".into()));
         }
         let state = ctx::state()?;
         let now = state.clock.now();
+        // News and offers: checked before anything is saved, so a refusal changes nothing.
+        let marketing = marketing(&state, user).await?;
+        let wanted = on.contains_key(MARKETING_KEY);
+        let change = match (&marketing.email, wanted, marketing.subscribed) {
+            (Some(email), true, false) if marketing.consent => Some((email.clone(), true)),
+            (_, true, false) if marketing.email.is_none() => {
+                return Err(AppError::field(MARKETING_KEY, "Verify an email address first: news and offers go to your primary one."));
+            }
+            (_, true, false) => {
+                return Err(AppError::field(MARKETING_KEY, "First allow marketing in your cookie settings, then turn on news and offers."));
+            }
+            (Some(email), false, true) => Some((email.clone(), false)),
+            _ => None,
+        };
         let mut tx = state.db.begin().await?;
         for &topic in Topic::ALL {
             let wanted = Channels {
@@ -102,6 +135,9 @@ pub async fn save_notification_settings(#[server(default)] on: BTreeMap<String, 
             server::set_preference(&mut *tx, user, topic, wanted, now).await?;
         }
         tx.commit().await?;
+        if let Some((email, on)) = change {
+            crate::newsletter::server::set_for_account(&state, &email, on, now).await?;
+        }
         Ok(())
     })
     .await;

@@ -90,6 +90,25 @@ pub struct TopicPreference {
     pub channels: Channels,
 }
 
+/// News and offers by email: the newsletter, for the customer's primary address. Off until
+/// they opt in, which needs their consent to marketing (the cookie choice); withdrawing
+/// that consent turns it off again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marketing {
+    /// The proven primary address it would go to (none: it cannot be turned on).
+    pub email: Option<String>,
+    pub subscribed: bool,
+    /// The visitor allowed marketing in their cookie choice.
+    pub consent: bool,
+}
+
+/// Everything the settings page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotificationChoices {
+    pub topics: Vec<TopicPreference>,
+    pub marketing: Marketing,
+}
+
 /// A notification as its list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NotificationItem {

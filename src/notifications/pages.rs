@@ -8,7 +8,7 @@ use super::{
         choice_key, list_notifications, notification_settings, unsubscribe_topic_of, MarkAllNotificationsRead,
         MarkNotificationRead, ReportSignIn, SaveNotificationSettings, UnsubscribeNotifications,
     },
-    NotificationItem, NotificationPage, TopicPreference,
+    Marketing, NotificationItem, NotificationPage, NotificationChoices, TopicPreference,
 };
 use crate::{
     error::AppError,
@@ -176,9 +176,9 @@ pub fn NotificationSettingsPage() -> impl IntoView {
         <section class="mx-auto max-w-3xl px-4 py-10 sm:px-6">
             <Suspense fallback=|| view! { <p class="text-stone-500">"Loading…"</p> }>
                 {move || settings.get().map(|result| match result {
-                    Ok(topics) => {
+                    Ok(NotificationChoices { topics, marketing }) => {
                         let flash = FormFlash::of(&outcome.get().flatten(), "notification-settings");
-                        view! { <SettingsForm topics flash/> }.into_any()
+                        view! { <SettingsForm topics marketing flash/> }.into_any()
                     }
                     Err(AppError::Unauthorized) => sign_in_first("/account/notifications/settings"),
                     Err(err) => view! { <ErrorNotice error=err/> }.into_any(),
@@ -189,9 +189,11 @@ pub fn NotificationSettingsPage() -> impl IntoView {
 }
 
 #[component]
-fn SettingsForm(topics: Vec<TopicPreference>, flash: Option<FormFlash>) -> impl IntoView {
+fn SettingsForm(topics: Vec<TopicPreference>, marketing: Marketing, flash: Option<FormFlash>) -> impl IntoView {
     let notice = flash.as_ref().and_then(|f| f.notice.clone());
     let error = flash.and_then(|f| f.error);
+    let marketing_error = error.as_ref().and_then(|e| e.field_error(super::api::MARKETING_KEY));
+    let Marketing { email, subscribed, consent } = marketing;
     let cell = |topic: super::Topic, channel: &'static str, label: &'static str, on: bool, locked: bool| {
         let name = format!("on[{}]", choice_key(topic, channel));
         let aria = format!("{} {label}", topic.label());
@@ -241,9 +243,28 @@ fn SettingsForm(topics: Vec<TopicPreference>, flash: Option<FormFlash>) -> impl 
                     </tbody>
                 </table>
             </div>
+            <fieldset class="mt-6 rounded-2xl border border-stone-200 bg-white p-4">
+                <legend class="px-1 text-sm font-semibold text-stone-900">"News and offers"</legend>
+                <label class="flex items-start gap-3 text-sm">
+                    <input type="checkbox" name=format!("on[{}]", super::api::MARKETING_KEY) checked=subscribed
+                        class="mt-0.5 h-4 w-4 rounded border-stone-400 text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700"
+                        aria-describedby="marketing-hint" aria-invalid=marketing_error.is_some().to_string()/>
+                    <span>
+                        <span class="font-medium text-stone-900">"Email me new arrivals, journal stories and offers"</span>
+                        <span id="marketing-hint" class="block text-stone-600">
+                            {match (&email, consent) {
+                                (None, _) => "Verify an email address first: it goes to your primary one.".to_owned(),
+                                (Some(e), true) => format!("To {e}, about twice a month. Every email has a one-click unsubscribe."),
+                                (Some(e), false) => format!("To {e}. It needs your consent to marketing: allow it in your cookie settings first."),
+                            }}
+                        </span>
+                    </span>
+                </label>
+                {(!consent).then(|| view! { <p class="mt-2 text-sm"><a href="/privacy/cookies" class=LINK>"Cookie settings"</a></p> })}
+                {marketing_error.map(|m| view! { <p class="mt-2 text-sm text-red-700" role="alert">{m}</p> })}
+            </fieldset>
             <button type="submit" class=format!("mt-6 {BUTTON_PRIMARY}")>"Save settings"</button>
         </form>
-        <p class="mt-8 text-sm text-stone-600">"News and offers are sent only to "<a href="/newsletter" class=LINK>"newsletter"</a>" subscribers who confirmed their address."</p>
     }
 }
 

@@ -78,15 +78,16 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 /// Scripts only from this origin or carrying this response's nonce; no inline event
 /// handlers, no `eval`, no framing, forms only to this site (and on to the card payment
-/// page, `payment_page`, which placing an order redirects to); images from this site and
-/// from the media bucket's public origin, `media`, when images are kept there.
+/// page, `payment_page`, which placing an order redirects to); images from this site, from
+/// the media bucket's public origin, `media`, when images are kept there, and `blob:` (the
+/// preview of a picture chosen on this device, before it is uploaded).
 pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>, media: Option<&str>) -> String {
     let scripts = match nonce {
         Some(nonce) => format!("script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'"),
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
     format!(
-        "default-src 'self'; img-src 'self' data:{}; style-src 'self' 'unsafe-inline'; {scripts}; \
+        "default-src 'self'; img-src 'self' data: blob:{}; style-src 'self' 'unsafe-inline'; {scripts}; \
          connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'{}",
         media.map(|origin| format!(" {origin}")).unwrap_or_default(),
         payment_page.map(|origin| format!(" {origin}")).unwrap_or_default()
@@ -259,7 +260,7 @@ mod tests {
         assert!(with.ends_with("form-action 'self'"));
         let paying = content_security_policy(None, Some("https://checkout.stripe.com"), None);
         let bucket = content_security_policy(None, None, Some("https://media.example"));
-        assert!(bucket.contains("img-src 'self' data: https://media.example;"), "{bucket}");
+        assert!(bucket.contains("img-src 'self' data: blob: https://media.example;"), "{bucket}");
         assert!(paying.ends_with("form-action 'self' https://checkout.stripe.com"), "{paying}");
         for policy in [with, paying] {
             let scripts = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();

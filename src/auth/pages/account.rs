@@ -231,7 +231,7 @@ fn ContactList(channel: Channel, primary: Option<String>, verified: bool, others
             <form method="post" action=RemoveContact::url()>
                 <input type="hidden" name="channel" value=channel.as_str()/>
                 <input type="hidden" name="value" value=value.clone()/>
-                <button type="submit" class=small>"Remove"<span class="sr-only">{format!(" {value}")}</span></button>
+                <button type="submit" class=small aria-label=format!("Remove {value}")>"Remove"</button>
             </form>
         }
     };
@@ -256,7 +256,7 @@ fn ContactList(channel: Channel, primary: Option<String>, verified: bool, others
                         <form method="post" action=MakeContactPrimary::url()>
                             <input type="hidden" name="channel" value=channel.as_str()/>
                             <input type="hidden" name="value" value=value.clone()/>
-                            <button type="submit" class=small>"Make primary"<span class="sr-only">{format!(": {value}")}</span></button>
+                            <button type="submit" class=small aria-label=format!("Make primary: {value}")>"Make primary"</button>
                         </form>
                         {remove(value)}
                     </div>
