@@ -170,6 +170,7 @@ async fn the_archive_holds_every_table_of_the_customer_and_nothing_of_another(db
         files.insert(file.name().to_owned(), text);
     }
     let data: serde_json::Value = serde_json::from_str(&files["data.json"]).unwrap();
+    assert!(data["linked_accounts"].is_array() && files.contains_key("linked_accounts.csv"));
     for table in [
         "profile", "emails", "phones", "addresses", "orders", "order_items", "reviews", "wishlist", "notifications",
         "notification_preferences", "consent_records", "sessions", "login_events",
@@ -231,6 +232,12 @@ async fn deleting_an_account_takes_a_code_and_leaves_no_personal_data(db: PgPool
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let review: Uuid = sqlx::query_scalar("update reviews set status = 'approved' where user_id = $1 returning id").bind(user).fetch_one(&app.db).await.unwrap();
     drain(&app).await;
+
+    // An order still on its way keeps the account (it needs the name and address).
+    let res = browser.call("account/delete/send", &[]).await;
+    assert_eq!(res.status, StatusCode::CONFLICT, "{}", res.body);
+    assert!(res.body.contains("still open"), "{}", res.body);
+    sqlx::query("update orders set status = 'cancelled' where user_id = $1").bind(user).execute(&app.db).await.unwrap();
 
     assert_eq!(browser.call("account/delete/send", &[]).await.status, StatusCode::OK);
     let code = latest_email_code(&app, "buyer21@example.com");

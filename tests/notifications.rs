@@ -221,7 +221,13 @@ async fn a_review_decision_or_reply_tells_its_author_unless_they_turned_it_off(d
         }
         assert_eq!(staff.call("admin/reviews/reply", &[("id", &id), ("reply", "Thank you!")]).await.status, StatusCode::OK);
     }
-    let (user, _, author) = &reviews[0];
+    let (user, review, author) = &reviews[0];
+    // The reply's notification told again twice (a retry): nothing more.
+    let replied_at: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("select replied_at from reviews where id = $1").bind(review).fetch_one(&app.db).await.unwrap();
+    for _ in 0..2 {
+        let mut conn = app.db.acquire().await.unwrap();
+        notifications::review_event(&mut conn, *review, notifications::ReviewNews::Replied, replied_at).await.unwrap();
+    }
     assert_eq!(unread(author).await, 2, "approved once (the second approval changed nothing), and replied");
     assert_eq!(notification_count(&app.db, *user, "review:%").await, 2);
     assert_eq!(unread(quiet).await, 0, "review notifications turned off");
@@ -308,6 +314,28 @@ async fn a_sign_in_from_a_new_device_warns_the_owner_whose_not_me_ends_that_sess
     let res = stranger.call("auth/sign-in/password", &[("email", &to), ("password", "correct horse battery"), ("next", "/")]).await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     assert_eq!(notification_count(&app.db, user, "device:%").await, 1);
+    // The same sign-in told twice more (a retry): still one notification, one email.
+    let key: String = sqlx::query_scalar("select event_key from notifications where user_id = $1 and event_key like 'device:%'")
+        .bind(user)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let session = Uuid::parse_str(key.trim_start_matches("device:")).unwrap();
+    for _ in 0..2 {
+        let alert = notifications::Event::NewDevice { login_session_id: session, device: "Safari".into(), place: "here".into(), at: app.clock_now() };
+        let mut conn = app.db.acquire().await.unwrap();
+        assert_eq!(notifications::notify(&mut conn, user, &alert, app.clock_now()).await.unwrap(), None);
+    }
+    assert_eq!(notification_count(&app.db, user, "device:%").await, 1);
+    let alert_emails: i64 = sqlx::query_scalar(
+        "select count(*) from jobs j join notifications n on n.id::text = j.payload->'payload'->>'notification_id'
+         where j.kind = 'notification_email' and n.user_id = $1",
+    )
+    .bind(user)
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert_eq!(alert_emails, 1);
     drain(&app).await;
     let alert = latest_message_to(&app, &to);
     assert!(alert.contains("New sign-in") && alert.contains("Safari on iPhone (mobile)") && alert.contains("This wasn't me"), "{alert}");

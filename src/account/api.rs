@@ -55,6 +55,7 @@ pub async fn send_deletion_code() -> Result<CodeSent, AppError> {
     let result = crate::server::ctx::respond(async move {
         let user = crate::auth::server::require_user().await?;
         let caller = Caller::current().await?;
+        super::server::ensure_no_open_order(&mut *caller.state.db.acquire().await?, user).await?;
         let (channel, destination) = deletion_destination(&users::by_id(&caller.state.db, user).await?.ok_or(AppError::Unauthorized)?)?;
         delivery::send_code(&caller, channel, &destination, Purpose::DeleteAccount, Some(user)).await
     })

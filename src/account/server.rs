@@ -11,6 +11,7 @@ use crate::{
     media::{process::{self, Crop, Processed, SQUARE_SIDES}, store::MediaStore},
     server::{
         jobs::{self, Job, JobRegistry},
+        limits::{self, Window},
         mail::{layout, Email},
         multipart::Limits,
         session::AppSession,
@@ -64,12 +65,18 @@ async fn signed_in(state: &AppState, session: &AppSession) -> Result<Option<Uuid
     Ok(crate::auth::server::current_user(session, &data, &state.db).await?.map(|(id, _)| id))
 }
 
+/// Pictures one customer may upload in an hour, and decodes running at once on an
+/// instance (each can take a few hundred megabytes for a large photo).
+const PICTURES_PER_HOUR: Window = Window { limit: 20, period: chrono::Duration::hours(1) };
+static DECODES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
 async fn receive_picture(
     state: &AppState,
     user: Uuid,
     parts: &Parts,
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<(), AppError> {
+    limits::take(state, &format!("picture:{user}"), PICTURES_PER_HOUR, state.clock.now()).await?;
     let mut multipart = UPLOAD.open(parts, multipart)?;
     let (mut left, mut top, mut size, mut file) = (None, None, None, None);
     while let Some(mut field) = UPLOAD.next(&mut multipart).await? {
@@ -93,6 +100,7 @@ async fn receive_picture(
         (Some(left), Some(top), Some(size)) => Some(Crop { left, top, size }),
         _ => None,
     };
+    let _turn = DECODES.acquire().await.map_err(AppError::internal)?;
     let processed = tokio::task::spawn_blocking(move || process::square(&bytes, crop))
         .await
         .map_err(|e| AppError::internal(anyhow::anyhow!("image worker: {e}")))?
@@ -103,15 +111,20 @@ async fn receive_picture(
         return Err(AppError::internal(e));
     }
     let url = state.media.url(&format!("{key}/{}.jpg", SQUARE_SIDES[SQUARE_SIDES.len() - 1]));
-    let old: Option<Option<String>> =
-        sqlx::query_scalar("update users u set avatar_key = $2, avatar_url = $3 from users o where u.id = $1 and o.id = u.id returning o.avatar_key")
-            .bind(user)
-            .bind(&key)
-            .bind(&url)
-            .fetch_optional(&state.db)
-            .await?;
-    if let Some(Some(old)) = old {
-        remove_square(state.media.as_ref(), &old).await;
+    let old: Option<Option<String>> = sqlx::query_scalar(
+        "update users u set avatar_key = $2, avatar_url = $3 from users o
+         where u.id = $1 and o.id = u.id and u.deleted_at is null returning o.avatar_key",
+    )
+    .bind(user)
+    .bind(&key)
+    .bind(&url)
+    .fetch_optional(&state.db)
+    .await?;
+    match old {
+        Some(Some(old)) => remove_square(state.media.as_ref(), &old).await,
+        Some(None) => {}
+        // The account was deleted meanwhile: nothing may keep the new files.
+        None => remove_square(state.media.as_ref(), &key).await,
     }
     Ok(())
 }
@@ -199,11 +212,8 @@ const TABLES: &[(&str, &str)] = &[
     ),
     ("notifications", "select kind, title, body, link, in_store, read_at, created_at from notifications where user_id = $1 order by created_at"),
     ("notification_preferences", "select topic, in_store, email, sms, updated_at from notification_preferences where user_id = $1 order by topic"),
-    (
-        "consent_records",
-        "select decision, analytics, marketing, policy_version, created_at from consent_records
-         where user_id = $1 or device_id in (select device_id from user_devices where user_id = $1) order by created_at",
-    ),
+    ("consent_records", "select decision, analytics, marketing, policy_version, created_at from consent_records where user_id = $1 order by created_at"),
+    ("linked_accounts", "select provider, email::text as email, email_verified, created_at from user_identities where user_id = $1 order by created_at"),
     ("sessions", "select host(ip) as ip, user_agent, created_at, last_active_at, revoked_at, revoked_reason from user_sessions where user_id = $1 order by created_at"),
     ("login_events", "select event_type, method, status, reason, host(ip) as ip, user_agent, created_at from login_events where user_id = $1 order by created_at"),
 ];
@@ -270,13 +280,25 @@ impl Job for PrepareExport {
 
 pub fn register(jobs: &mut JobRegistry<AppState>) {
     jobs.handle(|state: AppState, job: PrepareExport| async move { prepare(&state, job.export_id).await });
+    jobs.every_tick("dropping expired data copies", |state: AppState| async move {
+        sqlx::query("update data_exports set archive = null where archive is not null and expires_at <= $1")
+            .bind(state.clock.now())
+            .execute(&state.db)
+            .await?;
+        Ok(())
+    });
 }
 
 /// Asks for an archive: a new one, unless one is being prepared or waits to be downloaded.
 pub async fn request_export(db: &PgPool, user: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
     let mut tx = db.begin().await?;
     sqlx::query("select 1 from users where id = $1 for update").bind(user).execute(&mut *tx).await?;
-    let open: bool = sqlx::query_scalar("select exists (select 1 from data_exports where user_id = $1 and downloaded_at is null and expires_at > $2)")
+    // One at a time: a copy waiting to be downloaded, or one asked for in the last hour
+    // (a job that failed for good does not block a new request for long).
+    let open: bool = sqlx::query_scalar(
+        "select exists (select 1 from data_exports where user_id = $1 and downloaded_at is null and expires_at > $2
+                          and (ready_at is not null or requested_at > $2 - interval '1 hour'))",
+    )
         .bind(user)
         .bind(now)
         .fetch_one(&mut *tx)
@@ -400,6 +422,7 @@ pub async fn delete_account(state: &AppState, user: Uuid, client_ip: Option<Stri
     .fetch_optional(&mut *tx)
     .await?;
     let Some((email, _, avatar)) = row else { return Err(AppError::Unauthorized) };
+    ensure_no_open_order(&mut tx, user).await?;
     let ended = sessions::end(&mut tx, user, None, None, "account deleted", now).await?;
     erase(&mut tx, user, now).await?;
     audit::record(
@@ -431,6 +454,24 @@ fn goodbye(to: String) -> Email {
     Email { to, subject: "Your Larkspur account is deleted".into(), text: text.into(), html: layout("Account deleted", body) }
 }
 
+/// An order still on its way needs the name, address and phone to arrive: the account
+/// stays until it is delivered or cancelled.
+pub async fn ensure_no_open_order(conn: &mut PgConnection, user: Uuid) -> Result<(), AppError> {
+    let open: Option<i64> = sqlx::query_scalar(
+        "select number from orders where user_id = $1 and status in ('pending', 'paid', 'processing', 'shipped') order by number limit 1",
+    )
+    .bind(user)
+    .fetch_optional(conn)
+    .await?;
+    match open {
+        Some(number) => Err(AppError::Conflict(format!(
+            "Order {} is still open. Cancel it or wait until it's delivered, then delete your account.",
+            crate::orders::display_number(number)
+        ))),
+        None => Ok(()),
+    }
+}
+
 /// Erases what identifies the customer, in the caller's transaction.
 async fn erase(conn: &mut PgConnection, user: Uuid, now: DateTime<Utc>) -> Result<(), AppError> {
     let emails_and_phones: Vec<String> = sqlx::query_scalar(
@@ -456,6 +497,10 @@ async fn erase(conn: &mut PgConnection, user: Uuid, now: DateTime<Utc>) -> Resul
         "delete from login_events where user_id = $1",
         "delete from carts where user_id = $1",
         "update consent_records set user_id = null where user_id = $1",
+        "update anonymous_users set converted_user_id = null where converted_user_id = $1",
+        // The audit log keeps who did what, not the customer's details.
+        "update audit_log set before = null, after = null where entity_kind = 'customer' and entity_id = $1::text",
+        "update audit_log set actor_email = '' where actor_user_id = $1",
         "update analytics_events set user_id = null where user_id = $1",
         "update users set email = null, email_verified_at = null, phone = null, phone_verified_at = null, name = '',
                           password_hash = null, avatar_key = null, avatar_url = null, is_active = false, deleted_at = $2
@@ -471,6 +516,14 @@ async fn erase(conn: &mut PgConnection, user: Uuid, now: DateTime<Utc>) -> Resul
     )
     .bind(user)
     .bind(FORMER_CUSTOMER)
+    .execute(&mut *conn)
+    .await?;
+    // The payment provider's copies of the customer's orders' events.
+    sqlx::query(
+        "update payment_events e set payload = jsonb_build_object('redacted', true)
+         where exists (select 1 from orders o where o.user_id = $1 and e.payload::text like '%' || o.id::text || '%')",
+    )
+    .bind(user)
     .execute(&mut *conn)
     .await?;
     // Codes sent to its addresses before sign-in, and the newsletter at any of them.

@@ -65,7 +65,12 @@ pub async fn checkout_send_code(email: String, phone: String) -> Result<Option<C
         // limits: the page never tells which numbers have accounts. A signed-in customer
         // learns that the number is another account's only after proving it is theirs.
         let (purpose, for_user) = match (signed_in, &owner) {
-            (Some(me), Some(owner)) if owner.id == me => return Ok(None),
+            (Some(me), Some(owner)) if owner.id == me => {
+                // Already proven (maybe as one of the account's other numbers): it becomes
+                // the primary, which the order and its texts use.
+                users::set_primary_verified(&caller.state.db, me, users::Contact::Phone(&phone), caller.now).await?;
+                return Ok(None);
+            }
             (Some(me), _) => (Purpose::VerifyPhone, Some(me)),
             (None, Some(owner)) => (Purpose::SignIn, Some(owner.id)),
             (None, None) => (Purpose::SignUp, None),
@@ -115,7 +120,7 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
                 return Err(AppError::field("phone", "This number belongs to another account. Sign out and sign in with it, or use another number."));
             }
             (Some(me), _) => {
-                users::set_verified(db, me, users::Contact::Phone(&phone), caller.now).await?;
+                users::set_primary_verified(db, me, users::Contact::Phone(&phone), caller.now).await?;
             }
             (None, Some(owner)) => caller.complete(&owner, Method::PhoneCode, "sign_in").await?,
             (None, None) => {

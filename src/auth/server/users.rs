@@ -101,6 +101,13 @@ pub struct NewUser<'a> {
 /// Creates a customer. A verified email or phone is taken off any account that holds it
 /// unverified; a unique violation becomes a field error. Run it inside a transaction.
 pub async fn create(conn: &mut PgConnection, user: NewUser<'_>, now: DateTime<Utc>) -> Result<UserRow, AppError> {
+    // Proven ones must be nobody's yet (no account has the nil id).
+    if let Some(email) = user.email.filter(|_| user.email_verified) {
+        claim(conn, Uuid::nil(), Contact::Email(email)).await?;
+    }
+    if let Some(phone) = user.phone.filter(|_| user.phone_verified) {
+        claim(conn, Uuid::nil(), Contact::Phone(phone)).await?;
+    }
     release_unverified(conn, user.email.filter(|_| user.email_verified), user.phone.filter(|_| user.phone_verified), None).await?;
     sqlx::query_as(&format!(
         "insert into users (email, email_verified_at, phone, phone_verified_at, name, password_hash, created_at)
@@ -223,12 +230,30 @@ pub async fn set_verified(db: &PgPool, user_id: Uuid, contact: Contact<'_>, now:
     Ok(())
 }
 
+/// [`set_verified`], and then the account's primary: checkout texts and ships to the
+/// primary phone, so the number proven there becomes it.
+pub async fn set_primary_verified(db: &PgPool, user_id: Uuid, contact: Contact<'_>, now: DateTime<Utc>) -> Result<(), AppError> {
+    set_verified(db, user_id, contact, now).await?;
+    let other: bool = sqlx::query_scalar("select exists (select 1 from user_contacts where user_id = $1 and channel = $2 and value = $3)")
+        .bind(user_id)
+        .bind(contact.column())
+        .bind(contact.value())
+        .fetch_one(db)
+        .await?;
+    if other {
+        make_primary(db, user_id, contact).await?;
+    }
+    Ok(())
+}
+
 /// Makes one of the account's other proven addresses (or numbers) its primary; the old
 /// primary, when proven, becomes one of the others.
 pub async fn make_primary(db: &PgPool, user_id: Uuid, contact: Contact<'_>) -> Result<(), AppError> {
     let column = contact.column();
     let mut tx = db.begin().await?;
     claim(&mut tx, user_id, contact).await?;
+    // The account's row first, as every change of its contacts does (no deadlock).
+    sqlx::query("select 1 from users where id = $1 for update").bind(user_id).execute(&mut *tx).await?;
     let other: Option<DateTime<Utc>> =
         sqlx::query_scalar("delete from user_contacts where user_id = $1 and channel = $2 and value = $3 returning verified_at")
             .bind(user_id)
@@ -240,7 +265,7 @@ pub async fn make_primary(db: &PgPool, user_id: Uuid, contact: Contact<'_>) -> R
         return Err(AppError::NotFound(format!("That {}", if column == "email" { "email address" } else { "mobile number" })));
     };
     let (old, old_verified_at): (Option<String>, Option<DateTime<Utc>>) =
-        sqlx::query_as(&format!("select {column}::text, {column}_verified_at from users where id = $1 for update"))
+        sqlx::query_as(&format!("select {column}::text, {column}_verified_at from users where id = $1"))
             .bind(user_id)
             .fetch_one(&mut *tx)
             .await?;
