@@ -491,6 +491,12 @@ async fn cart_cookie_and_account_forms_post_without_javascript(db: PgPool) {
     let code = latest_email_code(&app, "ada@lovelace.example");
     let args = [("channel", "email"), ("destination", "ada@lovelace.example"), ("code", code.as_str())];
     browser.post_form("account/contact/verify", &args, "/account").await;
+    let account = browser.call("account/get", &[]).await.json();
+    assert_eq!(account["other_emails"], serde_json::json!(["ada@lovelace.example"]), "{account}");
+    // Made the primary, as a plain post too.
+    let made = browser.post_form("account/contact/primary", &[("channel", "email"), ("value", "ada@lovelace.example")], "/account").await;
+    assert_eq!(made.status, StatusCode::FOUND);
+    assert!(browser.get("/account").await.body.contains("ada@lovelace.example is now your primary one."));
     assert_eq!(browser.call("account/get", &[]).await.json()["email"], "ada@lovelace.example");
 }
 
