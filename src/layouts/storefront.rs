@@ -108,7 +108,7 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
             .map(|c| view! { <li><a href=format!("/c/{}", c.slug) class=class>{c.name.clone()}</a></li> })
             .collect_view()
     };
-    let desktop_nav = nav_links("rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700");
+    let desktop_nav = nav_links("whitespace-nowrap rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700");
     let mobile_nav = nav_links("whitespace-nowrap rounded-full border border-stone-200 px-3 py-1 text-sm text-stone-700 hover:border-emerald-700");
     view! {
         <header class="sticky top-0 z-30 border-b border-stone-200 bg-white/95 backdrop-blur">
@@ -126,7 +126,9 @@ fn SiteHeader(data: Option<HeaderData>) -> impl IntoView {
                     })}
                     <a href="/wishlist" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:block">"Wishlist"</a>
                     {signed_in.then(|| view! {
-                        <a href="/account/orders" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700 sm:block">"Your orders"</a>
+                        // Wide screens only: the header needs the room for search beside the bell,
+                        // and the account page and the footer lead there too.
+                        <a href="/account/orders" class="hidden rounded px-2 py-1 text-sm font-medium text-stone-700 hover:text-emerald-800 focus-visible:outline-2 focus-visible:outline-emerald-700 2xl:block">"Your orders"</a>
                     })}
                     {signed_in.then(|| view! { <crate::notifications::pages::NotificationBell count=unread/> })}
                     <a href=if signed_in { "/account" } else { "/sign-in" }
