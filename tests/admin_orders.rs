@@ -10,19 +10,11 @@ mod support;
 use axum::http::StatusCode;
 use larkspur::{
     orders::{server as orders, OrderStatus, PaymentMethod},
-    seed::{ADMIN_EMAIL, ADMIN_PASSWORD},
     server::jobs,
 };
 use sqlx::PgPool;
 use support::{shop::*, *};
 use uuid::Uuid;
-
-async fn admin(app: &TestApp) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
 
 /// A placed order of `quantity` units of a fresh variant with 5 in stock: the order, its
 /// customer and the variant.

@@ -14,19 +14,11 @@ use axum::{
 use larkspur::{
     notifications::server::{self as notifications, BackInStock},
     orders::{server as orders, OrderEmail, PaymentMethod},
-    seed::{ADMIN_EMAIL, ADMIN_PASSWORD},
     server::jobs,
 };
 use sqlx::PgPool;
 use support::{shop::*, *};
 use uuid::Uuid;
-
-async fn admin(app: &TestApp) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", ADMIN_EMAIL), ("password", ADMIN_PASSWORD), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
 
 async fn notification_count(db: &PgPool, user: Uuid, key_like: &str) -> i64 {
     sqlx::query_scalar("select count(*) from notifications where user_id = $1 and event_key like $2")

@@ -1,13 +1,8 @@
-import { expect, test, type Browser } from '@playwright/test';
-import { ADMIN, expectNoSeriousViolations, loaded, signIn, sql } from './helpers';
+import { expect, test } from '@playwright/test';
+import { adminPage, expectNoSeriousViolations, loaded, signIn, sql } from './helpers';
 
 const EDITOR = { email: 'editor@larkspur.local', password: 'larkspur-editor-2026' };
 
-async function adminPage(browser: Browser) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signIn(page, ADMIN.email, ADMIN.password);
-  return page;
-}
 
 test('an admin moves a review back to pending, approves it and replies; the product page shows both', async ({ page, browser }) => {
   test.setTimeout(120_000);

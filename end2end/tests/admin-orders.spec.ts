@@ -1,13 +1,7 @@
-import { expect, test, type Browser } from '@playwright/test';
-import { ADMIN, expectNoSeriousViolations, latestMail, loaded, signIn, sql } from './helpers';
+import { expect, test } from '@playwright/test';
+import { ADMIN, adminPage, expectNoSeriousViolations, latestMail, loaded, sql } from './helpers';
 import { placeOrder } from './shopping';
 
-/** A signed-in admin in a browser of its own, beside the customer's. */
-async function adminPage(browser: Browser) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signIn(page, ADMIN.email, ADMIN.password);
-  return page;
-}
 
 test('an admin marks a bank transfer paid and ships it; the customer sees the tracking number and is emailed', async ({ page, browser }) => {
   test.setTimeout(150_000);

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
 import AxeBuilder from '@axe-core/playwright';
-import { expect, type Page } from '@playwright/test';
+import { expect, type Browser, type Page } from '@playwright/test';
 
 /** One value from the test database (the suite's server uses the same DATABASE_URL). */
 export function sql(query: string): string {
@@ -68,6 +68,13 @@ export async function signIn(page: Page, email: string, password: string) {
 }
 
 export const ADMIN = { email: 'admin@larkspur.local', password: 'larkspur-admin-2026' };
+
+/** A signed-in admin in a browser of its own, beside the customer's. */
+export async function adminPage(browser: Browser) {
+  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  await signIn(page, ADMIN.email, ADMIN.password);
+  return page;
+}
 
 /** Fails on any serious or critical axe violation of the page as it is now. */
 export async function expectNoSeriousViolations(page: Page, what: string) {

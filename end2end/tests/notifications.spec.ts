@@ -1,12 +1,7 @@
-import { expect, test, type Browser } from '@playwright/test';
-import { ADMIN, expectNoSeriousViolations, loaded, signIn, sql } from './helpers';
+import { expect, test } from '@playwright/test';
+import { adminPage, expectNoSeriousViolations, loaded, sql } from './helpers';
 import { placeOrder } from './shopping';
 
-async function adminPage(browser: Browser) {
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  await signIn(page, ADMIN.email, ADMIN.password);
-  return page;
-}
 
 test('an admin ships an order: the customer\'s bell shows it without a reload, with the tracking number; review news can be turned off', async ({ page, browser }) => {
   test.setTimeout(180_000);

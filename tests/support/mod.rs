@@ -258,3 +258,11 @@ pub async fn create_user(db: &PgPool, email: &str, password: &str, role: &str) -
         .await
         .unwrap()
 }
+
+/// The demo store's admin, signed in in a fresh browser.
+pub async fn admin(app: &TestApp) -> Client {
+    let browser = Client::new(app);
+    let res = browser.call("auth/sign-in/password", &[("email", seed::ADMIN_EMAIL), ("password", seed::ADMIN_PASSWORD), ("next", "/")]).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    browser
+}

@@ -157,6 +157,13 @@ impl Contact<'_> {
         }
     }
 
+    fn missing(&self) -> AppError {
+        AppError::NotFound(match self {
+            Self::Email(_) => "That email address".into(),
+            Self::Phone(_) => "That mobile number".into(),
+        })
+    }
+
     fn taken(&self) -> AppError {
         match self {
             Self::Email(_) => AppError::field("email", "An account already uses this email address."),
@@ -262,7 +269,7 @@ pub async fn make_primary(db: &PgPool, user_id: Uuid, contact: Contact<'_>) -> R
             .fetch_optional(&mut *tx)
             .await?;
     let Some(verified_at) = other else {
-        return Err(AppError::NotFound(format!("That {}", if column == "email" { "email address" } else { "mobile number" })));
+        return Err(contact.missing());
     };
     let (old, old_verified_at): (Option<String>, Option<DateTime<Utc>>) =
         sqlx::query_as(&format!("select {column}::text, {column}_verified_at from users where id = $1"))
@@ -311,7 +318,7 @@ pub async fn remove_contact(db: &PgPool, user_id: Uuid, contact: Contact<'_>) ->
             .await?
             .rows_affected();
         if was_primary == 0 {
-            return Err(AppError::NotFound(format!("That {}", if column == "email" { "email address" } else { "mobile number" })));
+            return Err(contact.missing());
         }
         sqlx::query(&format!(
             "with next as (delete from user_contacts where id = (select id from user_contacts where user_id = $1 and channel = $2
