@@ -547,3 +547,68 @@ async fn new_product_names_join_the_word_list(db: PgPool) {
 async fn count_rows(db: &PgPool, banner: Uuid) -> i64 {
     sqlx::query_scalar("select count(*) from banner_clicks where banner_id = $1 and anonymous_user_id is not null").bind(banner).fetch_one(db).await.unwrap()
 }
+
+/// The nonce of a page's Content-Security-Policy, which every inline script must carry.
+fn csp_nonce(page: &Response) -> String {
+    let policy = page.headers[axum::http::header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+    let start = policy.find("'nonce-").expect("a nonce in the policy") + "'nonce-".len();
+    policy[start..].split('\'').next().unwrap().to_owned()
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn pages_without_a_session_are_shared_until_something_on_them_changes(db: PgPool) {
+    let app = spawn(db).await;
+    let _listening = listening(&app).await;
+    let (review, slug): (Uuid, String) = sqlx::query_as(
+        "select r.id, p.slug from reviews r join products p on p.id = r.product_id where r.status = 'approved' and p.is_live order by r.created_at limit 1",
+    )
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    let page = format!("/p/{slug}");
+    // Reviews are read afresh for every page rendered, and this change sends no
+    // notification: whether an answer shows it tells whether the page was rendered for it.
+    let unheard = |mark: &'static str| {
+        let db = app.db.clone();
+        async move {
+            sqlx::query("alter table reviews disable trigger reviews_notify_storefront_changed").execute(&db).await.unwrap();
+            sqlx::query("update reviews set comment = comment || $2 where id = $1").bind(review).bind(mark).execute(&db).await.unwrap();
+            sqlx::query("alter table reviews enable trigger reviews_notify_storefront_changed").execute(&db).await.unwrap();
+        }
+    };
+
+    let first = Client::new(&app).get(&page).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert!(first.set_cookies.is_empty(), "a page view alone starts no session");
+    unheard(" (first mark)").await;
+    let second = Client::new(&app).get(&page).await;
+    assert!(!second.body.contains("(first mark)"), "a visitor without a session is served the kept page");
+    let (n1, n2) = (csp_nonce(&first), csp_nonce(&second));
+    assert_ne!(n1, n2, "every answer has its own nonce");
+    assert!(second.body.contains(&format!("nonce=\"{n2}\"")) && !second.body.contains(&n1), "the kept page carries this answer's nonce only");
+    assert_eq!(second.body.replace(&n2, &n1), first.body, "otherwise the same page");
+
+    // A shopper with a session gets a page rendered for them.
+    let shopper = Client::new(&app);
+    shopper.accept_cookies().await;
+    assert!(shopper.cookie("larkspur_session").is_some());
+    assert!(shopper.get(&page).await.body.contains("(first mark)"));
+    // So does a visitor who allowed analytics (their view is counted while rendering).
+    let counted = Client::new(&app);
+    counted.cookies.lock().unwrap().insert("larkspur_consent".into(), larkspur::consent::ConsentChoice { analytics: true, marketing: false }.to_cookie_value());
+    assert!(counted.get(&page).await.body.contains("(first mark)"));
+
+    // A change to what pages show beside the catalogue (a banner here) empties the kept pages.
+    sqlx::query("update banners set title = title where false").execute(&app.db).await.unwrap();
+    let started = std::time::Instant::now();
+    while !Client::new(&app).get(&page).await.body.contains("(first mark)") {
+        assert!(started.elapsed() < std::time::Duration::from_secs(1), "a content change still not shown after a second");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+
+    // Banners and articles follow the store's clock: a page is kept for half a minute at most.
+    unheard(" (second mark)").await;
+    assert!(!Client::new(&app).get(&page).await.body.contains("(second mark)"));
+    app.clock.advance(chrono::Duration::seconds(31));
+    assert!(Client::new(&app).get(&page).await.body.contains("(second mark)"));
+}

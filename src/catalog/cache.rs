@@ -26,6 +26,9 @@ use std::{
 
 /// The notification the catalogue's triggers send (see the `catalog_notify` migration).
 pub const CHANNEL: &str = "catalog_changed";
+/// Sent by what storefront pages show beside the catalogue (banners, articles, reviews; see
+/// the `storefront_notify` migration): it ends only whole cached pages.
+pub const PAGES_CHANNEL: &str = "storefront_changed";
 
 /// A value and the change count it was read under: a value from before the latest change
 /// is never served, even when it reached the cache after that change was heard.
@@ -43,6 +46,9 @@ struct Stamped {
 pub struct CatalogCache {
     /// Counts the changes heard (and each time listening started or stopped).
     epoch: AtomicU64,
+    /// Counts the changes to anything a storefront page shows: the catalogue's and the
+    /// content's (`server::page_cache` keeps a page only while this stays the same).
+    page_epoch: AtomicU64,
     listening: AtomicBool,
     entries: Cache<(TypeId, String), Stamped>,
 }
@@ -51,6 +57,7 @@ impl CatalogCache {
     pub fn new(megabytes: u64) -> Self {
         Self {
             epoch: AtomicU64::new(0),
+            page_epoch: AtomicU64::new(0),
             listening: AtomicBool::new(false),
             entries: Cache::builder()
                 .max_capacity(megabytes.max(1) * 1024 * 1024)
@@ -70,6 +77,16 @@ impl CatalogCache {
     pub fn changed(&self) {
         self.epoch.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate_all();
+        self.pages_changed();
+    }
+
+    /// Something a page shows beside the catalogue changed: whole pages are out of date.
+    pub fn pages_changed(&self) {
+        self.page_epoch.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn page_epoch(&self) -> u64 {
+        self.page_epoch.load(Ordering::Acquire)
     }
 
     fn set_listening(&self, listening: bool) {
@@ -134,13 +151,17 @@ pub fn spawn_listener(db: PgPool, cache: Arc<CatalogCache>) -> tokio::task::Join
 
 async fn listen(db: &PgPool, cache: &CatalogCache) -> Result<(), sqlx::Error> {
     let mut listener = PgListener::connect_with(db).await?;
-    listener.listen(CHANNEL).await?;
+    listener.listen_all([CHANNEL, PAGES_CHANNEL]).await?;
     // Anything cached before this point may predate a change that went unheard.
     cache.set_listening(true);
     tracing::info!("listening for catalogue changes");
     // `try_recv` answers `None` when the connection is lost: the caller starts over.
-    while let Some(_notification) = listener.try_recv().await? {
-        cache.changed();
+    while let Some(notification) = listener.try_recv().await? {
+        if notification.channel() == PAGES_CHANNEL {
+            cache.pages_changed();
+        } else {
+            cache.changed();
+        }
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 //! - gives each HTML page a fresh CSP nonce, the same one Leptos puts on its scripts;
 //! - gives server-function failures the status of their error instead of a blanket 500.
 
-use super::state::AppState;
+use super::{csp::CspNonce, state::AppState};
 use crate::error::AppError;
 use axum::{
     body::{to_bytes, Body},
@@ -42,9 +42,6 @@ pub const MAX_BODY: usize = 1024 * 1024;
 pub const UPLOAD_PREFIXES: &[&str] = &["/admin/uploads/", "/account/uploads/"];
 pub const MAX_UPLOAD_BODY: usize = 40 * 1024 * 1024;
 
-/// The nonce of this response's Content-Security-Policy, for the renderer.
-#[derive(Debug, Clone)]
-pub struct CspNonce(pub String);
 
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     if is_cross_site(&request, state.config.site_origin()) {
@@ -55,8 +52,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         Ok(request) => request,
         Err(response) => return response,
     };
-    let nonce = new_nonce();
-    request.extensions_mut().insert(CspNonce(nonce.clone()));
+    let nonce = CspNonce::fresh();
+    request.extensions_mut().insert(nonce.clone());
+    let nonce = nonce.0;
     let is_server_fn = request.uri().path().starts_with("/api/");
     let mut response = next.run(request).await;
     if is_server_fn && response.status() == StatusCode::INTERNAL_SERVER_ERROR {
@@ -94,13 +92,6 @@ pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>, 
     )
 }
 
-fn new_nonce() -> String {
-    use argon2::password_hash::rand_core::{OsRng, RngCore};
-    use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-    let mut bytes = [0u8; 18];
-    OsRng.fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
 
 fn refuse(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(serde_json::json!({ "error": message }))).into_response()

@@ -7,6 +7,8 @@ use tower_sessions::Session;
 use uuid::Uuid;
 
 const KEY: &str = "larkspur";
+/// The cookie that carries the session id.
+pub const SESSION_COOKIE: &str = "larkspur_session";
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SessionData {

@@ -80,7 +80,7 @@ pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let routes = generate_route_list(App);
     let sessions = SessionManagerLayer::new(RedisStore::new(state.redis.clone()))
-        .with_name("larkspur_session")
+        .with_name(super::session::SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
         .with_secure(config.site_is_https())
@@ -135,6 +135,7 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(use_csp_nonce, shell))
+        .layer(axum::middleware::from_fn_with_state(state.pages.clone(), super::page_cache::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), super::activity::track))
         .layer(sessions)
         .layer(axum::middleware::map_response(cache_static))
@@ -167,7 +168,7 @@ fn compression() -> CompressionLayer<impl Predicate> {
 /// Leptos puts a nonce on every inline script it writes; make it the one the request guard
 /// put in this response's Content-Security-Policy.
 fn use_csp_nonce() {
-    let nonce = use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<super::guard::CspNonce>().cloned());
+    let nonce = use_context::<axum::http::request::Parts>().and_then(|parts| parts.extensions.get::<super::csp::CspNonce>().cloned());
     if let Some(nonce) = nonce {
         provide_context(leptos::nonce::Nonce::from_value(nonce.0));
     }
@@ -200,7 +201,8 @@ pub async fn app_state(config: Config, db: PgPool, clock: Arc<dyn Clock>) -> any
     let jobs = Arc::new(job_registry());
     let media = crate::media::store::from_config(&config)?;
     let catalog = Arc::new(crate::catalog::cache::CatalogCache::new(config.catalog_cache_mb));
-    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs, media, catalog })
+    let pages = Arc::new(super::page_cache::PageCache::new(config.page_cache_mb, catalog.clone(), clock.clone()));
+    Ok(AppState { leptos_options, db, redis, config: Arc::new(config), clock, mailer, sms, http, stripe, worker: Arc::default(), jobs, media, catalog, pages })
 }
 
 /// Every domain's background work: the queue itself knows none of it.

@@ -26,4 +26,6 @@ pub struct AppState {
     pub media: Arc<dyn crate::media::store::MediaStore>,
     /// The storefront's catalogue reads, kept in memory while this process hears changes.
     pub catalog: Arc<crate::catalog::cache::CatalogCache>,
+    /// Whole storefront pages for visitors without a session, kept while nothing on them changed.
+    pub pages: Arc<super::page_cache::PageCache>,
 }
