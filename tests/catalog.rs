@@ -587,6 +587,15 @@ async fn pages_without_a_session_are_shared_until_something_on_them_changes(db: 
     assert_ne!(n1, n2, "every answer has its own nonce");
     assert!(second.body.contains(&format!("nonce=\"{n2}\"")) && !second.body.contains(&n1), "the kept page carries this answer's nonce only");
     assert_eq!(second.body.replace(&n2, &n1), first.body, "otherwise the same page");
+    // A browser that takes gzip gets the kept bytes as they are, with its own nonce spliced in.
+    let request = axum::http::Request::get(&page).header(axum::http::header::ACCEPT_ENCODING, "gzip, deflate, br");
+    let zipped = Client::new(&app).request(request, axum::body::Body::empty()).await;
+    assert_eq!(zipped.headers[axum::http::header::CONTENT_ENCODING], "gzip");
+    let mut html = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(zipped.bytes.as_slice()), &mut html).unwrap();
+    let n3 = csp_nonce(&zipped);
+    assert!(n3 != n1 && n3 != n2);
+    assert_eq!(html.replace(&n3, &n1), first.body);
 
     // A shopper with a session gets a page rendered for them.
     let shopper = Client::new(&app);

@@ -12,9 +12,16 @@ use uuid::Uuid;
 /// (listings put the wishlist heart there), so the catalogue knows nothing of wishlists.
 pub type Corner = Callback<Uuid, AnyView>;
 
-/// A product tile, with `corner` drawn over its image when given.
+/// A product tile, with `corner` drawn over its image when given. Its image loads when it
+/// nears the screen, unless `eager` (the first row of a listing); `priority` fetches it
+/// before anything else (the listing's first image, likely its largest paint).
 #[component]
-pub fn ProductTile(card: ProductCard, #[prop(optional)] corner: Option<AnyView>) -> impl IntoView {
+pub fn ProductTile(
+    card: ProductCard,
+    #[prop(optional)] corner: Option<AnyView>,
+    #[prop(optional)] eager: bool,
+    #[prop(optional)] priority: bool,
+) -> impl IntoView {
     let href = format!("/p/{}", card.slug);
     let swatches = card.swatches.clone();
     let more = swatches.len().saturating_sub(5);
@@ -24,7 +31,7 @@ pub fn ProductTile(card: ProductCard, #[prop(optional)] corner: Option<AnyView>)
             <a href=href class="block rounded-xl focus-visible:outline-2 focus-visible:outline-offset-4 focus-visible:outline-emerald-700">
                 <div class="aspect-[4/5] overflow-hidden rounded-xl bg-stone-100">
                     {card.image_url.clone().map(|src| view! {
-                        <Picture url=src alt=card.image_alt.clone() widths=card.image_widths.clone() lazy=true width="400" height="500"
+                        <Picture url=src alt=card.image_alt.clone() widths=card.image_widths.clone() lazy=!eager priority width="400" height="500"
                             sizes="(min-width: 1024px) 25vw, (min-width: 640px) 33vw, 50vw"
                             class="h-full w-full object-cover transition duration-300 group-hover:scale-[1.03]"/>
                     })}
@@ -56,17 +63,26 @@ pub fn ProductTile(card: ProductCard, #[prop(optional)] corner: Option<AnyView>)
 /// The grid every product listing uses.
 pub const PRODUCT_GRID: &str = "grid grid-cols-2 gap-x-4 gap-y-8 sm:grid-cols-3 lg:grid-cols-4 sm:gap-x-6";
 
-/// `corner`: what each tile shows in its corner (see [`Corner`]).
+/// `corner`: what each tile shows in its corner (see [`Corner`]). `eager`: how many leading
+/// tiles are on the first screen (the page's main grid), whose images load at once.
 #[component]
-pub fn ProductGrid(cards: Vec<ProductCard>, #[prop(into)] label: String, #[prop(optional)] corner: Option<Corner>) -> impl IntoView {
+pub fn ProductGrid(
+    cards: Vec<ProductCard>,
+    #[prop(into)] label: String,
+    #[prop(optional)] corner: Option<Corner>,
+    #[prop(optional)] eager: usize,
+) -> impl IntoView {
     view! {
         <ul class=PRODUCT_GRID aria-label=label>
-            {cards.into_iter().map(|card| match corner {
-                Some(corner) => {
-                    let corner = corner.run(card.id);
-                    view! { <ProductTile card corner/> }.into_any()
+            {cards.into_iter().enumerate().map(|(i, card)| {
+                let (eager, priority) = (i < eager, i == 0 && eager > 0);
+                match corner {
+                    Some(corner) => {
+                        let corner = corner.run(card.id);
+                        view! { <ProductTile card corner eager priority/> }.into_any()
+                    }
+                    None => view! { <ProductTile card eager priority/> }.into_any(),
                 }
-                None => view! { <ProductTile card/> }.into_any(),
             }).collect_view()}
         </ul>
     }

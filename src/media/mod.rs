@@ -39,18 +39,21 @@ pub fn Picture(
     width: &'static str,
     height: &'static str,
     #[prop(optional)] lazy: bool,
+    /// The page's largest image (its LCP): fetched ahead of everything else.
+    #[prop(optional)] priority: bool,
     #[prop(optional)] testid: Option<&'static str>,
 ) -> impl IntoView {
     let loading = lazy.then_some("lazy");
+    let fetchpriority = priority.then_some("high");
     if widths.is_empty() {
-        return view! { <img src=url alt=alt class=class width=width height=height loading=loading data-testid=testid/> }.into_any();
+        return view! { <img src=url alt=alt class=class width=width height=height loading=loading fetchpriority=fetchpriority data-testid=testid/> }.into_any();
     }
     let webp = srcset(&url, &widths, "webp");
     let jpeg = srcset(&url, &widths, "jpg");
     view! {
         <picture>
             <source type="image/webp" srcset=webp sizes=sizes/>
-            <img src=url srcset=jpeg sizes=sizes alt=alt class=class width=width height=height loading=loading data-testid=testid/>
+            <img src=url srcset=jpeg sizes=sizes alt=alt class=class width=width height=height loading=loading fetchpriority=fetchpriority data-testid=testid/>
         </picture>
     }
     .into_any()

@@ -19,13 +19,17 @@ use crate::catalog::cache::CatalogCache;
 use axum::{
     body::Body,
     extract::{Request, State},
-    http::{header, HeaderMap, Method, StatusCode},
+    http::{header, HeaderMap, HeaderValue, Method, StatusCode},
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, TimeDelta, Utc};
+use flate2::{write::DeflateEncoder, Compression, Crc};
 use moka::future::Cache;
-use std::sync::Arc;
+use std::{
+    io::{Read, Write},
+    sync::Arc,
+};
 
 /// How long a page may show a banner or an article after its schedule ended.
 pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
@@ -51,16 +55,104 @@ struct Page {
     epoch: u64,
     rendered_at: DateTime<Utc>,
     headers: HeaderMap,
-    /// The HTML cut where the nonce it was rendered with stood.
-    pieces: Vec<String>,
+    html: Spliced,
 }
 
 impl Page {
-    fn answer(&self, nonce: &str) -> Response {
-        let mut response = Response::new(Body::from(self.pieces.join(nonce)));
+    /// The kept page with this answer's nonce, gzip-compressed when the browser takes it.
+    fn answer(&self, nonce: &str, gzip: bool) -> std::io::Result<Response> {
+        let compressed = self.html.gzip(nonce);
+        let body = if gzip {
+            compressed
+        } else {
+            let mut html = Vec::new();
+            flate2::read::GzDecoder::new(compressed.as_slice()).read_to_end(&mut html)?;
+            html
+        };
+        let mut response = Response::new(Body::from(body));
         *response.headers_mut() = self.headers.clone();
-        response
+        if gzip {
+            response.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        response.headers_mut().insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        Ok(response)
     }
+}
+
+/// A page kept gzip-compressed and cut where its nonce stood, so that an answer is the kept
+/// bytes with the new nonce spliced in: nothing is compressed again per request. Each piece
+/// is its own run of deflate blocks ended by a sync flush (on a byte boundary, with no final
+/// block), so pieces and a stored block holding the nonce join into one valid stream, as
+/// pigz joins the parts it compressed apart. Their checksums combine likewise.
+struct Spliced {
+    pieces: Vec<(Vec<u8>, Crc)>,
+}
+
+impl Spliced {
+    fn new(html: &str, nonce: &str) -> std::io::Result<Self> {
+        let pieces = html
+            .split(nonce)
+            .map(|piece| {
+                let mut encoder = DeflateEncoder::new(Vec::new(), Compression::fast());
+                encoder.write_all(piece.as_bytes())?;
+                encoder.flush()?;
+                let mut crc = Crc::new();
+                crc.update(piece.as_bytes());
+                Ok((std::mem::take(encoder.get_mut()), crc))
+            })
+            .collect::<std::io::Result<_>>()?;
+        Ok(Self { pieces })
+    }
+
+    fn gzip(&self, nonce: &str) -> Vec<u8> {
+        let nonce = nonce.as_bytes();
+        let len = u16::try_from(nonce.len()).unwrap_or(u16::MAX);
+        // A stored block: BFINAL 0 and BTYPE 00 padded to the byte, then LEN and its complement.
+        let mut stored = vec![0u8];
+        stored.extend(len.to_le_bytes());
+        stored.extend((!len).to_le_bytes());
+        stored.extend(&nonce[..usize::from(len)]);
+        let mut nonce_crc = Crc::new();
+        nonce_crc.update(&nonce[..usize::from(len)]);
+
+        let size = self.weight() + self.pieces.len() * stored.len() + 20;
+        let mut out = Vec::with_capacity(size);
+        // gzip header: deflate, no name, no time, unknown system.
+        out.extend([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff]);
+        let mut crc = Crc::new();
+        for (i, (deflated, piece_crc)) in self.pieces.iter().enumerate() {
+            if i > 0 {
+                out.extend(&stored);
+                crc.combine(&nonce_crc);
+            }
+            out.extend(deflated);
+            crc.combine(piece_crc);
+        }
+        // An empty final block (fixed codes) ends the stream.
+        out.extend([0x03, 0x00]);
+        out.extend(crc.sum().to_le_bytes());
+        out.extend(crc.amount().to_le_bytes());
+        out
+    }
+
+    fn weight(&self) -> usize {
+        self.pieces.iter().map(|(deflated, _)| deflated.len()).sum()
+    }
+}
+
+/// Whether the request takes gzip (named, or `*`, without `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';');
+            let name = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| p.trim().strip_prefix("q=").and_then(|q| q.trim().parse::<f32>().ok()).is_some_and(|q| q == 0.0));
+            (name.eq_ignore_ascii_case("gzip") || name == "*") && !refused
+        })
 }
 
 impl PageCache {
@@ -70,10 +162,7 @@ impl PageCache {
             clock,
             pages: Cache::builder()
                 .max_capacity(megabytes.max(1) * 1024 * 1024)
-                .weigher(|key: &String, page: &Arc<Page>| {
-                    let bytes = key.len() + page.pieces.iter().map(String::len).sum::<usize>();
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
-                })
+                .weigher(|key: &String, page: &Arc<Page>| u32::try_from(key.len() + page.html.weight()).unwrap_or(u32::MAX))
                 .time_to_live(MAX_AGE.to_std().unwrap_or_default())
                 .build(),
         }
@@ -115,8 +204,12 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, request: Request, next: 
     let epoch = cache.catalog.page_epoch();
     let now = cache.clock.now();
     let fresh = |page: &Page| page.epoch == epoch && now >= page.rendered_at && now - page.rendered_at < MAX_AGE;
+    let gzip = accepts_gzip(request.headers());
     if let Some(page) = cache.pages.get(&key).await.filter(|page| fresh(page)) {
-        return page.answer(&nonce);
+        match page.answer(&nonce, gzip) {
+            Ok(response) => return response,
+            Err(err) => tracing::error!(error = %err, "a kept page did not decompress; rendering it again"),
+        }
     }
 
     let response = next.run(request).await;
@@ -137,10 +230,54 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, request: Request, next: 
     parts.headers.remove(header::CONTENT_LENGTH);
     if let Ok(html) = std::str::from_utf8(&bytes) {
         if html.len() <= MAX_PAGE_BYTES {
-            let pieces = html.split(nonce.as_str()).map(str::to_owned).collect();
-            let page = Page { epoch, rendered_at: now, headers: parts.headers.clone(), pieces };
-            cache.pages.insert(key, Arc::new(page)).await;
+            match Spliced::new(html, &nonce) {
+                Ok(html) => {
+                    let page = Page { epoch, rendered_at: now, headers: parts.headers.clone(), html };
+                    cache.pages.insert(key, Arc::new(page)).await;
+                }
+                Err(err) => tracing::error!(error = %err, "could not compress a page to keep"),
+            }
         }
     }
     Response::from_parts(parts, Body::from(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gunzip(bytes: &[u8]) -> String {
+        let mut out = String::new();
+        flate2::read::GzDecoder::new(bytes).read_to_string(&mut out).expect("a valid gzip stream");
+        out
+    }
+
+    #[test]
+    fn a_spliced_page_is_the_page_with_the_new_nonce() {
+        let body = "<li class=\"tile\"><a href=\"/p/x\">A product</a></li>".repeat(200);
+        let page = format!("<head><link nonce=\"old\"><script nonce=\"old\">a</script></head><body>{body}<script nonce=\"old\">b</script></body>");
+        let kept = Spliced::new(&page, "old").unwrap();
+        assert_eq!(gunzip(&kept.gzip("n3w-N0nce_xyz")), page.replace("old", "n3w-N0nce_xyz"));
+        assert!(kept.weight() < page.len() / 10, "kept compressed");
+        // No nonce at all, a nonce at each end, an empty page.
+        for html in ["<p>plain</p>", "oldmiddleold", ""] {
+            assert_eq!(gunzip(&Spliced::new(html, "old").unwrap().gzip("x")), html.replace("old", "x"));
+        }
+    }
+
+    #[test]
+    fn gzip_is_taken_unless_refused() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert(header::ACCEPT_ENCODING, HeaderValue::from_str(value).unwrap());
+            accepts_gzip(&headers)
+        };
+        assert!(with("gzip, deflate, br, zstd"));
+        assert!(with("br;q=1.0, GZIP;q=0.5"));
+        assert!(with("*"));
+        assert!(!with("br"));
+        assert!(!with("gzip;q=0, br"));
+        assert!(!with("identity"));
+        assert!(!accepts_gzip(&HeaderMap::new()));
+    }
 }

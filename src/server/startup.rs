@@ -135,9 +135,10 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone())
         })
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(use_csp_nonce, shell))
-        .layer(axum::middleware::from_fn_with_state(state.pages.clone(), super::page_cache::serve))
         .layer(axum::middleware::from_fn_with_state(state.clone(), super::activity::track))
         .layer(sessions)
+        // Outside the sessions: a page whose rendering started one (a Set-Cookie) is not kept.
+        .layer(axum::middleware::from_fn_with_state(state.pages.clone(), super::page_cache::serve))
         .layer(axum::middleware::map_response(cache_static))
         .layer(header_default(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(header_default(header::REFERRER_POLICY, "strict-origin-when-cross-origin"))

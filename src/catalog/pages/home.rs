@@ -86,7 +86,7 @@ fn Hero(banner: Banner) -> impl IntoView {
     view! {
         <section class="relative isolate overflow-hidden bg-stone-900">
             <Picture url=banner.image_url alt=banner.image_alt widths=banner.image_widths sizes="100vw"
-                class="absolute inset-0 -z-10 h-full w-full object-cover opacity-70" width="1600" height="700"/>
+                class="absolute inset-0 -z-10 h-full w-full object-cover opacity-70" width="1600" height="700" priority=true/>
             <div class="mx-auto max-w-7xl px-4 py-20 sm:px-6 sm:py-28 lg:px-8">
                 <h1 class="max-w-xl text-4xl font-semibold tracking-tight text-white sm:text-5xl">{banner.title}</h1>
                 <p class="mt-4 max-w-lg text-lg text-stone-100">{banner.subtitle}</p>

@@ -112,7 +112,7 @@ fn ListingView(listing: Listing) -> impl IntoView {
                         // The tiles' names are h3s: a heading level between them and the page's h1.
                         view! {
                             <h2 class="sr-only">"Products"</h2>
-                            <ProductGrid cards=listing.products.clone() label="Products" corner=heart_corner(listing.saved.clone().unwrap_or_default())/>
+                            <ProductGrid cards=listing.products.clone() label="Products" corner=heart_corner(listing.saved.clone().unwrap_or_default()) eager=4/>
                         }.into_any()
                     }}
                     {(pages > 1).then(|| view! {

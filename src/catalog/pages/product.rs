@@ -221,7 +221,7 @@ fn ProductPurchase(
                 <div class="aspect-[4/5] overflow-hidden rounded-2xl bg-stone-100">
                     {move || current().and_then(|c| c.images.get(image.get()).or(c.images.first()).cloned()).map(|img| view! {
                         <Picture url=img.url alt=img.alt widths=img.widths sizes="(min-width: 1024px) 50vw, 100vw"
-                            class="h-full w-full object-cover" testid="main-image" width="800" height="1000"/>
+                            class="h-full w-full object-cover" testid="main-image" width="800" height="1000" priority=true/>
                     })}
                 </div>
                 <ul class="mt-4 flex gap-3" aria-label="More images">
