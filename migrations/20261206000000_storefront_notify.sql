@@ -11,10 +11,18 @@ begin
 end
 $$;
 
-create trigger banners_notify_storefront_changed after insert or update or delete or truncate on banners
+-- Counters (a banner's clicks, an article's views and likes) change on every visit and are
+-- not on the kept pages, so they stay quiet.
+create trigger banners_notify_storefront_changed after insert or delete or truncate on banners
     for each statement execute function notify_channel('storefront_changed');
-create trigger articles_notify_storefront_changed after insert or update or delete or truncate on articles
+create trigger banners_edited_notify_storefront_changed
+    after update of title, subtitle, image_url, image_alt, image_widths, button_text, button_link, is_active, sort_order, starts_at, ends_at
+    on banners for each statement execute function notify_channel('storefront_changed');
+create trigger articles_notify_storefront_changed after insert or delete or truncate on articles
     for each statement execute function notify_channel('storefront_changed');
+create trigger articles_edited_notify_storefront_changed
+    after update of title, slug, excerpt, featured_image_url, featured_image_alt, featured_image_widths, author_id, status, published_at, deleted_at
+    on articles for each statement execute function notify_channel('storefront_changed');
 create trigger article_tags_notify_storefront_changed after insert or update or delete or truncate on article_tags
     for each statement execute function notify_channel('storefront_changed');
 create trigger tags_notify_storefront_changed after insert or update or delete or truncate on tags

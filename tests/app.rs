@@ -551,3 +551,46 @@ async fn the_delivery_promise_follows_the_configured_threshold(db: PgPool) {
     assert!(home.body.contains("Free shipping on orders over $100.00, 30-day returns and secure checkout."), "the footer");
     assert!(!home.body.contains("over $75"));
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn at_shutdown_the_worker_claims_nothing_more_and_hands_back_the_job_it_holds(db: PgPool) {
+    let app = spawn(db).await;
+    queue_jobs(&app, 2).await;
+    // The first job is still running (a slow SMTP server) when the shutdown comes.
+    let (started, running) = tokio::sync::oneshot::channel::<()>();
+    let started = Arc::new(Mutex::new(Some(started)));
+    let state = app.state.clone();
+    let worker = tokio::spawn(async move {
+        jobs::run_due_with(&state, move |_, _| {
+            let started = started.clone();
+            async move {
+                if let Some(started) = started.lock().unwrap().take() {
+                    let _ = started.send(());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+                anyhow::Ok(())
+            }
+        })
+        .await
+    });
+    running.await.unwrap();
+    app.state.worker.stop();
+    let (held, attempt) = app.state.worker.in_hand().expect("the worker holds the running job");
+    assert_eq!(attempt, 1);
+    assert_eq!(jobs::release_in_hand(&app.state).await.unwrap(), Some(held));
+    worker.abort();
+
+    // Handed back: due at once, the interrupted attempt not counted, no lease to wait out.
+    let (attempts, due): (i32, bool) = sqlx::query_as("select attempts, run_at <= $2 from jobs where id = $1")
+        .bind(held)
+        .bind(app.clock_now())
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    assert_eq!((attempts, due), (0, true));
+    assert_eq!(jobs::release_in_hand(&app.state).await.unwrap(), None, "nothing is held any more");
+    // A stopping worker claims nothing, though both jobs are due.
+    assert_eq!(jobs::run_due(&app.state).await.unwrap(), 0);
+    let claimed: i64 = sqlx::query_scalar("select count(*) from jobs where attempts > 0").fetch_one(&app.db).await.unwrap();
+    assert_eq!(claimed, 0);
+}

@@ -615,9 +615,23 @@ async fn pages_without_a_session_are_shared_until_something_on_them_changes(db: 
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 
-    // Banners and articles follow the store's clock: a page is kept for half a minute at most.
+    // The home page follows the store's clock as well (its banners and articles start and
+    // end on a schedule): it is kept for half a minute at most. Other pages wait for a change.
+    let (banner, title): (Uuid, String) = sqlx::query_as(
+        "select id, title from banners where is_active and coalesce(starts_at <= $1, true) and coalesce(ends_at > $1, true)
+         order by sort_order limit 1",
+    )
+    .bind(app.clock_now())
+    .fetch_one(&app.db)
+    .await
+    .unwrap();
+    assert!(Client::new(&app).get("/").await.body.contains(&title));
+    sqlx::query("alter table banners disable trigger banners_edited_notify_storefront_changed").execute(&app.db).await.unwrap();
+    sqlx::query("update banners set title = 'Scheduled elsewhere' where id = $1").bind(banner).execute(&app.db).await.unwrap();
+    sqlx::query("alter table banners enable trigger banners_edited_notify_storefront_changed").execute(&app.db).await.unwrap();
     unheard(" (second mark)").await;
-    assert!(!Client::new(&app).get(&page).await.body.contains("(second mark)"));
+    assert!(Client::new(&app).get("/").await.body.contains(&title), "the kept home page");
     app.clock.advance(chrono::Duration::seconds(31));
-    assert!(Client::new(&app).get(&page).await.body.contains("(second mark)"));
+    assert!(Client::new(&app).get("/").await.body.contains("Scheduled elsewhere"), "the home page after half a minute");
+    assert!(!Client::new(&app).get(&page).await.body.contains("(second mark)"), "a product page is kept until something on it changes");
 }

@@ -1,8 +1,9 @@
 import { expect, test } from '@playwright/test';
 import { acceptCookies, loaded, signIn, sql } from './helpers';
 
-// The storefront keeps catalogue reads in memory; what belongs to one visitor (cart count,
-// wishlist hearts, sign-in state, the cookie question) must never travel with them.
+// The storefront keeps catalogue reads, and whole pages for visitors without a session, in
+// memory; what belongs to one visitor (cart count, wishlist hearts, sign-in state, the
+// cookie question) must never travel with them.
 test('no per-visitor part leaks between two browsers reading the same cached pages', async ({ browser }) => {
   const slug = sql(`select p.slug from products p join product_categories pc on pc.product_id = p.id
     join categories c on c.id = pc.category_id and c.slug = 'hoodies'
@@ -48,6 +49,11 @@ test('no per-visitor part leaks between two browsers reading the same cached pag
   await expect(b.getByRole('button', { name: 'Saved to wishlist' })).toHaveCount(0);
   await loaded(b, '/c/hoodies');
   await expect(b.locator('[aria-pressed="true"]')).toHaveCount(0);
+  // The other browser has no session, so it was served whole kept pages, each answer with
+  // its own nonce: their islands still hydrate under the Content-Security-Policy.
+  expect((await other.cookies()).map((c) => c.name)).not.toContain('larkspur_session');
+  await b.getByRole('combobox', { name: 'Search products' }).fill('hoodie');
+  await expect(b.getByRole('listbox', { name: 'Suggestions' }).getByRole('option').first()).toBeVisible();
 
   await shopper.close();
   await other.close();

@@ -112,6 +112,8 @@ pub struct Config {
     pub catalog_cache_mb: u64,
     /// Memory for whole storefront pages kept for visitors without a session.
     pub page_cache_mb: u64,
+    /// After SIGTERM: how long requests in flight and the job in hand may take to finish.
+    pub shutdown_grace: std::time::Duration,
     /// Keys the hashes of one-time codes and links (HMAC-SHA256); at least 32 characters.
     pub auth_secret: Secret,
     /// Trust `X-Forwarded-For` for the client address (only behind a proxy you control).
@@ -213,6 +215,7 @@ impl Config {
             session_idle_minutes: vars.parse_positive("SESSION_IDLE_MINUTES", 7 * 24 * 60)?,
             catalog_cache_mb: vars.parse_positive("CATALOG_CACHE_MB", 48)? as u64,
             page_cache_mb: vars.parse_positive("PAGE_CACHE_MB", 64)? as u64,
+            shutdown_grace: std::time::Duration::from_secs(vars.parse_positive("SHUTDOWN_GRACE_SECONDS", 20)? as u64),
             auth_secret: Secret::new(vars.secret("AUTH_SECRET", 32)?),
             trust_proxy: vars.bool("TRUST_PROXY", false)?,
             media_dir: PathBuf::from(vars.optional("MEDIA_DIR").unwrap_or_else(|| "media".into())),

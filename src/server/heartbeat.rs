@@ -2,7 +2,11 @@
 //! worker beats it, the health check reads it, neither needs the other.
 
 use chrono::{DateTime, Duration, Utc};
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{
+    atomic::{AtomicBool, AtomicI64, Ordering},
+    Mutex,
+};
+use uuid::Uuid;
 
 /// `/readyz` calls the worker stalled when its last sign of life is older than this.
 pub const STALL_AFTER: Duration = Duration::seconds(30);
@@ -12,6 +16,10 @@ pub const STALL_AFTER: Duration = Duration::seconds(30);
 pub struct Heartbeat {
     started: AtomicBool,
     last_beat_ms: AtomicI64,
+    /// Set when the process is shutting down: the worker claims no more jobs.
+    stopping: AtomicBool,
+    /// The job being run now and its attempt number (the claim's fencing token).
+    in_hand: Mutex<Option<(Uuid, i32)>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +50,24 @@ impl Heartbeat {
     pub fn start(&self, at: DateTime<Utc>) {
         self.beat(at);
         self.started.store(true, Ordering::Relaxed);
+    }
+
+    /// Asks the worker to claim no more jobs (shutdown).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+    }
+
+    pub fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Records the job the worker holds now (`None` once its outcome is recorded).
+    pub fn hold(&self, job: Option<(Uuid, i32)>) {
+        *self.in_hand.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = job;
+    }
+
+    pub fn in_hand(&self) -> Option<(Uuid, i32)> {
+        *self.in_hand.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     pub fn status(&self, now: DateTime<Utc>) -> WorkerStatus {

@@ -10,9 +10,9 @@
 //!
 //! A kept page is served only while the instance hears changes, only while nothing it shows
 //! has changed since it was rendered (the catalogue cache's page epoch, moved by
-//! PostgreSQL notifications from whichever instance wrote), and for [`MAX_AGE`] at most by
-//! the store's clock, because banners and articles follow schedules. Every answer carries
-//! the request's own CSP nonce.
+//! PostgreSQL notifications from whichever instance wrote); the home page for
+//! [`HOME_MAX_AGE`] at most by the store's clock, because its banners and articles follow
+//! schedules. Every answer carries the request's own CSP nonce.
 
 use super::{clock::Clock, csp::CspNonce, session::SESSION_COOKIE};
 use crate::catalog::cache::CatalogCache;
@@ -31,8 +31,11 @@ use std::{
     sync::Arc,
 };
 
-/// How long a page may show a banner or an article after its schedule ended.
-pub const MAX_AGE: TimeDelta = TimeDelta::seconds(30);
+/// How long the home page may show a banner or an article after its schedule ended.
+pub const HOME_MAX_AGE: TimeDelta = TimeDelta::seconds(30);
+/// Other pages change only with what they show, which is heard; this only bounds memory
+/// (as the catalogue cache's own safety net does).
+const MAX_AGE: TimeDelta = TimeDelta::minutes(15);
 const MAX_PAGE_BYTES: usize = 2 * 1024 * 1024;
 /// Longer addresses (odd filter strings) are rendered each time rather than kept.
 const MAX_KEY_BYTES: usize = 400;
@@ -203,7 +206,8 @@ pub async fn serve(State(cache): State<Arc<PageCache>>, request: Request, next: 
     // Read before rendering: a change heard while this page renders leaves it out of date.
     let epoch = cache.catalog.page_epoch();
     let now = cache.clock.now();
-    let fresh = |page: &Page| page.epoch == epoch && now >= page.rendered_at && now - page.rendered_at < MAX_AGE;
+    let max_age = if request.uri().path() == "/" { HOME_MAX_AGE } else { MAX_AGE };
+    let fresh = |page: &Page| page.epoch == epoch && now >= page.rendered_at && now - page.rendered_at < max_age;
     let gzip = accepts_gzip(request.headers());
     if let Some(page) = cache.pages.get(&key).await.filter(|page| fresh(page)) {
         match page.answer(&nonce, gzip) {

@@ -249,15 +249,47 @@ impl Application {
         self.listener.local_addr().map(|a| a.port()).unwrap_or_default()
     }
 
+    /// Serves until SIGTERM or Ctrl-C, then stops accepting, lets the requests in flight and
+    /// the job in hand finish within the grace period (`SHUTDOWN_GRACE_SECONDS`), hands a job
+    /// still running back to the queue and returns.
     pub async fn serve(self) -> anyhow::Result<()> {
         tracing::info!(addr = %self.listener.local_addr()?, "Larkspur is serving");
-        super::jobs::spawn_worker(self.state.clone());
-        // Both run for the life of the process.
-        crate::catalog::cache::spawn_listener(self.state.db.clone(), self.state.catalog.clone());
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server error")
+        let state = self.state;
+        super::jobs::spawn_worker(state.clone());
+        crate::catalog::cache::spawn_listener(state.db.clone(), state.catalog.clone());
+        let (stop, stopping) = tokio::sync::watch::channel(None::<tokio::time::Instant>);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop.send(Some(tokio::time::Instant::now()));
+        });
+        let signalled = |mut rx: tokio::sync::watch::Receiver<Option<tokio::time::Instant>>| async move {
+            rx.wait_for(Option::is_some).await.ok().and_then(|at| *at).unwrap_or_else(tokio::time::Instant::now)
+        };
+        let grace = state.config.shutdown_grace;
+        let server = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .with_graceful_shutdown({
+                let stopping = stopping.clone();
+                async move {
+                    signalled(stopping).await;
+                }
+            });
+        let deadline = async { tokio::time::sleep_until(signalled(stopping.clone()).await + grace).await };
+        tokio::select! {
+            served = server => served.context("server error")?,
+            () = deadline => tracing::warn!(seconds = grace.as_secs(), "requests still running after the grace period; closing them"),
+        }
+        state.worker.stop();
+        let until = signalled(stopping).await + grace;
+        while state.worker.in_hand().is_some() && tokio::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        match super::jobs::release_in_hand(&state).await {
+            Ok(Some(job)) => tracing::warn!(%job, "a job still running at shutdown was handed back to the queue"),
+            Ok(None) => {}
+            Err(err) => tracing::error!(error = %err, "could not hand the running job back; its lease will run out"),
+        }
+        tracing::info!("stopped");
+        Ok(())
     }
 }
 

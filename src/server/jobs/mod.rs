@@ -77,14 +77,17 @@ where
 {
     park_abandoned(state).await?;
     let mut ran = 0;
-    while ran < BATCH {
+    while ran < BATCH && !state.worker.is_stopping() {
         let Some(claim) = claim(state).await? else { break };
         ran += 1;
+        state.worker.hold(Some((claim.id, claim.attempts)));
         let outcome = match Queued::from_stored(claim.payload.clone()) {
             Ok(job) => run_isolated(state, handler(state.clone(), job)).await,
             Err(e) => Err(e),
         };
-        settle(state, &claim, outcome).await?;
+        let settled = settle(state, &claim, outcome).await;
+        state.worker.hold(None);
+        settled?;
     }
     Ok(ran)
 }
@@ -218,6 +221,25 @@ async fn settle(state: &AppState, claim: &Claim, outcome: anyhow::Result<()>) ->
     Ok(())
 }
 
+/// At shutdown, after the worker was stopped and given the grace period: hands a job still
+/// running back to the queue, due at once and with this attempt not counted, so the next
+/// worker (here after a restart, or on another instance) runs it without waiting out the
+/// lease. Returns the job handed back.
+pub async fn release_in_hand(state: &AppState) -> Result<Option<Uuid>, AppError> {
+    let Some((id, attempts)) = state.worker.in_hand() else { return Ok(None) };
+    let released = sqlx::query(
+        "update jobs set run_at = $3, attempts = attempts - 1
+         where id = $1 and attempts = $2 and done_at is null and failed_at is null",
+    )
+    .bind(id)
+    .bind(attempts)
+    .bind(state.clock.now())
+    .execute(&state.db)
+    .await?;
+    state.worker.hold(None);
+    Ok((released.rows_affected() == 1).then_some(id))
+}
+
 /// A job that ran out of attempts, for the dashboard.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct FailedJob {
@@ -248,6 +270,7 @@ pub fn spawn_worker(state: AppState) {
     tokio::spawn(async move {
         loop {
             match tokio::spawn(work(state.clone())).await {
+                Ok(()) if state.worker.is_stopping() => return,
                 Ok(()) => tracing::error!("the job worker stopped; starting it again"),
                 Err(e) if e.is_panic() => {
                     tracing::error!(panic = %panic_message(e.into_panic()), "the job worker panicked; starting it again");
@@ -263,7 +286,7 @@ pub fn spawn_worker(state: AppState) {
 async fn work(state: AppState) {
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
+    while !state.worker.is_stopping() {
         tick.tick().await;
         state.worker.beat(state.clock.now());
         for (what, task) in state.jobs.ticks(&state) {
