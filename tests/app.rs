@@ -45,6 +45,10 @@ async fn home_page_is_rendered_on_the_server_with_products(db: PgPool) {
     assert!(res.body.contains("<title>Larkspur"), "page has a title");
     assert!(res.body.contains("Show more"), "the new-arrivals island is rendered");
     assert!(res.body.contains("<leptos-island"), "islands are marked for hydration");
+    // Islands hydrate when the browser is idle; nothing asks for the bundle before then
+    // (a preload would put it before the first paint).
+    assert!(res.body.contains("requestIdleCallback(hydrate)") && res.body.contains("larkspur_bg.wasm"), "the hydration script names the bundle");
+    assert!(!res.body.contains("rel=\"preload\"") && !res.body.contains("rel=\"modulepreload\""), "no preload of the bundle");
 }
 
 /// The raw answer to `uri` asked for with `Accept-Encoding: encoding`.
