@@ -50,7 +50,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 /// the head: that preload puts the 420 KB download before the first paint in Lighthouse's
 /// simulation (LCP 3.4 s on a phone), though islands hydrate only once the browser is idle.
 /// Here the module is fetched then, and each island on the page is hydrated in document
-/// order (an outer island before one inside it), as Leptos' own island script does.
+/// order (an outer island before one inside it), as Leptos' own island script does. No
+/// island takes children; one that does needs that script's `leptos-children` handling here.
 #[component]
 fn IslandScripts(options: LeptosOptions) -> impl IntoView {
     let (js, wasm) = bundle_names(&options);
