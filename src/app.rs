@@ -7,7 +7,7 @@ use crate::{
         CustomersPage, NewsletterPage, PackingSlipsPage, PlacesPage,
         ProductEditPage, ProductsPage, ReviewPage, ReviewsPage, SizesPage,
     },
-    auth::pages::{AccountPage, MagicLinkPage, ResetPasswordPage, SignInPage, SignUpPage},
+    auth::pages::{AccountPage, MagicLinkPage, ResetPasswordPage, SecondFactorPage, SignInPage, SignUpPage},
     consent::components::CookieSettingsPage,
     catalog::pages::{CategoryPage, CollectionPage, HomePage, LookbookPage, ProductPage, SearchPage},
     cms::{ArticlePage, JournalPage, TagPage},
@@ -116,6 +116,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("journal/:slug") view=ArticlePage/>
                     <Route path=path!("wishlist") view=WishlistPage/>
                     <Route path=path!("sign-in") view=SignInPage/>
+                    <Route path=path!("sign-in/second-factor") view=SecondFactorPage/>
                     <Route path=path!("sign-up") view=SignUpPage/>
                     <Route path=path!("reset-password") view=ResetPasswordPage/>
                     <Route path=path!("auth/magic") view=MagicLinkPage/>

@@ -87,6 +87,9 @@ pub enum AppError {
     DeviceLocked { retry_after_secs: u64 },
     #[error("The service is temporarily unavailable. Please try again shortly.")]
     Unavailable,
+    /// A staff action that needs the second factor given within the last ten minutes.
+    #[error("For this, confirm it's you first: give your authenticator or email code again, then repeat it.")]
+    Reconfirm,
     #[error("Something went wrong on our side. Please try again.")]
     Internal,
 }
@@ -107,7 +110,7 @@ impl AppError {
             Self::Gone(_) => 410,
             Self::Moved(_) => 301,
             Self::Unauthorized => 401,
-            Self::Forbidden | Self::AccountDisabled => 403,
+            Self::Forbidden | Self::AccountDisabled | Self::Reconfirm => 403,
             Self::Conflict(_) | Self::OutOfStock { .. } => 409,
             Self::RateLimited { .. } | Self::DeviceLocked { .. } => 429,
             Self::Unavailable => 503,

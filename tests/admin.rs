@@ -12,13 +12,6 @@ use sqlx::PgPool;
 use support::{shop::count, *};
 use uuid::Uuid;
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 /// A live product with stock in at least two sizes: its id and slug.
 async fn product(db: &PgPool) -> (Uuid, String) {
     sqlx::query_as(

@@ -14,13 +14,6 @@ use sqlx::PgPool;
 use support::{shop::*, *};
 use uuid::Uuid;
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 async fn coupon_id(db: &PgPool, code: &str) -> Uuid {
     sqlx::query_scalar("select id from coupons where code = $1::citext").bind(code).fetch_one(db).await.unwrap()
 }

@@ -19,13 +19,6 @@ use uuid::Uuid;
 const UPLOAD: &str = "/admin/uploads/csv-import";
 const BOUNDARY: &str = "larkspur-csv-boundary-41c9";
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 async fn admin(app: &TestApp) -> Client {
     signed_in_as(app, ADMIN_EMAIL, ADMIN_PASSWORD).await
 }

@@ -23,13 +23,6 @@ async fn sign_in(browser: &Client, email: &str, password: &str) -> Response {
     browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await
 }
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = sign_in(&browser, email, password).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 async fn user_id(db: &PgPool, email: &str) -> Uuid {
     sqlx::query_scalar("select id from users where email = $1").bind(email).fetch_one(db).await.unwrap()
 }

@@ -27,13 +27,6 @@ use uuid::Uuid;
 const UPLOAD: &str = "/admin/uploads/product-images";
 const BOUNDARY: &str = "larkspur-test-boundary-7d1f";
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 /// A test's own media directory, removed when the test ends.
 struct MediaDir(PathBuf);
 

@@ -11,13 +11,6 @@ use larkspur::seed::{ADMIN_EMAIL, ADMIN_PASSWORD, EDITOR_EMAIL, EDITOR_PASSWORD}
 use support::{shop::count, *};
 use uuid::Uuid;
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 async fn audit_count(app: &TestApp) -> i64 {
     count(&app.db, "select count(*) from audit_log").await
 }

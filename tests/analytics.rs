@@ -158,13 +158,6 @@ async fn figures_equal_what_a_hand_count_gives(db: PgPool) {
     assert_eq!((r.new_customers, r.returning_customers), (1, 1));
 }
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 #[sqlx::test(migrations = "./migrations")]
 async fn staff_read_the_figures_and_a_bad_period_is_explained(db: PgPool) {
     let app = spawn(db).await;

@@ -25,13 +25,6 @@ use uuid::Uuid;
 const TITLE: &str = "Packing for a rainy weekend";
 const SLUG: &str = "packing-for-a-rainy-weekend";
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 async fn editor(app: &TestApp) -> Client {
     signed_in_as(app, EDITOR_EMAIL, EDITOR_PASSWORD).await
 }

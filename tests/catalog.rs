@@ -355,8 +355,7 @@ async fn only_buyers_review_and_reviews_show_after_approval(db: PgPool) {
     assert_eq!(listed["eligibility"]["CanReview"]["status"], "Pending");
 
     let review_id: String = sqlx::query_scalar("select id::text from reviews where user_id = $1").bind(buyer).fetch_one(&app.db).await.unwrap();
-    let admin = Client::new(&app);
-    admin.call("auth/sign-in/password", &[("email", larkspur::seed::ADMIN_EMAIL), ("password", larkspur::seed::ADMIN_PASSWORD), ("next", "/")]).await;
+    let admin = support::admin(&app).await;
     assert_eq!(ada.call("admin/reviews/approve", &[("id", &review_id)]).await.status, StatusCode::FORBIDDEN);
     assert_eq!(admin.call("admin/reviews/approve", &[("id", &review_id)]).await.status, StatusCode::OK);
     let (count, sum): (i32, i32) = sqlx::query_as("select rating_count, rating_sum from products where id = $1").bind(product).fetch_one(&app.db).await.unwrap();

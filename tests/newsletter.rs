@@ -19,13 +19,6 @@ use larkspur::{
 use sqlx::PgPool;
 use support::{shop::count, *};
 
-async fn signed_in_as(app: &TestApp, email: &str, password: &str) -> Client {
-    let browser = Client::new(app);
-    let res = browser.call("auth/sign-in/password", &[("email", email), ("password", password), ("next", "/")]).await;
-    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
-    browser
-}
-
 /// The footer's form posted without JavaScript from `page`.
 async fn sign_up(browser: &Client, email: &str, page: &str) -> Response {
     browser.post_form("newsletter/subscribe", &[("email", email), ("source", "footer")], page).await

@@ -321,8 +321,7 @@ async fn malformed_input_is_a_client_error_not_a_500(db: PgPool) {
 async fn demotion_and_deactivation_take_effect_on_the_next_request(db: PgPool) {
     let app = spawn(db).await;
     let staff = create_user(&app.db, "staff@example.com", PASSWORD, "admin").await;
-    let browser = Client::new(&app);
-    sign_in(&browser, "staff@example.com", PASSWORD, "/").await;
+    let browser = signed_in_as(&app, "staff@example.com", PASSWORD).await;
     assert_eq!(browser.call("admin/overview", &[]).await.status, StatusCode::OK);
     sqlx::query("update users set role = 'customer' where id = $1").bind(staff).execute(&app.db).await.unwrap();
     assert_eq!(browser.call("admin/overview", &[]).await.status, StatusCode::FORBIDDEN, "demoted at once");

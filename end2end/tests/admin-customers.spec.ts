@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { adminPage, expectNoSeriousViolations, loaded, signIn, sql } from './helpers';
+import { adminPage, answerSecondFactor, expectNoSeriousViolations, loaded, signIn, sql } from './helpers';
 
 const EDITOR = { email: 'editor@larkspur.local', password: 'larkspur-editor-2026' };
 
@@ -57,6 +57,10 @@ test('an admin unlocks a device that five wrong passwords locked, and it signs i
   await expect(staff.getByTestId('device-locked')).toHaveCount(0);
 
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(EDITOR.password);
+  const since = Date.now() - 2_000;
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // Staff give their second factor next.
+  await expect(page).toHaveURL(/\/sign-in\/second-factor$/);
+  await answerSecondFactor(page, EDITOR.email, since);
   await expect(page).toHaveURL(/\/account$/);
 });

@@ -14,13 +14,15 @@ const maildev = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 
 type Mail = { subject: string; to: { address: string }[]; text?: string; date: string };
 
-/** The newest six-digit code MailDev received for `to`. */
-export async function latestCode(to: string, subject?: RegExp): Promise<string> {
+/** The newest six-digit code MailDev received for `to` (sent at `since` or later). */
+export async function latestCode(to: string, subject?: RegExp, since = 0): Promise<string> {
   let code = '';
   await expect
     .poll(async () => {
       const mails: Mail[] = await (await fetch(`${maildev}/api/email`)).json();
-      const mine = mails.filter((m) => m.to.some((t) => t.address === to) && (!subject || subject.test(m.subject)));
+      const mine = mails.filter(
+        (m) => m.to.some((t) => t.address === to) && (!subject || subject.test(m.subject)) && Date.parse(m.date) >= since,
+      );
       const newest = mine.sort((a, b) => Date.parse(b.date) - Date.parse(a.date))[0];
       code = (newest?.subject.match(/code is (\d{6})/) ?? newest?.text?.match(/code is (\d{6})/))?.[1] ?? '';
       return code;
@@ -57,14 +59,24 @@ export async function acceptCookies(page: Page) {
   await expect(banner).toBeHidden();
 }
 
-/** Signs in with a password in a fresh browser (cookies accepted first). */
+/** Signs in with a password in a fresh browser (cookies accepted first). A staff account
+ * answers its second step with the code emailed to it. */
 export async function signIn(page: Page, email: string, password: string) {
   await loaded(page, '/sign-in');
   await acceptCookies(page);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
+  const since = Date.now() - 2_000;
   await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/account$|\/sign-in\/second-factor$/);
+  if (page.url().endsWith('/sign-in/second-factor')) await answerSecondFactor(page, email, since);
   await expect(page).toHaveURL(/\/account$/);
+}
+
+/** Types the dashboard code emailed to `email` (at `since` or later) on the second-factor page. */
+export async function answerSecondFactor(page: Page, email: string, since: number) {
+  await page.getByLabel('Code').fill(await latestCode(email, /dashboard code/, since));
+  await page.getByRole('button', { name: 'Continue' }).click();
 }
 
 export const ADMIN = { email: 'admin@larkspur.local', password: 'larkspur-admin-2026' };

@@ -58,6 +58,7 @@ pub async fn change_customer_role(#[server(default)] id: Option<Uuid>, #[server(
     let typed = role.clone();
     let result = crate::server::ctx::respond(async move {
         let (state, actor) = customers_staff().await?;
+        crate::auth::server::second_factor::require_recent(&state, &crate::server::ctx::session().await?).await?;
         let id = account(id)?;
         let role = Role::parse(&role).ok_or_else(|| AppError::field("role", "Choose customer, editor or admin."))?;
         crate::auth::server::customers::change_role(&state.db, &state.redis, &actor, id, role, state.clock.now()).await
@@ -79,6 +80,8 @@ pub async fn deactivate_customer(#[server(default)] id: Option<Uuid>, #[server(d
         if confirm.as_deref() != Some("deactivate") {
             return Err(AppError::Rejected("Confirm the deactivation to deactivate this account.".into()));
         }
+        crate::auth::server::second_factor::require_recent(&state, &crate::server::ctx::session().await?).await?;
+
         crate::auth::server::customers::set_active(&state.db, &state.redis, &actor, id, false, state.clock.now()).await
     })
     .await;

@@ -58,6 +58,7 @@ pub async fn confirm_import(#[server(default)] token: String, #[server(default)]
     let result = crate::server::ctx::respond(async move {
         let (state, actor) = catalog_staff().await?;
         let session = crate::server::ctx::session().await?;
+        crate::auth::server::second_factor::require_recent(&state, &session).await?;
         let prefix = &state.config.redis_prefix;
         let stale = || AppError::Rejected("This preview is no longer current (it expired, or another file was uploaded since). Upload the file again.".into());
         if token.is_empty() || session.get::<String>(PENDING_KEY).await?.as_deref() != Some(token.as_str()) {

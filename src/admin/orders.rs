@@ -117,6 +117,7 @@ pub async fn refund_order(
     }
     let result = crate::server::ctx::respond(async move {
         let (state, staff) = order_staff().await?;
+        crate::auth::server::second_factor::require_recent(&state, &crate::server::ctx::session().await?).await?;
         let mut errors = crate::error::FieldErrors::new();
         let mut parsed = Vec::new();
         for (n, line) in lines.values().enumerate() {

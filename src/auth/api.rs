@@ -69,10 +69,7 @@ pub async fn sign_in_with_password(email: String, password: String, next: String
         caller.ensure_account_open(email.as_str(), user.as_ref().map(|u| u.id)).await?;
         let ok = verify_blocking(password, user.as_ref().and_then(|u| u.password_hash.clone())).await?;
         match user {
-            Some(user) if ok => {
-                caller.complete(&user, Method::Password, "sign_in").await?;
-                Ok(safe_next(&next))
-            }
+            Some(user) if ok => caller.complete(&user, Method::Password, "sign_in", &safe_next(&next)).await,
             user => {
                 let reason = if user.is_some() { "wrong_password" } else { "unknown_email" };
                 let wrong = AppError::Rejected("The email or password is incorrect.".into());
@@ -173,8 +170,7 @@ pub async fn sign_in_with_code(
                 (user, "sign_up")
             }
         };
-        caller.complete(&user, method, event).await?;
-        Ok(safe_next(&next))
+        caller.complete(&user, method, event, &safe_next(&next)).await
     })
     .await;
     let values = [("destination", typed[0].as_str()), ("name", typed[1].as_str())];
@@ -207,8 +203,7 @@ pub async fn sign_in_with_link(token: String, next: String) -> Result<String, Ap
         caller.ensure_unlocked().await?;
         let verified = caller.check_link(codes::Purpose::SignIn, &token, Method::MagicLink, "sign-in link").await?;
         let user = users::by_verified_email(&caller.state.db, &verified.destination).await?.ok_or(AppError::NotFound("The account".into()))?;
-        caller.complete(&user, Method::MagicLink, "sign_in").await?;
-        Ok(safe_next(&next))
+        caller.complete(&user, Method::MagicLink, "sign_in", &safe_next(&next)).await
     })
     .await;
     finish("magic", &[], None, result, |path| Then::Redirect(path.clone())).await
@@ -267,10 +262,15 @@ pub async fn reset_password(email: String, code: String, token: String, password
         if !user.is_active {
             return Err(AppError::AccountDisabled);
         }
+        // Checked once the code proved the account (before, it would tell anyone which
+        // emails are staff); a refused password means asking for a new code.
+        if user.role().is_staff() {
+            let inputs = [verified.destination.as_str(), user.name.as_str()];
+            super::server::password::staff_rule(password.expose(), &inputs).map_err(|m| AppError::field("password", m))?;
+        }
         users::set_password(db, user.id, &hash_blocking(password.expose().to_owned()).await?).await?;
         sessions::revoke(db, &caller.state.redis, user.id, None, None, "password_reset", caller.now).await?;
-        caller.complete(&user, Method::EmailCode, "password_reset").await?;
-        Ok("/account".to_owned())
+        caller.complete(&user, Method::EmailCode, "password_reset", "/account").await
     })
     .await;
     finish("reset", &[("email", &typed)], Some("verify"), result, |path| Then::Redirect(path.clone())).await
@@ -350,6 +350,10 @@ pub async fn change_password(current: String, new_password: String) -> Result<()
         let db = &caller.state.db;
         let user = users::by_id(db, user_id).await?.ok_or(AppError::Unauthorized)?;
         let new_password = NewPassword::parse(&new_password, user.email.as_deref()).map_err(|m| AppError::field("new_password", m))?;
+        if user.role().is_staff() {
+            let inputs = [user.email.as_deref().unwrap_or_default(), user.name.as_str()];
+            super::server::password::staff_rule(new_password.expose(), &inputs).map_err(|m| AppError::field("new_password", m))?;
+        }
         if let Some(hash) = user.password_hash.clone() {
             if !verify_blocking(current, Some(hash)).await? {
                 let err = AppError::field("current", "Your current password is incorrect.");

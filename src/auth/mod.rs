@@ -2,6 +2,7 @@
 //! roles, and the account page.
 
 pub mod api;
+pub mod second_factor;
 pub mod pages;
 pub mod types;
 
@@ -25,6 +26,11 @@ impl Role {
             Self::Editor => "editor",
             Self::Admin => "admin",
         }
+    }
+
+    /// Admins and editors: the dashboard's people, who sign in with a second factor.
+    pub fn is_staff(self) -> bool {
+        matches!(self, Self::Editor | Self::Admin)
     }
 
     pub fn parse(value: &str) -> Option<Self> {

@@ -196,6 +196,10 @@ pub enum Method {
     MagicLink,
     Google,
     Facebook,
+    /// A staff member's second factor: a code from their authenticator app.
+    Totp,
+    /// A staff member's second factor: one of their single-use recovery codes.
+    RecoveryCode,
 }
 
 impl Method {
@@ -207,8 +211,18 @@ impl Method {
             Self::MagicLink => "magic_link",
             Self::Google => "google",
             Self::Facebook => "facebook",
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
         }
     }
+}
+
+/// An authenticator app being set up: the QR code to scan (SVG markup the server drew)
+/// and the same key to type, in groups of four.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecondFactorSetup {
+    pub qr_svg: String,
+    pub key: String,
 }
 
 /// A code or link went out: where to (masked) and when the next one may be asked for.

@@ -108,6 +108,10 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
         let signed_in = crate::auth::server::current_user(&caller.session, &caller.data, db).await?.map(|(id, _)| id);
         crate::server::limits::take_checkout_action(&caller.state, "verify", signed_in).await?;
         let owner = users::by_verified_phone(db, &phone).await?;
+        if signed_in.is_none() && owner.as_ref().is_some_and(|o| o.role().is_staff()) {
+            // Staff sign in on the sign-in page, where their second factor is asked for.
+            return Err(AppError::field("phone", "This number belongs to a staff account. Sign in on the sign-in page first, then come back to checkout."));
+        }
         let (purpose, for_user) = match (signed_in, &owner) {
             (Some(me), _) => (Purpose::VerifyPhone, Some(me)),
             (None, Some(owner)) => (Purpose::SignIn, Some(owner.id)),
@@ -122,7 +126,9 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
             (Some(me), _) => {
                 users::set_primary_verified(db, me, users::Contact::Phone(&phone), caller.now).await?;
             }
-            (None, Some(owner)) => caller.complete(&owner, Method::PhoneCode, "sign_in").await?,
+            (None, Some(owner)) => {
+                caller.complete(&owner, Method::PhoneCode, "sign_in", "/checkout").await?;
+            }
             (None, None) => {
                 // The email is kept unverified, and only when no account has proven it. An
                 // unverified claim never blocks anyone: another account's is let go.
@@ -145,7 +151,7 @@ pub async fn checkout_verify_code(email: String, phone: String, code: String) ->
                 )
                 .await?;
                 tx.commit().await?;
-                caller.complete(&user, Method::PhoneCode, "sign_up").await?;
+                caller.complete(&user, Method::PhoneCode, "sign_up", "/checkout").await?;
             }
         }
         Ok(())

@@ -21,12 +21,22 @@ pub async fn track(State(state): State<AppState>, session: Session, request: Req
         && !path.starts_with("/api/")
         && !path.starts_with("/admin")
         && crate::consent::server::choice_from_headers(request.headers()).is_some_and(|c| c.analytics);
+    let had_session = session.id().is_some();
     let response = next.run(request).await;
+    if !had_session {
+        return response;
+    }
+    let session = AppSession::new(session);
+    // A staff session's shorter idle time, on every request (assets too): the session layer
+    // saves each request's session with its own default otherwise.
+    if let Ok(Some(minutes)) = session.data().await.map(|d| d.idle_minutes) {
+        session.set_idle_expiry(minutes);
+    }
     if skip {
         return response;
     }
     // Best effort: a failure here must never fail the page.
-    if let Ok(data) = AppSession::new(session).data().await {
+    if let Ok(data) = session.data().await {
         let now = state.clock.now();
         if let Some(id) = data.login_session_id {
             let result = sqlx::query(

@@ -108,6 +108,8 @@ pub struct Config {
     pub site_url: String,
     pub listen_addr: SocketAddr,
     pub session_idle_minutes: i64,
+    /// Idle time of a staff member's session (admin, editor): shorter than customers'.
+    pub staff_session_idle_minutes: i64,
     /// Memory for the storefront's in-process catalogue cache, in megabytes.
     pub catalog_cache_mb: u64,
     /// Memory for whole storefront pages kept for visitors without a session.
@@ -213,6 +215,7 @@ impl Config {
             redis_url: Secret::new(vars.redis_url("REDIS_URL")?),
             listen_addr: vars.parse("LISTEN_ADDR", SocketAddr::from(([127, 0, 0, 1], 3000)))?,
             session_idle_minutes: vars.parse_positive("SESSION_IDLE_MINUTES", 7 * 24 * 60)?,
+            staff_session_idle_minutes: vars.parse_positive("STAFF_SESSION_IDLE_MINUTES", 60)?,
             catalog_cache_mb: vars.parse_positive("CATALOG_CACHE_MB", 48)? as u64,
             page_cache_mb: vars.parse_positive("PAGE_CACHE_MB", 64)? as u64,
             shutdown_grace: std::time::Duration::from_secs(vars.parse_positive("SHUTDOWN_GRACE_SECONDS", 20)? as u64),
@@ -473,6 +476,7 @@ mod tests {
         assert_eq!(config.site_url, "http://127.0.0.1:3000");
         assert_eq!(config.listen_addr.to_string(), "127.0.0.1:3000");
         assert_eq!(config.session_idle_minutes, 10080);
+        assert_eq!(config.staff_session_idle_minutes, 60);
         assert!(config.stripe.is_none() && config.google.is_none() && config.smtp_url.is_none());
         assert!(!config.site_is_https());
         assert_eq!(config.delivery.free_standard_from_minor, 7500);

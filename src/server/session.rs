@@ -21,6 +21,9 @@ pub struct SessionData {
     pub cart_id: Option<Uuid>,
     /// The `user_sessions` row of this signed-in session.
     pub login_session_id: Option<Uuid>,
+    /// Minutes this session may sit unused, when shorter than every session's (staff).
+    #[serde(default)]
+    pub idle_minutes: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -49,6 +52,13 @@ impl AppSession {
         self.0.insert(KEY, data).await?;
         self.0.save().await?;
         self.id().ok_or_else(|| AppError::internal(anyhow::anyhow!("session has no id after save")))
+    }
+
+    /// Ends the session after `minutes` without a request, instead of the store-wide idle
+    /// time. The session layer starts each request with its default, so this is applied on
+    /// every request (`activity::track`).
+    pub fn set_idle_expiry(&self, minutes: i64) {
+        self.0.set_expiry(Some(tower_sessions::Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(minutes))));
     }
 
     /// Extra values that live beside the main record (e.g. an OAuth flow in progress).

@@ -218,7 +218,9 @@ pub fn FieldMessage(#[prop(into)] id: String, #[prop(into)] message: Signal<Opti
 pub fn FormError(#[prop(into)] error: Signal<Option<AppError>>) -> impl IntoView {
     move || {
         error.get().filter(|e| !matches!(e, AppError::Validation(_))).map(|e| {
-            view! { <p role="alert" class="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="form-error">{e.to_string()}</p> }
+            let confirm = matches!(e, AppError::Reconfirm)
+                .then(|| view! { " " <a href="/sign-in/second-factor" class="font-medium underline">"Confirm it's you"</a> });
+            view! { <p role="alert" class="rounded-lg border border-red-200 bg-red-50 px-3 py-2 text-sm text-red-800" data-testid="form-error">{e.to_string()}{confirm}</p> }
         })
     }
 }

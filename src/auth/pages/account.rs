@@ -24,6 +24,8 @@ pub fn AccountPage() -> impl IntoView {
     let sessions = Resource::new(|| (), |_| list_sessions());
     let orders = Resource::new(|| (), |_| list_orders());
     let export = Resource::new(|| (), |_| crate::account::api::data_export_status());
+    // Staff only: a customer's call answers Forbidden and the panel stays out.
+    let second_factor = Resource::new(|| (), |_| crate::auth::second_factor::get_second_factor());
     let picture_saved = use_query_map().with_untracked(|q| q.get("picture").is_some());
     let outcome = form_outcome();
     let notice = use_query_map().with_untracked(|q| {
@@ -46,7 +48,8 @@ pub fn AccountPage() -> impl IntoView {
                         let sessions = sessions.get().and_then(Result::ok).unwrap_or_default();
                         let orders = orders.get().and_then(Result::ok);
                         let export = export.get().and_then(Result::ok).flatten();
-                        view! { <AccountSections account notice flash sessions orders export picture_saved/> }.into_any()
+                        let second_factor = second_factor.get().and_then(Result::ok);
+                        view! { <AccountSections account notice flash sessions orders export second_factor picture_saved/> }.into_any()
                     }
                     Err(crate::error::AppError::Unauthorized) => {
                         #[cfg(feature = "ssr")]
@@ -79,6 +82,7 @@ fn AccountSections(
     sessions: Vec<ActiveSession>,
     orders: Option<Vec<OrderSummary>>,
     export: Option<crate::account::ExportStatus>,
+    second_factor: Option<crate::auth::second_factor::SecondFactorStatus>,
     picture_saved: bool,
 ) -> impl IntoView {
     let greeting = if account.name.is_empty() { "Your account".to_owned() } else { format!("Hello, {}", account.name) };
@@ -119,6 +123,10 @@ fn AccountSections(
                 <ContactForm channel=Channel::Sms flash=phone_flash/>
             </Panel>
             <Panel title="Password" id="password"><PasswordChange has_password=account.has_password flash=password_flash/></Panel>
+            {second_factor.map(|status| {
+                let flash = flash.clone();
+                view! { <Panel title="Two-step sign-in" id="two-step"><super::second_factor::SecondFactorPanel status flash/></Panel> }
+            })}
             <Panel title="Ways to sign in" id="sign-in-methods">
                 <ul class="divide-y divide-stone-100" data-testid="sign-in-methods">
                     {methods.into_iter().map(|(label, on)| view! {

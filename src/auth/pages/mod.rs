@@ -1,9 +1,11 @@
 //! Sign-in, sign-up, password reset, magic-link landing and the account page.
 
 mod account;
+mod second_factor;
 mod sign_in;
 
 pub use account::AccountPage;
+pub use second_factor::SecondFactorPage;
 pub use sign_in::{MagicLinkPage, ResetPasswordPage, SignInPage, SignUpPage};
 
 /// Messages for `?error=` codes set by the OAuth callback.

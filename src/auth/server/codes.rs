@@ -20,6 +20,8 @@ pub enum Purpose {
     VerifyEmail,
     VerifyPhone,
     DeleteAccount,
+    /// A staff member's emailed second factor, kept under the sign-in attempt.
+    SecondFactor,
 }
 
 impl Purpose {
@@ -31,6 +33,7 @@ impl Purpose {
             Self::VerifyEmail => "verify_email",
             Self::VerifyPhone => "verify_phone",
             Self::DeleteAccount => "delete_account",
+            Self::SecondFactor => "second_factor",
         }
     }
 }

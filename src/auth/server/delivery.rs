@@ -54,6 +54,7 @@ pub async fn send_code(
         Purpose::PasswordReset => "to reset your password",
         Purpose::SignIn => "to sign in to Larkspur",
         Purpose::DeleteAccount => "to delete your Larkspur account (this cannot be undone)",
+        Purpose::SecondFactor => "to confirm it's you signing in to the Larkspur dashboard",
     };
     match channel {
         Channel::Email => {
@@ -79,6 +80,42 @@ pub async fn send_code(
         }
     }
     Ok(sent(channel, destination))
+}
+
+/// A staff member's emailed second factor: the code is kept under `attempt` (this browser's
+/// sign-in or confirmation) and sent to `email`.
+pub async fn send_second_factor_code(caller: &Caller, email: &str, attempt: &str, user_id: uuid::Uuid) -> Result<CodeSent, AppError> {
+    caller.allow_send("code", attempt).await?;
+    let secret = caller.state.config.auth_secret.expose().to_owned();
+    let binding = caller.code_binding().await?;
+    let request = NewRequest {
+        purpose: Purpose::SecondFactor,
+        channel: Channel::Email,
+        destination: attempt,
+        user_id: Some(user_id),
+        device_id: caller.data.device_id,
+        with_link: false,
+        binding: &binding,
+    };
+    let issued = codes::issue(&caller.state.db, &secret, caller.now, request).await?;
+    let place = caller.client.describe();
+    let body = format!(
+        "<p>Use this code to confirm it's you at the Larkspur dashboard ({}):</p>{}<p>It expires in 10 minutes. If this wasn't you, someone knows your password: change it now.</p>",
+        escape_html(&place),
+        code_html(&issued.code)
+    );
+    caller
+        .state
+        .mailer
+        .send(Message {
+            to: email.to_owned(),
+            subject: format!("Your Larkspur dashboard code is {}", issued.code),
+            text: format!("Use this code to confirm it's you at the Larkspur dashboard ({place}): {}\n\nIt expires in 10 minutes. If this wasn't you, change your password now.", issued.code),
+            html: layout("Confirm it's you", &body),
+        })
+        .await
+        .map_err(AppError::internal)?;
+    Ok(sent(Channel::Email, email))
 }
 
 /// A code plus a link token for an email address.

@@ -8,6 +8,7 @@ pub mod events;
 pub mod merge;
 pub mod oauth;
 pub mod password;
+pub mod second_factor;
 pub mod secrets;
 pub mod sessions;
 pub mod signin;

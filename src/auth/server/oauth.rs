@@ -184,10 +184,10 @@ pub async fn callback(
     }
     let signed_in = async {
         let (user, event) = find_or_create(&state, &name, &profile, caller.now).await?;
-        caller.complete(&user, method, event).await
+        caller.complete(&user, method, event, &pending.next).await
     };
     match signed_in.await {
-        Ok(()) => Ok(Redirect::to(&pending.next)),
+        Ok(path) => Ok(Redirect::to(&path)),
         Err(err) => Ok(to_sign_in(error_code(&err))),
     }
 }
