@@ -73,6 +73,7 @@ async fn staff(config: Config, email: &str, role: &str) -> anyhow::Result<()> {
         }
     };
     let password = NewPassword::parse(&password, Some(email.as_str())).map_err(|e| anyhow::anyhow!("password: {e}"))?;
+    crate::auth::server::password::staff_rule(password.expose(), &[email.as_str()]).map_err(|e| anyhow::anyhow!("password: {e}"))?;
     let db = startup::connect_database(&config).await?;
     startup::migrate(&db).await?;
     let redis = startup::connect_redis(&config).await?;

@@ -159,6 +159,8 @@ pub struct AuthLimits {
     pub failures_per_client: u32,
     /// Codes and links sent at the request of one client address in 10 minutes.
     pub sends_per_client: u32,
+    /// Second-factor codes emailed to one staff account in an hour.
+    pub second_factor_emails_per_hour: u32,
 }
 
 /// How long and how much an unpaid order may hold of the stock. The numbers only: orders
@@ -240,6 +242,7 @@ impl Config {
                 failures_per_account: vars.parse_positive("AUTH_FAILURES_PER_ACCOUNT", 10)? as u32,
                 failures_per_client: vars.parse_positive("AUTH_FAILURES_PER_CLIENT", 30)? as u32,
                 sends_per_client: vars.parse_positive("AUTH_SENDS_PER_CLIENT", 10)? as u32,
+                second_factor_emails_per_hour: vars.parse_positive("SECOND_FACTOR_EMAILS_PER_HOUR", 10)? as u32,
             },
             delivery: crate::pricing::DeliveryRates {
                 standard_minor: vars.parse("DELIVERY_STANDARD_MINOR", 500i64)?.max(0),

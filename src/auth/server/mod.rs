@@ -1,4 +1,5 @@
-//! Server-only identity logic. Every sign-in method ends in [`signin::complete`], so the
+//! Server-only identity logic. Every sign-in method ends in `Caller::complete`
+//! (`second_factor.rs`: staff give a second factor first, then `signin::sign_in`), so the
 //! session, merge, events and metrics rules live in one place.
 
 pub mod codes;

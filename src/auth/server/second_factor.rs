@@ -86,6 +86,58 @@ pub async fn clear_pending(caller: &Caller) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Every sign-in method ends here: customers are signed in, staff are asked for their
+/// second factor first.
+impl Caller {
+    /// Signs `user` in on this browser after their first factor, and answers where to go:
+    /// `next` for a customer; for staff, the page that asks for their second factor (the
+    /// sign-in finishes there, in [`Caller::finish_second_factor`]).
+    #[tracing::instrument(skip_all, fields(user_id = %user.id, method = method.as_str()))]
+    pub async fn complete(&self, user: &UserRow, method: Method, event_type: &'static str, next: &str) -> Result<String, AppError> {
+        if !user.is_active {
+            return Err(AppError::AccountDisabled);
+        }
+        if required(user) {
+            begin(self, user, method, event_type, next).await?;
+            return Ok(PAGE.to_owned());
+        }
+        self.sign_in(user, method, event_type).await?;
+        Ok(next.to_owned())
+    }
+
+    /// Finishes a staff sign-in waiting in this session with its second factor (`typed`).
+    pub async fn finish_second_factor(&self, pending: &Pending, typed: &str) -> Result<String, AppError> {
+        let user = super::users::by_id(&self.state.db, pending.user_id).await?.ok_or(AppError::Unauthorized)?;
+        if !user.is_active {
+            clear_pending(self).await?;
+            return Err(AppError::AccountDisabled);
+        }
+        let factor = verify(self, &user, typed).await?;
+        clear_pending(self).await?;
+        self.sign_in(&user, pending.method, pending.event_type()).await?;
+        super::events::record(
+            &self.state.db,
+            super::events::Event {
+                user_id: Some(user.id),
+                device_id: self.data.device_id,
+                event_type: "second_factor",
+                method: Some(factor),
+                success: true,
+                reason: None,
+                client: &self.client,
+                at: self.now,
+            },
+        )
+        .await?;
+        confirmed(self).await?;
+        // Staff sessions end sooner when left alone than customers'.
+        let idle = self.state.config.staff_session_idle_minutes;
+        self.session.update(|d| d.idle_minutes = Some(idle)).await?;
+        Ok(pending.next.clone())
+    }
+
+}
+
 /// Emails a fresh code for this browser's attempt. Each attempt keeps its code under its
 /// own key, so one browser's cool-down never holds up another's sign-in; a per-account
 /// ceiling stops the first step from being used to flood the inbox.
@@ -95,7 +147,8 @@ pub async fn send_email_code(caller: &Caller, user: &UserRow) -> Result<crate::a
         .as_deref()
         .filter(|_| user.email_verified_at.is_some())
         .ok_or_else(|| AppError::Rejected("This staff account has no verified email for codes. Use your authenticator app or a recovery code.".into()))?;
-    let window = crate::server::limits::Window { limit: 10, period: Duration::hours(1) };
+    let limit = caller.state.config.auth_limits.second_factor_emails_per_hour;
+    let window = crate::server::limits::Window { limit, period: Duration::hours(1) };
     crate::server::limits::take(&caller.state, &format!("second-factor-send:{}", user.id), window, caller.now).await?;
     let attempt = format!("second-factor:{}", secrets::random_token());
     caller.session.put(ATTEMPT_KEY, &attempt).await?;

@@ -1,7 +1,7 @@
 //! The steps every sign-in method shares: the device lock check before, and after a
 //! verified identity the merge, session rotation, session record, events and metrics.
 
-use super::{codes, events, merge, second_factor, sessions, throttle, users::UserRow};
+use super::{codes, events, merge, sessions, throttle, users::UserRow};
 use crate::{
     auth::types::{Method, OneTimeCode},
     error::AppError,
@@ -186,55 +186,8 @@ impl Caller {
         }
     }
 
-    /// Signs `user` in on this browser after their first factor, and answers where to go:
-    /// `next` for a customer; for staff, the page that asks for their second factor (the
-    /// sign-in finishes there, in [`Caller::finish_second_factor`]).
-    #[tracing::instrument(skip_all, fields(user_id = %user.id, method = method.as_str()))]
-    pub async fn complete(&self, user: &UserRow, method: Method, event_type: &'static str, next: &str) -> Result<String, AppError> {
-        if !user.is_active {
-            return Err(AppError::AccountDisabled);
-        }
-        if second_factor::required(user) {
-            second_factor::begin(self, user, method, event_type, next).await?;
-            return Ok(second_factor::PAGE.to_owned());
-        }
-        self.sign_in(user, method, event_type).await?;
-        Ok(next.to_owned())
-    }
-
-    /// Finishes a staff sign-in waiting in this session with its second factor (`typed`).
-    pub async fn finish_second_factor(&self, pending: &second_factor::Pending, typed: &str) -> Result<String, AppError> {
-        let user = super::users::by_id(&self.state.db, pending.user_id).await?.ok_or(AppError::Unauthorized)?;
-        if !user.is_active {
-            second_factor::clear_pending(self).await?;
-            return Err(AppError::AccountDisabled);
-        }
-        let factor = second_factor::verify(self, &user, typed).await?;
-        second_factor::clear_pending(self).await?;
-        self.sign_in(&user, pending.method, pending.event_type()).await?;
-        events::record(
-            &self.state.db,
-            events::Event {
-                user_id: Some(user.id),
-                device_id: self.data.device_id,
-                event_type: "second_factor",
-                method: Some(factor),
-                success: true,
-                reason: None,
-                client: &self.client,
-                at: self.now,
-            },
-        )
-        .await?;
-        second_factor::confirmed(self).await?;
-        // Staff sessions end sooner when left alone than customers'.
-        let idle = self.state.config.staff_session_idle_minutes;
-        self.session.update(|d| d.idle_minutes = Some(idle)).await?;
-        Ok(pending.next.clone())
-    }
-
     /// Signs `user` in on this browser: merge, new session id, session record, events.
-    async fn sign_in(&self, user: &UserRow, method: Method, event_type: &'static str) -> Result<(), AppError> {
+    pub(super) async fn sign_in(&self, user: &UserRow, method: Method, event_type: &'static str) -> Result<(), AppError> {
         let db = &self.state.db;
         let mut tx = db.begin().await?;
         // Read again under a share lock: a deactivation (which locks the row for update)
