@@ -319,6 +319,34 @@ async fn hostile_files_are_refused_with_a_message_and_nothing_is_stored(db: PgPo
     assert!(files(&media.join("products")).is_empty(), "nothing stored: {:?}", files(&media.join("products")));
 }
 
+#[sqlx::test(migrations = "./migrations")]
+async fn polyglots_and_path_tricks_in_file_names_leave_only_the_re_encoded_picture(db: PgPool) {
+    let (app, media) = app_with_media(db).await;
+    let (product, colour, ..) = product(&app.db).await;
+    let (p, c) = (product.to_string(), colour.to_string());
+    let page = format!("/admin/products/{product}");
+    let admin = signed_in_as(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    // A real PNG with a page and a script after its end: a browser sniffing it, or a server
+    // serving it as it came, would find them.
+    let mut polyglot = png_with_alpha(64, 48);
+    polyglot.extend_from_slice(b"<html><script>alert(document.cookie)</script></html><?php system($_GET['c']); ?>");
+    let names = ["../../../../etc/passwd.png", "..\\..\\windows\\win.ini.png", "/absolute/evil.png", "%2e%2e%2fevil.png", "evil.png.html"];
+    for name in names {
+        let parts = [Part::Text("product", &p), Part::Text("colour", &c), Part::Text("alt", "A shirt"), Part::File(name, "image/png", &polyglot)];
+        let res = upload(&admin, &parts, true, &page).await;
+        assert!(res.status.is_success() || res.status.is_client_error(), "{name}: {} {}", res.status, res.body);
+    }
+    let stored = files(&media.0);
+    assert!(!stored.is_empty(), "the pictures themselves are accepted");
+    for file in &stored {
+        assert!(file.starts_with(media.join("products")), "{} is outside the products folder", file.display());
+        let name = file.file_name().unwrap().to_string_lossy();
+        assert!(!["passwd", "win.ini", "evil", ".html"].iter().any(|bad| name.contains(bad)), "the store named it {name}");
+        let bytes = std::fs::read(file).unwrap();
+        assert!(!contains(&bytes, b"<script") && !contains(&bytes, b"<?php"), "{name} kept what followed the picture");
+    }
+}
+
 /// id, url, alt, primary, widths, storage key, width, height.
 type UploadedRow = (Uuid, String, String, bool, Vec<i32>, String, Option<i32>, Option<i32>);
 

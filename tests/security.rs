@@ -537,3 +537,106 @@ async fn the_wishlist_button_posts_without_javascript(db: PgPool) {
     assert_eq!(count(&app.db, "select count(*) from wishlist_items").await, 1);
     assert!(browser.get(&path).await.body.contains("Saved to wishlist"));
 }
+
+// ---- 12. A ceiling on every public write, the same on every instance --------------------------------
+
+/// Server functions that only read, so no write ceiling counts them. Every other public
+/// server function must fall in a `WriteGroup`: a new one cannot be forgotten.
+const READS: &[&str] = &[
+    "account/export/status", "account/get", "account/second-factor", "account/sessions", "auth/options", "auth/second-factor",
+    "auth/sign-out", "cart/get", "catalog/home", "catalog/lookbook", "catalog/new-arrivals", "catalog/product", "checkout/cities",
+    "checkout/get", "checkout/states", "cms/article", "cms/articles", "cms/tag", "consent/current", "forms/outcome", "layout/header",
+    "newsletter/confirmation", "newsletter/subscription", "notifications/list", "notifications/settings", "notifications/unread",
+    "notifications/unsubscribe/check", "orders/get", "orders/list", "reviews/list", "wishlist/contains", "wishlist/list",
+];
+
+#[test]
+fn every_public_server_function_is_a_counted_write_or_a_read() {
+    use larkspur::server::public_writes::WriteGroup;
+    let mut unplaced: Vec<String> = leptos::server_fn::axum::server_fn_paths()
+        .map(|(path, _)| path.to_owned())
+        .filter(|path| !path.starts_with("/api/admin/"))
+        .filter(|path| WriteGroup::of(&axum::http::Method::POST, path).is_none() && !READS.contains(&path.trim_start_matches("/api/")))
+        .collect();
+    unplaced.sort();
+    assert!(unplaced.is_empty(), "server functions in no write group and not listed as reads: {unplaced:?}");
+    for read in READS {
+        assert!(WriteGroup::of(&axum::http::Method::POST, &format!("/api/{read}")).is_none(), "{read} is listed as a read but counted");
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_public_write_group_answers_429_with_retry_after_past_its_ceiling(db: PgPool) {
+    use larkspur::server::public_writes::WriteGroup;
+    // Each group's ceiling at 2, and requests told apart by address (a proxy in front).
+    let mut extra: Vec<(&str, &str)> = WriteGroup::ALL.iter().map(|g| (g.env(), "2")).collect();
+    extra.push(("TRUST_PROXY", "true"));
+    let app = spawn_configured(db, &redis_url(), &extra).await;
+    let browser = Client::new(&app);
+    let from = |address: &str, method: &str, uri: &str| {
+        axum::http::Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("x-forwarded-for", address)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::ACCEPT, "application/json")
+    };
+    let samples = [
+        (WriteGroup::SignIn, "POST", "/api/auth/code/send"),
+        (WriteGroup::Account, "POST", "/api/account/name"),
+        (WriteGroup::Cart, "POST", "/api/cart/add"),
+        (WriteGroup::Wishlist, "POST", "/api/wishlist/toggle"),
+        (WriteGroup::Reviews, "POST", "/api/reviews/submit"),
+        (WriteGroup::Votes, "POST", "/api/reviews/helpful"),
+        (WriteGroup::Beacons, "POST", "/api/cms/read"),
+        (WriteGroup::Checkout, "POST", "/api/checkout/contact"),
+        (WriteGroup::Newsletter, "POST", "/api/newsletter/subscribe"),
+        (WriteGroup::Consent, "POST", "/api/consent/save"),
+        (WriteGroup::Search, "GET", "/search?q=shirt"),
+    ];
+    assert_eq!(samples.len(), WriteGroup::ALL.len(), "a sample of every group");
+    for (group, method, uri) in samples {
+        for _ in 0..2 {
+            let res = browser.request(from("203.0.113.7", method, uri), Body::empty()).await;
+            assert_ne!(res.status, StatusCode::TOO_MANY_REQUESTS, "{}: refused under its ceiling", group.name());
+        }
+        let refused = browser.request(from("203.0.113.7", method, uri), Body::empty()).await;
+        assert_eq!(refused.status, StatusCode::TOO_MANY_REQUESTS, "{}: {}", group.name(), refused.body);
+        let wait = retry_after(&refused);
+        assert!((1..=60).contains(&wait), "{}: Retry-After {wait}", group.name());
+        assert!(refused.body.contains("Please wait"), "{}: {}", group.name(), refused.body);
+        let other = browser.request(from("198.51.100.4", method, uri), Body::empty()).await;
+        assert_ne!(other.status, StatusCode::TOO_MANY_REQUESTS, "{}: another address has its own count", group.name());
+    }
+    // A form posted without JavaScript gets a page that says so.
+    let page = browser
+        .request(
+            axum::http::Request::post("/api/cart/add")
+                .header("x-forwarded-for", "203.0.113.7")
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(header::ACCEPT, "text/html,application/xhtml+xml"),
+            Body::empty(),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("<h1>Too many requests</h1>") && page.body.contains("Please wait"), "{}", page.body);
+    assert!(page.headers.contains_key(header::RETRY_AFTER));
+    // The minute passes (by the store's clock) and the address may write again.
+    app.clock.advance(chrono::Duration::seconds(61));
+    let later = browser.request(from("203.0.113.7", "POST", "/api/cart/add"), Body::empty()).await;
+    assert_ne!(later.status, StatusCode::TOO_MANY_REQUESTS);
+}
+
+#[test]
+fn the_default_ceilings_leave_room_for_people_and_none_for_scripts() {
+    use larkspur::server::{config::Config, public_writes::WriteGroup};
+    let vars = std::collections::HashMap::from([
+        ("DATABASE_URL", "postgres://x/y"),
+        ("AUTH_SECRET", "test-secret-test-secret-test-secret!"),
+    ]);
+    let config = Config::from_map(&vars).unwrap();
+    for group in WriteGroup::ALL {
+        let n = config.write_limits.per_minute(group);
+        assert!((5..=120).contains(&n), "{}: {n} a minute", group.name());
+    }
+}

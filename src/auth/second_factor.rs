@@ -142,17 +142,22 @@ async fn staff_caller() -> Result<(super::server::signin::Caller, super::server:
     Ok((caller, user))
 }
 
+/// The account page's panel: `None` for a customer, who has none.
 #[server(endpoint = "account/second-factor")]
-pub async fn get_second_factor() -> Result<SecondFactorStatus, AppError> {
+pub async fn get_second_factor() -> Result<Option<SecondFactorStatus>, AppError> {
     use super::server::second_factor;
-    let (caller, user) = staff_caller().await?;
+    let (caller, user) = match staff_caller().await {
+        Ok(found) => found,
+        Err(AppError::Forbidden) => return Ok(None),
+        Err(other) => return Err(other),
+    };
     let db = &caller.state.db;
-    Ok(SecondFactorStatus {
+    Ok(Some(SecondFactorStatus {
         has_authenticator: second_factor::has_authenticator(db, user.id).await?,
         unused_recovery_codes: second_factor::unused_recovery_codes(db, user.id).await?,
         setup: second_factor::current_setup(&caller, &user).await?,
         new_recovery_codes: caller.session.take::<Vec<String>>(NEW_CODES_KEY).await?.unwrap_or_default(),
-    })
+    }))
 }
 
 /// Starts setting up an authenticator app (a fresh key, until a code confirms it). Replacing

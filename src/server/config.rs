@@ -2,6 +2,7 @@
 //! variable stops the process with a message naming it. Secrets are wrapped so that
 //! `Debug` output (and therefore logs) never shows them.
 
+use super::public_writes::WriteGroup;
 use std::{collections::HashMap, fmt, net::SocketAddr, path::PathBuf, str::FromStr};
 
 /// A value that must never be printed.
@@ -135,6 +136,8 @@ pub struct Config {
     /// Prepended to every key the store writes in Redis besides sessions (several stores
     /// or test runs may share one Redis).
     pub redis_prefix: String,
+    /// Public writes (and searches) per client address and minute, by group.
+    pub write_limits: WriteLimits,
     pub auth_limits: AuthLimits,
     /// Delivery prices and the free-delivery threshold, in minor units.
     pub delivery: crate::pricing::DeliveryRates,
@@ -161,6 +164,24 @@ pub struct AuthLimits {
     pub sends_per_client: u32,
     /// Second-factor codes emailed to one staff account in an hour.
     pub second_factor_emails_per_hour: u32,
+}
+
+/// Each public write group's ceiling per client address and minute (`LIMIT_*_PER_MINUTE`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteLimits(Vec<(WriteGroup, u32)>);
+
+impl WriteLimits {
+    fn from_vars(vars: &Vars<'_>) -> Result<Self, ConfigError> {
+        WriteGroup::ALL
+            .into_iter()
+            .map(|group| Ok((group, vars.parse_positive(group.env(), i64::from(group.default_per_minute()))? as u32)))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
+    pub fn per_minute(&self, group: WriteGroup) -> u32 {
+        self.0.iter().find(|(g, _)| *g == group).map_or(group.default_per_minute(), |(_, n)| *n)
+    }
 }
 
 /// How long and how much an unpaid order may hold of the stock. The numbers only: orders
@@ -238,6 +259,7 @@ impl Config {
                 Some(_) => return Err(vars.error("LOG_FORMAT", "must be `pretty` or `json`")),
             },
             redis_prefix: vars.optional("REDIS_KEY_PREFIX").unwrap_or_else(|| "larkspur:".into()),
+            write_limits: WriteLimits::from_vars(&vars)?,
             auth_limits: AuthLimits {
                 failures_per_account: vars.parse_positive("AUTH_FAILURES_PER_ACCOUNT", 10)? as u32,
                 failures_per_client: vars.parse_positive("AUTH_FAILURES_PER_CLIENT", 30)? as u32,

@@ -115,3 +115,56 @@ pub async fn take_checkout_action(state: &AppState, action: &str, customer: Opti
     let window = Window { limit: limits.actions_per_client, period: CHECKOUT_WINDOW };
     take(state, &format!("checkout:{action}:client:{client}"), window, now).await
 }
+
+/// Counts a public write (or search) against its group's ceiling for the client address
+/// (`public_writes::WriteGroup`); over it, the request is answered 429 with `Retry-After`
+/// before any handler runs: as JSON for the islands' calls, as a short page for a form posted
+/// without JavaScript or a page opened in the browser.
+pub async fn public_writes(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(group) = super::public_writes::WriteGroup::of(request.method(), request.uri().path()) else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    let ip = super::client::ClientInfo::from_parts(&parts, state.config.trust_proxy).ip;
+    let client = ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+    let window = Window { limit: state.config.write_limits.per_minute(group), period: Duration::minutes(1) };
+    match take(&state, &format!("write:{}:client:{client}", group.name()), window, state.clock.now()).await {
+        Ok(()) => next.run(axum::extract::Request::from_parts(parts, body)).await,
+        Err(refused) => {
+            tracing::warn!(group = group.name(), client = %client, "refused a request over its limit");
+            let wants_page = parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"));
+            if !wants_page {
+                return refused.into_response();
+            }
+            let mut response = (
+                axum::http::StatusCode::from_u16(refused.status()).unwrap_or(axum::http::StatusCode::TOO_MANY_REQUESTS),
+                axum::response::Html(refusal_page(&refused.to_string())),
+            )
+                .into_response();
+            if let Some(secs) = refused.retry_after_secs() {
+                response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+            }
+            response
+        }
+    }
+}
+
+/// A page of its own, with no script: the app's pages are not rendered for a refused request.
+fn refusal_page(message: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <title>Too many requests — Larkspur</title></head><body>\
+         <main><h1>Too many requests</h1><p>{}</p><p>Your browser sent this many requests in a short time. Go back and try again then.</p>\
+         <p><a href=\"/\">Back to the store</a></p></main></body></html>",
+        crate::text::escape_html(message)
+    )
+}

@@ -15,6 +15,7 @@ pub mod limits;
 pub mod mail;
 pub mod multipart;
 pub mod page_cache;
+pub mod public_writes;
 pub mod session;
 pub mod sms;
 pub mod startup;

@@ -13,8 +13,8 @@ use super::{
 use crate::app::{shell, App};
 use anyhow::Context;
 use axum::{
-    http::{header, HeaderValue},
-    routing::get,
+    http::{header, HeaderValue, Method},
+    routing::{get, MethodRouter},
     Router,
 };
 use fred::prelude::{Builder as RedisBuilder, ClientLike, Config as RedisConfig, ReconnectPolicy};
@@ -76,6 +76,44 @@ pub fn leptos_options() -> anyhow::Result<LeptosOptions> {
     Ok(conf.leptos_options)
 }
 
+/// A route beside the pages, the server functions, the dashboard's files and the static
+/// directories: its path as axum writes it, the methods it answers, its handler. The route
+/// walks in tests/hardening.rs read this list, so a route added here is checked too.
+pub struct PlainRoute {
+    pub path: &'static str,
+    pub methods: Vec<Method>,
+    pub route: MethodRouter<AppState>,
+}
+
+pub fn plain_routes() -> Vec<PlainRoute> {
+    use axum::{extract::DefaultBodyLimit, routing::post};
+    let plain = |path, methods: &[Method], route| PlainRoute { path, methods: methods.to_vec(), route };
+    let (get_only, post_only, both) = (&[Method::GET][..], &[Method::POST][..], &[Method::GET, Method::POST][..]);
+    vec![
+        plain("/healthz", get_only, get(health::healthz)),
+        plain("/readyz", get_only, get(health::readyz)),
+        plain("/robots.txt", get_only, get(crate::seo::robots)),
+        plain("/sitemap.xml", get_only, get(crate::seo::sitemap_index)),
+        plain("/sitemaps/{file}", get_only, get(crate::seo::sitemap_file)),
+        plain("/b/{id}", get_only, get(crate::seo::banner_click)),
+        plain(super::guard::NEWSLETTER_ONE_CLICK_PATH, both, get(crate::newsletter::server::one_click_page).post(crate::newsletter::server::one_click)),
+        plain(
+            crate::account::PICTURE_PATH,
+            post_only,
+            post(crate::account::server::upload_picture).layer(DefaultBodyLimit::max(super::guard::MAX_UPLOAD_BODY)),
+        ),
+        plain(crate::account::EXPORT_DOWNLOAD_PATH, post_only, post(crate::account::server::download_export)),
+        plain(
+            super::guard::NOTIFICATIONS_ONE_CLICK_PATH,
+            both,
+            get(crate::notifications::server::one_click_page).post(crate::notifications::server::one_click),
+        ),
+        plain("/auth/oauth/{provider}/start", get_only, get(crate::auth::server::oauth::start)),
+        plain("/auth/oauth/{provider}/callback", get_only, get(crate::auth::server::oauth::callback)),
+        plain(super::guard::STRIPE_WEBHOOK_PATH, post_only, post(crate::payments::server::webhook)),
+    ]
+}
+
 pub fn router(state: AppState) -> Router {
     let config = state.config.clone();
     let routes = generate_route_list(App);
@@ -111,25 +149,12 @@ pub fn router(state: AppState) -> Router {
     for handler in crate::admin::handlers() {
         router = router.route(handler.path, handler.route);
     }
+    for plain in plain_routes() {
+        router = router.route(plain.path, plain.route);
+    }
     router
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
         .nest("/media", media)
         .nest(&pkg_path, pkg)
-        .route("/robots.txt", get(crate::seo::robots))
-        .route("/sitemap.xml", get(crate::seo::sitemap_index))
-        .route("/sitemaps/{file}", get(crate::seo::sitemap_file))
-        .route("/b/{id}", get(crate::seo::banner_click))
-        .route(super::guard::NEWSLETTER_ONE_CLICK_PATH, get(crate::newsletter::server::one_click_page).post(crate::newsletter::server::one_click))
-        .route(
-            crate::account::PICTURE_PATH,
-            axum::routing::post(crate::account::server::upload_picture).layer(axum::extract::DefaultBodyLimit::max(super::guard::MAX_UPLOAD_BODY)),
-        )
-        .route(crate::account::EXPORT_DOWNLOAD_PATH, axum::routing::post(crate::account::server::download_export))
-        .route(super::guard::NOTIFICATIONS_ONE_CLICK_PATH, get(crate::notifications::server::one_click_page).post(crate::notifications::server::one_click))
-        .route("/auth/oauth/{provider}/start", get(crate::auth::server::oauth::start))
-        .route("/auth/oauth/{provider}/callback", get(crate::auth::server::oauth::callback))
-        .route(super::guard::STRIPE_WEBHOOK_PATH, axum::routing::post(crate::payments::server::webhook))
         .leptos_routes_with_context(&state, routes, use_csp_nonce, {
             let options = state.leptos_options.clone();
             move || shell(options.clone())
@@ -137,6 +162,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(use_csp_nonce, shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), super::activity::track))
         .layer(sessions)
+        // Public writes and searches over their ceiling are refused before a session is read.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), super::limits::public_writes))
         // Outside the sessions: a page whose rendering started one (a Set-Cookie) is not kept.
         .layer(axum::middleware::from_fn_with_state(state.pages.clone(), super::page_cache::serve))
         .layer(axum::middleware::map_response(cache_static))

@@ -65,6 +65,12 @@ pub async fn spawn_configured(db: PgPool, redis_url: &str, extra: &[(&str, &str)
         ("REDIS_KEY_PREFIX", prefix.as_str()),
     ]);
     let mut vars = vars;
+    // Every request of a test comes from one (unknown) address at one moment of the test
+    // clock: the per-client write ceilings are raised, as for the benchmark, and
+    // tests/security.rs checks them at their defaults.
+    for group in larkspur::server::public_writes::WriteGroup::ALL {
+        vars.insert(group.env(), "100000");
+    }
     vars.extend(extra.iter().copied());
     let config = Config::from_map(&vars).expect("test config");
     seed::demo_store(&db, &config).await.expect("seeding the demo store");

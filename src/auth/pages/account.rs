@@ -24,7 +24,7 @@ pub fn AccountPage() -> impl IntoView {
     let sessions = Resource::new(|| (), |_| list_sessions());
     let orders = Resource::new(|| (), |_| list_orders());
     let export = Resource::new(|| (), |_| crate::account::api::data_export_status());
-    // Staff only: a customer's call answers Forbidden and the panel stays out.
+    // Staff only: a customer has no panel.
     let second_factor = Resource::new(|| (), |_| crate::auth::second_factor::get_second_factor());
     let picture_saved = use_query_map().with_untracked(|q| q.get("picture").is_some());
     let outcome = form_outcome();
@@ -48,7 +48,7 @@ pub fn AccountPage() -> impl IntoView {
                         let sessions = sessions.get().and_then(Result::ok).unwrap_or_default();
                         let orders = orders.get().and_then(Result::ok);
                         let export = export.get().and_then(Result::ok).flatten();
-                        let second_factor = second_factor.get().and_then(Result::ok);
+                        let second_factor = second_factor.get().and_then(Result::ok).flatten();
                         view! { <AccountSections account notice flash sessions orders export second_factor picture_saved/> }.into_any()
                     }
                     Err(crate::error::AppError::Unauthorized) => {

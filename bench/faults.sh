@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Fault drills (not a speed benchmark): what the store does when PostgreSQL or Redis restarts
+# under load, when the process placing orders is killed with SIGKILL, and when two instances
+# share one PostgreSQL and Redis. Prints what it did and what it found, and exits non-zero
+# when a request hung or answered 500, or when anything was lost or half written.
+#   bench/faults.sh            the full drills (a few minutes)
+#   bench/faults.sh --short    short forms, run by scripts/test
+# It restarts this machine's PostgreSQL and Redis: run it where nothing else needs them.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+source scripts/bootstrap.sh >/dev/null
+
+SHORT=""; [ "${1:-}" = "--short" ] && SHORT=1
+LOAD_SECONDS=$([ -n "$SHORT" ] && echo 8 || echo 30)
+BUYERS=$([ -n "$SHORT" ] && echo 600 || echo 4000)
+BIN="$CARGO_TARGET_DIR/debug/larkspur"
+ORDERS_BIN="$CARGO_TARGET_DIR/debug/examples/place_orders"
+[ -x "$BIN" ] && [ -x "$ORDERS_BIN" ] || { echo "build first: cargo build --features ssr --bin larkspur --example place_orders" >&2; exit 2; }
+
+DB=larkspur_faults
+PG="postgres://postgres@127.0.0.1:5432"
+WORK="$(mktemp -d)"
+FOUND=0
+say() { printf '%s\n' "$*"; }
+bad() { say "  PROBLEM: $*"; FOUND=1; }
+q() { psql "$PG/$DB" -qtAc "$1"; }
+PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"
+SUDO=""; [ "$(id -u)" != "0" ] && SUDO="sudo"
+
+PIDS=()
+cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+psql "$PG/postgres" -qc "drop database if exists $DB with (force)"
+createdb -h 127.0.0.1 -U postgres "$DB"
+# Mail goes to the outbox directory (a mail server of the caller's may be gone by now).
+unset SMTP_URL
+export DATABASE_URL="$PG/$DB" RUST_LOG=warn,larkspur=warn
+export MEDIA_DIR="$WORK/media" OUTBOX_DIR="$WORK/outbox" REDIS_KEY_PREFIX="faults-$$:"
+# Each drill's floods come from an address of their own (X-Forwarded-For, as behind a proxy),
+# and six cookie choices a minute are allowed per address, so a shared count is easy to tell.
+export TRUST_PROXY=true LIMIT_CONSENT_PER_MINUTE=6
+"$BIN" seed --demo >/dev/null
+
+# Starts an instance on `port`, logging to $WORK/server-<port>.log, and waits until ready.
+start() {
+  local port=$1
+  LISTEN_ADDR="127.0.0.1:$port" SITE_URL="http://127.0.0.1:$port" SHUTDOWN_GRACE_SECONDS=2 \
+    "$BIN" serve >>"$WORK/server-$port.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.5; done
+  bad "the instance on $port did not become ready"; return 1
+}
+
+# Readers: `n` loops fetching storefront pages (with a cookie jar each, so sessions and
+# carts are in play) until $WORK/stop appears; one line per request: status and seconds.
+URLS=(/ /c/shirts /search?q=linen /journal /cart "/p/$(q "select slug from products where is_live order by slug limit 1")")
+load() {
+  local port=$1 n=$2 tag=$3
+  rm -f "$WORK/stop"
+  for i in $(seq 1 "$n"); do
+    (
+      jar="$WORK/jar-$tag-$i"
+      while [ ! -e "$WORK/stop" ]; do
+        for url in "${URLS[@]}"; do
+          curl -s -o /dev/null -m 10 -b "$jar" -c "$jar" -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$port$url" || true
+        done
+      done >>"$WORK/load-$tag.txt"
+    ) &
+    PIDS+=($!)
+  done
+}
+stop_load() { touch "$WORK/stop"; sleep 1.5; }
+tally() {
+  local file=$1
+  awk '{ n++; s[$1]++; if ($2 + 0 >= 9.5) slow++ } END {
+    printf "%d requests:", n; for (k in s) printf " %s×%d", k, s[k]; printf "; over 9.5 s: %d\n", slow + 0 }' "$file"
+}
+check_load() {
+  local file=$1 what=$2
+  say "  answers: $(tally "$file")"
+  local errors hung
+  errors=$(awk '$1 == 500 || $1 == 502' "$file" | wc -l)
+  hung=$(awk '$1 == "000" || $2 + 0 >= 9.5' "$file" | wc -l)
+  [ "$errors" = 0 ] || bad "$errors answers of 500/502 during $what"
+  [ "$hung" = 0 ] || bad "$hung requests hung or failed to connect during $what"
+}
+ready_within() {
+  local port=$1 seconds=$2
+  for _ in $(seq 1 $((seconds * 2))); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.5; done
+  return 1
+}
+no_panics() {
+  if grep -h "panicked" "$WORK"/server-*.log >/dev/null 2>&1; then bad "a panic in the server log: $(grep -h -m1 panicked "$WORK"/server-*.log)"; fi
+}
+
+# Posts cookie choices from `address`, alternating between ports $1 and $2, until one is
+# refused; prints the number of the first refused request (0: none in 20).
+flood() {
+  local i code
+  for i in $(seq 1 20); do
+    local port=$(( i % 2 == 1 ? $1 : $2 ))
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'content-type: application/x-www-form-urlencoded' -H "x-forwarded-for: $3" \
+      --data 'analytics=false&marketing=false' "http://127.0.0.1:$port/api/consent/save")
+    [ "$code" = 429 ] && { echo "$i"; return; }
+  done
+  echo 0
+}
+
+say "Fault drills — $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git rev-parse --short HEAD)$([ -n "$SHORT" ] && echo ', short forms')"
+start 3301
+
+# --- 1. PostgreSQL restarts under load ------------------------------------------------------
+say "1. PostgreSQL restarted under load (4 browsers, ${LOAD_SECONDS} s)"
+load 3301 4 pg
+sleep $((LOAD_SECONDS / 3))
+$SUDO pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main stop -m fast
+sleep 2
+readyz=$(curl -s -o /dev/null -m 10 -w '%{http_code}' http://127.0.0.1:3301/readyz || echo 000)
+page=$(curl -s -m 10 -w '\n%{http_code}' http://127.0.0.1:3301/cart | tail -1)
+$SUDO pg_ctlcluster --skip-systemctl-redirect "$PG_VERSION" main start
+say "  while it was down: /readyz answered $readyz, a page answered $page"
+[ "$readyz" = 503 ] || bad "/readyz answered $readyz while PostgreSQL was down"
+[ "$page" = 503 ] || bad "a page answered $page while PostgreSQL was down (expected the 503 page)"
+sleep $((LOAD_SECONDS / 3))
+if ready_within 3301 30; then say "  ready again after the restart"; else bad "not ready 30 s after PostgreSQL came back"; fi
+stop_load
+check_load "$WORK/load-pg.txt" "the PostgreSQL restart"
+after=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3301/c/shirts)
+[ "$after" = 200 ] || bad "a category page answered $after after the restart"
+
+# --- 2. Redis restarts under load -----------------------------------------------------------
+say "2. Redis restarted under load (4 browsers, ${LOAD_SECONDS} s)"
+load 3301 4 redis
+sleep $((LOAD_SECONDS / 3))
+redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true
+sleep 2
+readyz=$(curl -s -o /dev/null -m 10 -w '%{http_code}' http://127.0.0.1:3301/readyz || echo 000)
+redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null
+say "  while it was down: /readyz answered $readyz"
+[ "$readyz" = 503 ] || bad "/readyz answered $readyz while Redis was down"
+sleep $((LOAD_SECONDS / 3))
+if ready_within 3301 30; then say "  ready again after the restart"; else bad "not ready 30 s after Redis came back"; fi
+stop_load
+check_load "$WORK/load-redis.txt" "the Redis restart"
+# Limits count again once Redis is back.
+refused_at=$(flood 3301 3301 192.0.2.1)
+[ "$refused_at" = 7 ] && say "  limits count again: the 7th cookie choice in a minute was refused with 429" || bad "after the restart the first 429 came at request $refused_at, not the 7th"
+
+# --- 3. SIGKILL while placing orders ------------------------------------------------------------
+say "3. The process placing orders killed with SIGKILL (up to $BUYERS buyers, 8 at a time)"
+KILLDB=larkspur_faults_orders
+psql "$PG/postgres" -qc "drop database if exists $KILLDB with (force)"
+createdb -h 127.0.0.1 -U postgres "$KILLDB"
+DATABASE_URL="$PG/$KILLDB" "$ORDERS_BIN" "$BUYERS" 8 >"$WORK/orders.log" 2>&1 &
+ORDERS=$!
+# Kill it once orders are flowing, part-way through.
+for _ in $(seq 1 120); do
+  n=$(psql "$PG/$KILLDB" -qtAc "select count(*) from orders where email = 'bench@example.com'" 2>/dev/null || echo 0)
+  [ "${n:-0}" -ge $((BUYERS / 4)) ] && break
+  sleep 0.25
+done
+kill -9 "$ORDERS" 2>/dev/null || true
+wait "$ORDERS" 2>/dev/null || true
+kq() { psql "$PG/$KILLDB" -qtAc "$1"; }
+placed=$(kq "select count(*) from orders where email = 'bench@example.com'")
+empty=$(kq "select count(*) from orders o where not exists (select 1 from order_items i where i.order_id = o.id)")
+totals=$(kq "select count(*) from orders o where o.subtotal_minor <> (select coalesce(sum(i.line_total_minor), 0) from order_items i where i.order_id = o.id)")
+stock=$(kq "select count(*) from product_sizes ps where ps.reserved <> coalesce((select sum(i.quantity) from order_items i join orders o on o.id = i.order_id
+             where i.product_size_id = ps.id and o.reserved_until is not null), 0) or ps.reserved > ps.stock or ps.stock < 0")
+coupons=$(kq "select count(*) from coupons c where c.times_used <> (select count(*) from coupon_redemptions r where r.coupon_id = c.id)")
+say "  orders placed before the kill $placed; without lines $empty; totals not matching their lines $totals; sizes whose held stock differs from their open orders $stock; coupons whose use count differs from their redemptions $coupons"
+[ "$placed" -gt 0 ] || bad "no order was placed before the kill"
+[ "$empty" = 0 ] && [ "$totals" = 0 ] && [ "$stock" = 0 ] && [ "$coupons" = 0 ] || bad "half-written orders or stock out of step after SIGKILL"
+# The next start picks up what was queued: every job due is done within a minute.
+DATABASE_URL="$PG/$KILLDB" LISTEN_ADDR="127.0.0.1:3303" SITE_URL="http://127.0.0.1:3303" "$BIN" serve >>"$WORK/server-3303.log" 2>&1 &
+PIDS+=($!)
+due=-1
+for _ in $(seq 1 120); do
+  due=$(kq "select count(*) from jobs where done_at is null and failed_at is null and run_at <= now()")
+  [ "$due" = 0 ] && break
+  sleep 0.5
+done
+queued=$(kq "select count(*) from jobs where done_at is not null")
+say "  after a restart: jobs done $queued, jobs due and not done $due"
+[ "$due" = 0 ] || bad "$due queued jobs were not picked up by the next start"
+
+# --- 4. Two instances on one PostgreSQL and Redis ----------------------------------------------
+say "4. Two instances on one PostgreSQL and Redis (${LOAD_SECONDS} s of load on both)"
+start 3302
+load 3301 2 two-a
+load 3302 2 two-b
+# A session made on one instance is the same session on the other.
+jar="$WORK/jar-shared"
+curl -s -o /dev/null -b "$jar" -c "$jar" -X POST -H 'content-type: application/x-www-form-urlencoded' --data 'analytics=true&marketing=false' \
+  http://127.0.0.1:3301/api/consent/save
+consent=$(curl -s -b "$jar" -c "$jar" -X POST http://127.0.0.1:3302/api/consent/current)
+case "$consent" in *'"analytics":true'*) say "  a cookie choice saved through one instance is read by the other" ;; *) bad "the other instance did not see the session: $consent" ;; esac
+# A catalogue change through one shows on the other within a second.
+slug=$(q "select slug from products where is_live order by slug limit 1")
+q "update products set price_override_minor = 1234 where slug = '$slug'" >/dev/null
+sleep 1
+if curl -s "http://127.0.0.1:3302/p/$slug" | grep -q '12\.34'; then say "  a price changed in the database shows on both within a second"; else bad "the second instance still shows the old price after a second"; fi
+# One count for both: cookie choices from one address, sent to the instances in turn.
+refused_at=$(flood 3301 3302 192.0.2.9)
+say "  one count across both: six cookie choices a minute from one address, sent to the two instances in turn; the first 429 came at request $refused_at"
+[ "$refused_at" = 7 ] || bad "the first 429 came at request $refused_at, not the 7th: the instances do not share the count"
+sleep $((LOAD_SECONDS / 2))
+stop_load
+check_load <(cat "$WORK/load-two-a.txt" "$WORK/load-two-b.txt") "two instances"
+# Each job ran once: no job was claimed by both.
+twice=$(q "select count(*) from jobs where attempts > 1 and last_error is null")
+say "  jobs that ran more than once without an error: $twice"
+[ "$twice" = 0 ] || bad "$twice jobs ran twice"
+no_panics
+
+if [ "$FOUND" = 0 ]; then say "No problem found."; else say "Problems found (above)."; fi
+exit "$FOUND"

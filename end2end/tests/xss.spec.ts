@@ -1,0 +1,126 @@
+import { expect, test, type Page } from '@playwright/test';
+import { adminPage, sql } from './helpers';
+
+/** Script tags, event handlers, `javascript:` and `data:` URLs, SVG, broken markup and
+ * template-looking text. Each one that could make an element carries `data-xss`, so an
+ * injection shows in the DOM even where the CSP would stop it from running. */
+const PAYLOADS = [
+  `<script data-xss>window.__xss=1</script>`,
+  `<img src=x data-xss onerror="window.__xss=1">`,
+  `<svg data-xss onload="window.__xss=1">`,
+  `"><b data-xss>quoted</b>`,
+  `'><i data-xss>single</i>`,
+  `</title><b data-xss>title</b>`,
+  `</textarea><b data-xss>textarea</b>`,
+  `<iframe data-xss src="javascript:window.__xss=1"></iframe>`,
+  `<a data-xss href="javascript:window.__xss=1">link</a>`,
+  `<body data-xss onload="window.__xss=1">`,
+  `<details data-xss open ontoggle="window.__xss=1">`,
+  `<math><mtext><table><mglyph><style><img data-xss src=x onerror=window.__xss=1>`,
+  `<input data-xss autofocus onfocus="window.__xss=1">`,
+  `<video data-xss><source onerror="window.__xss=1"></video>`,
+  `<object data-xss data="data:text/html,<script>window.__xss=1</script>"></object>`,
+  `<embed data-xss src="javascript:window.__xss=1">`,
+  `<form data-xss action="javascript:window.__xss=1"><button>go</button></form>`,
+  `<style data-xss>*{display:none}</style>`,
+  `<link data-xss rel=stylesheet href="data:text/css,*{}">`,
+  `<meta data-xss http-equiv="refresh" content="0;url=javascript:window.__xss=1">`,
+  `<base data-xss href="https://evil.example/">`,
+  `{{constructor.constructor('window.__xss=1')()}}`,
+  '${window.__xss=1}',
+  `<!--<img data-xss src=x onerror=window.__xss=1>-->`,
+  `<<b data-xss>>`,
+  `<scr<script>ipt data-xss>window.__xss=1</scr</script>ipt>`,
+  `&lt;b data-xss&gt;escaped&lt;/b&gt;`,
+  `<svg><a data-xss xlink:href="javascript:window.__xss=1"><text>x</text></a></svg>`,
+  `<marquee data-xss onstart="window.__xss=1">`,
+  `javascript:window.__xss=1`,
+  `data:text/html;base64,PHNjcmlwdD53aW5kb3cuX194c3M9MTwvc2NyaXB0Pg==`,
+  `<img data-xss src="x`,
+  `\u2028\u2029</script><b data-xss>separators</b>`,
+];
+
+/** What an injection left on the page as it is now. */
+async function injected(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const found: string[] = [];
+    for (const el of document.querySelectorAll('[data-xss]')) found.push(`element <${el.tagName.toLowerCase()} data-xss>`);
+    for (const el of document.querySelectorAll('[href], [src], [action], [formaction], [data]')) {
+      for (const attribute of ['href', 'src', 'action', 'formaction', 'data']) {
+        const value = el.getAttribute(attribute) ?? '';
+        if (/^\s*javascript:/i.test(value) || (attribute !== 'src' && /^\s*data:/i.test(value))) found.push(`${attribute}="${value.slice(0, 40)}"`);
+      }
+    }
+    if ((window as unknown as { __xss?: number }).__xss) found.push('a payload ran');
+    return found;
+  });
+}
+
+const q = (value: string) => `$xss$${value}$xss$`;
+
+test('stored and reflected text stays text on the storefront and in the dashboard', async ({ browser }) => {
+  test.setTimeout(600_000);
+  // The places written to: an approved review (its title and comment, its author's name),
+  // the reviewed product (name, description), the first banner, the newest article, the
+  // first coupon's description and a note on the newest order.
+  const [reviewId, productId, authorId] = sql(`select id, product_id, user_id from reviews where status = 'approved' order by created_at limit 1`).split('|');
+  const slug = sql(`select slug from products where id = '${productId}'`);
+  const category = sql(`select c.slug from categories c join product_categories pc on pc.category_id = c.id where pc.product_id = '${productId}' and c.is_active limit 1`);
+  const bannerId = sql(`select id from banners order by created_at limit 1`);
+  const [articleId, articleSlug] = sql(`select id, slug from articles where status = 'published' and deleted_at is null order by published_at desc limit 1`).split('|');
+  const couponId = sql(`select id from coupons order by created_at limit 1`);
+  const [orderId, orderNumber] = sql(`select id, number from orders order by created_at desc limit 1`).split('|');
+  const saved = {
+    review: sql(`select title || E'\\x1f' || comment from reviews where id = '${reviewId}'`),
+    product: sql(`select name || E'\\x1f' || description from products where id = '${productId}'`),
+    author: sql(`select name from users where id = '${authorId}'`),
+    banner: sql(`select title || E'\\x1f' || subtitle || E'\\x1f' || button_text from banners where id = '${bannerId}'`),
+    article: sql(`select title || E'\\x1f' || excerpt from articles where id = '${articleId}'`),
+    coupon: sql(`select description from coupons where id = '${couponId}'`),
+  };
+  const page = await adminPage(browser);
+  const dialogs: string[] = [];
+  const blocked: string[] = [];
+  page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+  page.on('console', (m) => { if (/Content Security Policy/.test(m.text()) && /Refused to (execute|load|apply)/.test(m.text())) blocked.push(m.text()); });
+  const pages = [
+    `/p/${slug}`, `/c/${category}`, '/', '/journal', `/journal/${articleSlug}`,
+    '/admin/products', '/admin/reviews', '/admin/customers', '/admin/coupons', `/admin/orders/${orderNumber}`,
+  ];
+  const problems: string[] = [];
+  try {
+    for (const [n, payload] of PAYLOADS.entries()) {
+      const p = q(payload);
+      sql(`update reviews set title = ${p}, comment = ${p} where id = '${reviewId}'`);
+      sql(`update products set name = ${p}, description = ${p} where id = '${productId}'`);
+      sql(`update users set name = ${p} where id = '${authorId}'`);
+      sql(`update banners set title = ${p}, subtitle = ${p}, button_text = ${p} where id = '${bannerId}'`);
+      sql(`update articles set title = ${p}, excerpt = ${p} where id = '${articleId}'`);
+      sql(`update coupons set description = ${p} where id = '${couponId}'`);
+      sql(`insert into order_notes (order_id, body) values ('${orderId}', ${p})`);
+      for (const path of [...pages, `/search?q=${encodeURIComponent(payload)}`]) {
+        const res = await page.goto(path);
+        expect(res?.status(), `${path} with payload ${n}`).toBeLessThan(500);
+        for (const found of await injected(page)) problems.push(`payload ${n} on ${path}: ${found}`);
+      }
+      // The text is on the page as text (where the page shows it in full).
+      await page.goto(`/p/${slug}`);
+      expect(await page.getByRole('heading', { level: 1 }).textContent(), `payload ${n} as the product's name`).toContain(payload.slice(0, 12));
+    }
+  } finally {
+    const [title, comment] = saved.review.split('\x1f');
+    sql(`update reviews set title = ${q(title)}, comment = ${q(comment)} where id = '${reviewId}'`);
+    const [name, description] = saved.product.split('\x1f');
+    sql(`update products set name = ${q(name)}, description = ${q(description)} where id = '${productId}'`);
+    sql(`update users set name = ${q(saved.author)} where id = '${authorId}'`);
+    const [bannerTitle, subtitle, button] = saved.banner.split('\x1f');
+    sql(`update banners set title = ${q(bannerTitle)}, subtitle = ${q(subtitle)}, button_text = ${q(button)} where id = '${bannerId}'`);
+    const [articleTitle, excerpt] = saved.article.split('\x1f');
+    sql(`update articles set title = ${q(articleTitle)}, excerpt = ${q(excerpt)} where id = '${articleId}'`);
+    sql(`update coupons set description = ${q(saved.coupon)} where id = '${couponId}'`);
+    sql(`delete from order_notes where order_id = '${orderId}' and author_user_id is null`);
+  }
+  expect(problems, problems.join('\n')).toEqual([]);
+  expect(dialogs).toEqual([]);
+  expect(blocked, 'the CSP had to stop something that was injected').toEqual([]);
+});
