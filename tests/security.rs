@@ -626,17 +626,3 @@ async fn every_public_write_group_answers_429_with_retry_after_past_its_ceiling(
     let later = browser.request(from("203.0.113.7", "POST", "/api/cart/add"), Body::empty()).await;
     assert_ne!(later.status, StatusCode::TOO_MANY_REQUESTS);
 }
-
-#[test]
-fn the_default_ceilings_leave_room_for_people_and_none_for_scripts() {
-    use larkspur::server::{config::Config, public_writes::WriteGroup};
-    let vars = std::collections::HashMap::from([
-        ("DATABASE_URL", "postgres://x/y"),
-        ("AUTH_SECRET", "test-secret-test-secret-test-secret!"),
-    ]);
-    let config = Config::from_map(&vars).unwrap();
-    for group in WriteGroup::ALL {
-        let n = config.write_limits.per_minute(group);
-        assert!((5..=120).contains(&n), "{}: {n} a minute", group.name());
-    }
-}

@@ -502,6 +502,14 @@ mod tests {
         assert_eq!(config.listen_addr.to_string(), "127.0.0.1:3000");
         assert_eq!(config.session_idle_minutes, 10080);
         assert_eq!(config.staff_session_idle_minutes, 60);
+        for group in WriteGroup::ALL {
+            let n = config.write_limits.per_minute(group);
+            assert!((5..=120).contains(&n), "{}: {n} a minute leaves room for people and none for scripts", group.name());
+        }
+        let mut vars = base();
+        vars.insert("LIMIT_CART_PER_MINUTE", "7");
+        assert_eq!(Config::from_map(&vars).unwrap().write_limits.per_minute(WriteGroup::Cart), 7);
+        assert_eq!(error_for(&[("LIMIT_SEARCH_PER_MINUTE", "0")]).variable, "LIMIT_SEARCH_PER_MINUTE");
         assert!(config.stripe.is_none() && config.google.is_none() && config.smtp_url.is_none());
         assert!(!config.site_is_https());
         assert_eq!(config.delivery.free_standard_from_minor, 7500);

@@ -1,7 +1,8 @@
 //! The request guard: one layer in front of every route that
 //! - refuses state-changing requests sent by another site (CSRF, login CSRF included);
-//! - refuses bodies over [`MAX_BODY`] (413) and NUL bytes or invalid UTF-8 in the path,
-//!   query or a text body (400), before they reach a handler or PostgreSQL;
+//! - refuses bodies over [`MAX_BODY`] (413), server-function bodies that are not url-encoded
+//!   forms (415), and NUL bytes or invalid UTF-8 in the path, query or a text body (400),
+//!   before they reach a handler or PostgreSQL;
 //! - gives each HTML page a fresh CSP nonce, the same one Leptos puts on its scripts;
 //! - gives server-function failures the status of their error instead of a blanket 500.
 
@@ -153,8 +154,14 @@ async fn clean(request: Request) -> Result<Request, Response> {
     if matches!(*request.method(), Method::GET | Method::HEAD) {
         return Ok(request);
     }
+    let server_function = request.uri().path().starts_with("/api/");
     let (parts, body) = request.into_parts();
     let bytes = to_bytes(body, MAX_BODY).await.map_err(|_| too_large())?;
+    // Server functions read url-encoded forms only: a body of another type is refused
+    // rather than read as an empty form, which would act on the arguments' defaults.
+    if server_function && !bytes.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
+        return Err(refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "Send this form as application/x-www-form-urlencoded."));
+    }
     if textual {
         let clean = if content_type.starts_with("application/x-www-form-urlencoded") {
             decodes_to_clean_text(&bytes)
