@@ -330,13 +330,14 @@ async fn polyglots_and_path_tricks_in_file_names_leave_only_the_re_encoded_pictu
     // serving it as it came, would find them.
     let mut polyglot = png_with_alpha(64, 48);
     polyglot.extend_from_slice(b"<html><script>alert(document.cookie)</script></html><?php system($_GET['c']); ?>");
+    let before = files(&media.0);
     let names = ["../../../../etc/passwd.png", "..\\..\\windows\\win.ini.png", "/absolute/evil.png", "%2e%2e%2fevil.png", "evil.png.html"];
     for name in names {
         let parts = [Part::Text("product", &p), Part::Text("colour", &c), Part::Text("alt", "A shirt"), Part::File(name, "image/png", &polyglot)];
         let res = upload(&admin, &parts, true, &page).await;
         assert!(res.status.is_success() || res.status.is_client_error(), "{name}: {} {}", res.status, res.body);
     }
-    let stored = files(&media.0);
+    let stored: Vec<PathBuf> = files(&media.0).into_iter().filter(|f| !before.contains(f)).collect();
     assert!(!stored.is_empty(), "the pictures themselves are accepted");
     for file in &stored {
         assert!(file.starts_with(media.join("products")), "{} is outside the products folder", file.display());
