@@ -29,7 +29,12 @@ PG_VERSION="$(ls /etc/postgresql 2>/dev/null | sort -V | tail -1)"
 SUDO=""; [ "$(id -u)" != "0" ] && SUDO="sudo"
 
 PIDS=()
-cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"; }
+# The servers' logs stay in $CARGO_TARGET_DIR/faults-logs when a drill found a problem.
+cleanup() {
+  kill "${PIDS[@]}" 2>/dev/null || true; wait 2>/dev/null || true
+  if [ "$FOUND" != 0 ]; then rm -rf "$CARGO_TARGET_DIR/faults-logs"; mkdir -p "$CARGO_TARGET_DIR/faults-logs"; cp "$WORK"/*.log "$CARGO_TARGET_DIR/faults-logs/" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 psql "$PG/postgres" -qc "drop database if exists $DB with (force)"
@@ -55,7 +60,8 @@ start() {
 
 # Readers: `n` loops fetching storefront pages (with a cookie jar each, so sessions and
 # carts are in play) until $WORK/stop appears; one line per request: status and seconds.
-URLS=(/ /c/shirts /search?q=linen /journal /cart "/p/$(q "select slug from products where is_live order by slug limit 1")")
+CATEGORY="/c/$(q "select slug from categories where is_active order by slug limit 1")"
+URLS=(/ "$CATEGORY" /search?q=linen /journal /cart "/p/$(q "select slug from products where is_live order by slug limit 1")")
 load() {
   local port=$1 n=$2 tag=$3
   rm -f "$WORK/stop"
@@ -64,7 +70,7 @@ load() {
       jar="$WORK/jar-$tag-$i"
       while [ ! -e "$WORK/stop" ]; do
         for url in "${URLS[@]}"; do
-          curl -s -o /dev/null -m 10 -b "$jar" -c "$jar" -w '%{http_code} %{time_total}\n' "http://127.0.0.1:$port$url" || true
+          curl -s -o /dev/null -m 10 -b "$jar" -c "$jar" -w '%{http_code} %{time_total} %{url_effective}\n' "http://127.0.0.1:$port$url" || true
         done
       done >>"$WORK/load-$tag.txt"
     ) &
@@ -83,7 +89,7 @@ check_load() {
   local errors hung
   errors=$(awk '$1 == 500 || $1 == 502' "$file" | wc -l)
   hung=$(awk '$1 == "000" || $2 + 0 >= 9.5' "$file" | wc -l)
-  [ "$errors" = 0 ] || bad "$errors answers of 500/502 during $what"
+  [ "$errors" = 0 ] || bad "$errors answers of 500/502 during $what: $(awk '$1 == 500 || $1 == 502 { print $3 }' "$file" | sort | uniq -c | tr -s ' ' | tr '\n' ';')"
   [ "$hung" = 0 ] || bad "$hung requests hung or failed to connect during $what"
 }
 ready_within() {
@@ -127,7 +133,7 @@ sleep $((LOAD_SECONDS / 3))
 if ready_within 3301 30; then say "  ready again after the restart"; else bad "not ready 30 s after PostgreSQL came back"; fi
 stop_load
 check_load "$WORK/load-pg.txt" "the PostgreSQL restart"
-after=$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:3301/c/shirts)
+after=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:3301$CATEGORY")
 [ "$after" = 200 ] || bad "a category page answered $after after the restart"
 
 # --- 2. Redis restarts under load -----------------------------------------------------------

@@ -180,7 +180,14 @@ mod ssr {
         fn from(err: sqlx::Error) -> Self {
             match err {
                 sqlx::Error::RowNotFound => Self::NotFound("The record".into()),
-                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) => {
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::WorkerCrashed | sqlx::Error::Io(_) => {
+                    tracing::error!(error = %err, "database unavailable");
+                    Self::Unavailable
+                }
+                // A restart or shutdown of PostgreSQL (57P01–57P03: the server ended or
+                // refuses the session) or a broken connection (class 08): an outage, and the
+                // pool reconnects by itself.
+                sqlx::Error::Database(ref db) if db.code().is_some_and(|c| c.starts_with("57P") || c.starts_with("08")) => {
                     tracing::error!(error = %err, "database unavailable");
                     Self::Unavailable
                 }
