@@ -384,7 +384,7 @@ async fn staff_pages_and_functions_check_the_role(db: PgPool) {
     assert!(page.body.contains("Access denied"));
 
     let admin = Client::new(&app);
-    let res = sign_in(&admin, larkspur::seed::ADMIN_EMAIL, larkspur::seed::ADMIN_PASSWORD).await;
+    let res = password_sign_in(&app, &admin, larkspur::seed::ADMIN_EMAIL, larkspur::seed::ADMIN_PASSWORD, "/").await;
     assert_eq!(res.status, StatusCode::OK, "{}", res.body);
     let overview = admin.call("admin/overview", &[]).await;
     assert_eq!(overview.status, StatusCode::OK);
@@ -392,7 +392,7 @@ async fn staff_pages_and_functions_check_the_role(db: PgPool) {
     assert_eq!(admin.get("/admin").await.status, StatusCode::OK);
 
     let editor = Client::new(&app);
-    sign_in(&editor, larkspur::seed::EDITOR_EMAIL, larkspur::seed::EDITOR_PASSWORD).await;
+    password_sign_in(&app, &editor, larkspur::seed::EDITOR_EMAIL, larkspur::seed::EDITOR_PASSWORD, "/").await;
     assert_eq!(editor.call("admin/overview", &[]).await.status, StatusCode::OK, "editors see the dashboard");
 }
 
@@ -405,7 +405,7 @@ async fn the_staff_command_creates_staff_and_a_promotion_ends_the_old_sessions(d
     let password = NewPassword::parse("a long staff passphrase", Some(owner.as_str())).unwrap();
     assert!(set_staff(&app.db, &app.state.redis, &owner, &password, Role::Admin, now).await.unwrap(), "created");
     let admin = Client::new(&app);
-    assert_eq!(sign_in(&admin, "owner@shop.example", "a long staff passphrase").await.status, StatusCode::OK);
+    assert_eq!(password_sign_in(&app, &admin, "owner@shop.example", "a long staff passphrase", "/").await.status, StatusCode::OK);
     assert_eq!(admin.call("admin/overview", &[]).await.status, StatusCode::OK);
     let customer_role = set_staff(&app.db, &app.state.redis, &owner, &password, Role::Customer, now).await;
     assert!(customer_role.is_err(), "the command makes staff only");
@@ -420,7 +420,7 @@ async fn the_staff_command_creates_staff_and_a_promotion_ends_the_old_sessions(d
     assert_eq!(shopper.call("admin/overview", &[]).await.status, StatusCode::UNAUTHORIZED, "the old session ended");
     assert_eq!(sign_in(&shopper, "shopper@example.com", PASSWORD).await.status, StatusCode::BAD_REQUEST, "the old password is gone");
     let editor = Client::new(&app);
-    assert_eq!(sign_in(&editor, "shopper@example.com", "editor passphrase here").await.status, StatusCode::OK);
+    assert_eq!(password_sign_in(&app, &editor, "shopper@example.com", "editor passphrase here", "/").await.status, StatusCode::OK);
     assert_eq!(editor.call("admin/overview", &[]).await.status, StatusCode::OK);
     assert_eq!(count(&app.db, "select count(*) from users where email = 'shopper@example.com' and role = 'editor'").await, 1);
 }
