@@ -136,20 +136,26 @@ pub async fn public_writes(
     match take(&state, &format!("write:{}:client:{client}", group.name()), window, state.clock.now()).await {
         Ok(()) => next.run(axum::extract::Request::from_parts(parts, body)).await,
         Err(refused) => {
-            tracing::warn!(group = group.name(), client = %client, "refused a request over its limit");
+            if matches!(refused, AppError::RateLimited { .. }) {
+                tracing::warn!(group = group.name(), client = %client, "refused a request over its limit");
+            }
             let wants_page = parts
                 .headers
                 .get(axum::http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok())
                 .is_some_and(|accept| accept.contains("text/html"));
-            if !wants_page {
+            // Refused over the ceiling (429), or the count could not be kept (Redis down: 503).
+            let status = axum::http::StatusCode::from_u16(refused.status()).unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+            let over = matches!(refused, AppError::RateLimited { .. });
+            let mut response = if wants_page && over {
+                (status, axum::response::Html(refusal_page(&refused.to_string()))).into_response()
+            } else if parts.uri.path().starts_with("/api/") {
+                // As a server function answers its errors, so the island shows the message.
+                let body = serde_json::to_vec(&refused).unwrap_or_default();
+                (status, [(axum::http::header::CONTENT_TYPE, "application/json")], body).into_response()
+            } else {
                 return refused.into_response();
-            }
-            let mut response = (
-                axum::http::StatusCode::from_u16(refused.status()).unwrap_or(axum::http::StatusCode::TOO_MANY_REQUESTS),
-                axum::response::Html(refusal_page(&refused.to_string())),
-            )
-                .into_response();
+            };
             if let Some(secs) = refused.retry_after_secs() {
                 response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
             }
