@@ -136,7 +136,8 @@ pub async fn public_writes(
     match take(&state, &format!("write:{}:client:{client}", group.name()), window, state.clock.now()).await {
         Ok(()) => next.run(axum::extract::Request::from_parts(parts, body)).await,
         Err(refused) => {
-            if matches!(refused, AppError::RateLimited { .. }) {
+            let over = matches!(refused, AppError::RateLimited { .. });
+            if over {
                 tracing::warn!(group = group.name(), client = %client, "refused a request over its limit");
             }
             let wants_page = parts
@@ -146,7 +147,6 @@ pub async fn public_writes(
                 .is_some_and(|accept| accept.contains("text/html"));
             // Refused over the ceiling (429), or the count could not be kept (Redis down: 503).
             let status = axum::http::StatusCode::from_u16(refused.status()).unwrap_or(axum::http::StatusCode::SERVICE_UNAVAILABLE);
-            let over = matches!(refused, AppError::RateLimited { .. });
             let mut response = if wants_page && over {
                 (status, axum::response::Html(refusal_page(&refused.to_string()))).into_response()
             } else if parts.uri.path().starts_with("/api/") {
