@@ -12,7 +12,8 @@ export function sql(query: string): string {
 
 const maildev = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 
-type Mail = { subject: string; to: { address: string }[]; text?: string; date: string };
+// MailDev names the time a mail arrived `time` (`date` is absent from its API).
+type Mail = { subject: string; to: { address: string }[]; text?: string; time: string };
 
 /** The newest six-digit code MailDev received for `to` (sent at `since` or later). */
 export async function latestCode(to: string, subject?: RegExp, since = 0): Promise<string> {
@@ -21,9 +22,9 @@ export async function latestCode(to: string, subject?: RegExp, since = 0): Promi
     .poll(async () => {
       const mails: Mail[] = await (await fetch(`${maildev}/api/email`)).json();
       const mine = mails.filter(
-        (m) => m.to.some((t) => t.address === to) && (!subject || subject.test(m.subject)) && Date.parse(m.date) >= since,
+        (m) => m.to.some((t) => t.address === to) && (!subject || subject.test(m.subject)) && Date.parse(m.time) >= since,
       );
-      const newest = mine.sort((a, b) => Date.parse(b.date) - Date.parse(a.date))[0];
+      const newest = mine.sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
       code = (newest?.subject.match(/code is (\d{6})/) ?? newest?.text?.match(/code is (\d{6})/))?.[1] ?? '';
       return code;
     }, { timeout: 15_000 })
@@ -37,7 +38,7 @@ export async function latestMail(to: string, subject: RegExp): Promise<Mail> {
   await expect
     .poll(async () => {
       const mails: Mail[] = await (await fetch(`${maildev}/api/email`)).json();
-      found = mails.filter((m) => m.to.some((t) => t.address === to) && subject.test(m.subject)).sort((a, b) => Date.parse(b.date) - Date.parse(a.date))[0];
+      found = mails.filter((m) => m.to.some((t) => t.address === to) && subject.test(m.subject)).sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
       return Boolean(found);
     }, { timeout: 20_000 })
     .toBe(true);
