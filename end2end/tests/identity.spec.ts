@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { acceptCookies, latestCode, loaded, sql, uniqueEmail } from './helpers';
+import { acceptCookies, answerSecondFactor, latestCode, loaded, sql, uniqueEmail } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -73,7 +73,11 @@ test('password sign-in and sign-out', async ({ page }) => {
   await loaded(page, '/sign-in');
   await page.getByLabel('Email', { exact: true }).fill('admin@larkspur.local');
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill('larkspur-admin-2026');
+  const since = Date.now() - 2_000;
   await page.getByRole('button', { name: 'Sign in' }).click();
+  // An admin gives a second factor next: here the emailed code.
+  await expect(page).toHaveURL(/\/sign-in\/second-factor$/);
+  await answerSecondFactor(page, 'admin@larkspur.local', since);
   await expect(page).toHaveURL(/\/account$/);
   await expect(page.getByRole('link', { name: 'Dashboard', exact: true })).toBeVisible();
   await expect(page.getByTestId('session-list')).toContainText('This device');
