@@ -62,17 +62,8 @@ pub async fn send_code(
                 "<p>Use this code {why}:</p>{}<p>It expires in 10 minutes. If you didn't ask for it, you can ignore this email.</p>",
                 code_html(&issued.code)
             );
-            caller
-                .state
-                .mailer
-                .send(Message {
-                    to: destination.to_owned(),
-                    subject: format!("Your Larkspur code is {}", issued.code),
-                    text: format!("Use this code {why}: {}\n\nIt expires in 10 minutes.", issued.code),
-                    html: layout("Your one-time code", &body),
-                })
-                .await
-                .map_err(AppError::internal)?;
+            let text = format!("Use this code {why}: {}\n\nIt expires in 10 minutes.", issued.code);
+            mail_code(caller, destination, format!("Your Larkspur code is {}", issued.code), text, layout("Your one-time code", &body)).await?;
         }
         Channel::Sms => {
             let text = format!("Your Larkspur code is {}. It expires in 10 minutes.", issued.code);
@@ -104,18 +95,14 @@ pub async fn send_second_factor_code(caller: &Caller, email: &str, attempt: &str
         escape_html(&place),
         code_html(&issued.code)
     );
-    caller
-        .state
-        .mailer
-        .send(Message {
-            to: email.to_owned(),
-            subject: format!("Your Larkspur dashboard code is {}", issued.code),
-            text: format!("Use this code to confirm it's you at the Larkspur dashboard ({place}): {}\n\nIt expires in 10 minutes. If this wasn't you, change your password now.", issued.code),
-            html: layout("Confirm it's you", &body),
-        })
-        .await
-        .map_err(AppError::internal)?;
+    let text = format!("Use this code to confirm it's you at the Larkspur dashboard ({place}): {}\n\nIt expires in 10 minutes. If this wasn't you, change your password now.", issued.code);
+    mail_code(caller, email, format!("Your Larkspur dashboard code is {}", issued.code), text, layout("Confirm it's you", &body)).await?;
     Ok(sent(Channel::Email, email))
+}
+
+/// Sends one code's email.
+async fn mail_code(caller: &Caller, to: &str, subject: String, text: String, html: String) -> Result<(), AppError> {
+    caller.state.mailer.send(Message { to: to.to_owned(), subject, text, html }).await.map_err(AppError::internal)
 }
 
 /// A code plus a link token for an email address.
