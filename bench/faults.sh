@@ -46,6 +46,9 @@ export MEDIA_DIR="$WORK/media" OUTBOX_DIR="$WORK/outbox" REDIS_KEY_PREFIX="fault
 # Each drill's floods come from an address of their own (X-Forwarded-For, as behind a proxy),
 # and six cookie choices a minute are allowed per address, so a shared count is easy to tell.
 export TRUST_PROXY=true LIMIT_CONSENT_PER_MINUTE=6
+# Card payments configured, so the webhook drill has an endpoint; nothing here calls Stripe.
+WEBHOOK_SECRET=whsec_faults_drill
+export STRIPE_SECRET_KEY=sk_test_faults STRIPE_WEBHOOK_SECRET=$WEBHOOK_SECRET STRIPE_API_BASE=http://127.0.0.1:9
 "$BIN" seed --demo >/dev/null
 
 # Starts an instance on `port`, logging to $WORK/server-<port>.log, and waits until ready.
@@ -136,9 +139,21 @@ check_load "$WORK/load-pg.txt" "the PostgreSQL restart"
 after=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:3301$CATEGORY")
 [ "$after" = 200 ] || bad "a category page answered $after after the restart"
 
+# A form post as a browser sends it; prints the status.
+post() {
+  curl -s -o /dev/null -m 10 -w '%{http_code}' -b "$1" -c "$1" -X POST -H 'content-type: application/x-www-form-urlencoded' --data "$3" "$2"
+}
+
 # --- 2. Redis restarts under load -----------------------------------------------------------
-say "2. Redis restarted under load (4 browsers, ${LOAD_SECONDS} s)"
+say "2. Redis restarted under load (4 browsers, ${LOAD_SECONDS} s), one shopper half-way to checkout"
 load 3301 4 redis
+# A shopper with a cart, on the way to checkout, when Redis goes.
+shopper="$WORK/jar-checkout"
+VARIANT=$(q "select ps.id from product_sizes ps join product_colours pc on pc.id = ps.product_colour_id join products p on p.id = pc.product_id
+             where p.is_live and ps.stock - ps.reserved > 5 order by ps.id limit 1")
+post "$shopper" http://127.0.0.1:3301/api/consent/save 'analytics=false&marketing=false' >/dev/null
+added=$(post "$shopper" http://127.0.0.1:3301/api/cart/add "variant_id=$VARIANT&quantity=1")
+[ "$added" = 200 ] || bad "the shopper could not fill a cart before the drill: $added"
 sleep $((LOAD_SECONDS / 3))
 redis-cli -h 127.0.0.1 -p 6379 shutdown nosave >/dev/null 2>&1 || true
 sleep 2
@@ -150,6 +165,14 @@ sleep $((LOAD_SECONDS / 3))
 if ready_within 3301 30; then say "  ready again after the restart"; else bad "not ready 30 s after Redis came back"; fi
 stop_load
 check_load "$WORK/load-redis.txt" "the Redis restart"
+# The shopper's session went with Redis: checkout answers with a page (a fresh session, sent
+# back to the cart), and the cart fills again.
+at_checkout=$(curl -s -o /dev/null -m 10 -w '%{http_code}' -b "$shopper" -c "$shopper" http://127.0.0.1:3301/checkout)
+post "$shopper" http://127.0.0.1:3301/api/consent/save 'analytics=false&marketing=false' >/dev/null
+again=$(post "$shopper" http://127.0.0.1:3301/api/cart/add "variant_id=$VARIANT&quantity=1")
+say "  the shopper half-way to checkout: /checkout answered $at_checkout after the restart; adding to the cart again answered $again"
+case "$at_checkout" in 200|303) ;; *) bad "checkout answered $at_checkout to a shopper whose session Redis lost" ;; esac
+[ "$again" = 200 ] || bad "the shopper could not fill a cart after the restart: $again"
 # Limits count again once Redis is back.
 refused_at=$(flood 3301 3301 192.0.2.1)
 [ "$refused_at" = 7 ] && say "  limits count again: the 7th cookie choice in a minute was refused with 429" || bad "after the restart the first 429 came at request $refused_at, not the 7th"
@@ -215,6 +238,37 @@ say "  one count across both: six cookie choices a minute from one address, sent
 sleep $((LOAD_SECONDS / 2))
 stop_load
 check_load <(cat "$WORK/load-two-a.txt" "$WORK/load-two-b.txt") "two instances"
+# Stripe retries a webhook and its deliveries reach both instances at once: the payment
+# counts once. The same signed event, eight times, four to each instance, all at once.
+# An order waiting for its card payment (a copy of a demo order's figures).
+read -r ORDER_ID TOTAL CURRENCY <<<"$(q "insert into orders (user_id, currency, subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, email,
+    phone, shipping_address, payment_method, idempotency_key, reserved_until, delivery_method)
+  select user_id, currency, subtotal_minor, discount_minor, shipping_minor, tax_minor, total_minor, email, phone, shipping_address, 'stripe',
+         'faults-webhook', now() + interval '1 hour', delivery_method from orders order by placed_at limit 1
+  returning id, total_minor, lower(currency::text)" | tr '|' ' ')"
+if [ -z "${ORDER_ID:-}" ]; then bad "no order in the demo data to copy for the webhook drill"; else
+  q "insert into payments (order_id, amount_minor, currency, provider, status, checkout_session_id)
+     values ('$ORDER_ID', $TOTAL, upper('$CURRENCY'), 'stripe', 'pending', 'cs_faults_1')" >/dev/null
+  event='{"id":"evt_faults_1","object":"event","type":"checkout.session.completed","created":1700000000,"livemode":false,"pending_webhooks":1,"api_version":"2026-09-30.endive","request":{"id":null,"idempotency_key":null},"data":{"object":{"id":"cs_faults_1","object":"checkout.session","mode":"payment","status":"complete","payment_status":"paid","payment_intent":"pi_faults_1","client_reference_id":"'$ORDER_ID'","metadata":{"order_id":"'$ORDER_ID'"},"created":1700000000,"expires_at":1700001860,"livemode":false,"currency":"'$CURRENCY'","amount_total":'$TOTAL',"amount_subtotal":'$TOTAL',"customer_email":"buyer@example.com","url":null,"automatic_tax":{"enabled":false,"liability":null,"provider":null,"status":null},"custom_fields":[],"custom_text":{"after_submit":null,"shipping_address":null,"submit":null,"terms_of_service_acceptance":null},"payment_method_types":["card"],"shipping_options":[]}}}'
+  stamp=$(date +%s)
+  signature="t=$stamp,v1=$(printf '%s.%s' "$stamp" "$event" | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET" | awk '{print $NF}')"
+  deliveries=()
+  for i in 1 2 3 4 5 6 7 8; do
+    curl -s -o /dev/null -m 10 -w '%{http_code}\n' -X POST -H 'content-type: application/json' -H "stripe-signature: $signature" \
+      --data "$event" "http://127.0.0.1:$(( i % 2 == 1 ? 3301 : 3302 ))/webhooks/stripe" >>"$WORK/webhooks.txt" &
+    deliveries+=($!)
+  done
+  wait "${deliveries[@]}" 2>/dev/null || true
+  answers=$(sort "$WORK/webhooks.txt" | uniq -c | awk '{ printf "%s×%s ", $2, $1 }')
+  events=$(q "select count(*) from payment_events where event_id = 'evt_faults_1'")
+  paid_moves=$(q "select count(*) from order_status_history where order_id = '$ORDER_ID' and to_status = 'paid'")
+  succeeded=$(q "select count(*) from payments where order_id = '$ORDER_ID' and status = 'succeeded'")
+  mails=$(q "select count(*) from jobs where kind = 'order_email' and payload->>'order_id' = '$ORDER_ID' and payload->>'event' = 'Paid'")
+  refunds=$(q "select count(*) from jobs where kind = 'refund_card_payment'")
+  say "  one webhook delivered 8 times at once to both: answers ${answers}; events recorded $events; moves to paid $paid_moves; payments succeeded $succeeded; payment emails queued $mails; refunds queued $refunds"
+  [ "$(grep -vc '^200$' "$WORK/webhooks.txt")" = 0 ] || bad "a webhook delivery was not answered 200"
+  [ "$events" = 1 ] && [ "$paid_moves" = 1 ] && [ "$succeeded" = 1 ] && [ "$mails" = 1 ] && [ "$refunds" = 0 ] || bad "the payment did not count exactly once"
+fi
 # Each job ran once: no job was claimed by both.
 twice=$(q "select count(*) from jobs where attempts > 1 and last_error is null")
 say "  jobs that ran more than once without an error: $twice"

@@ -158,7 +158,7 @@ async fn colours_and_sizes_are_checked_ordered_and_kept_while_in_use(db: sqlx::P
     let (slug, hex): (String, String) = sqlx::query_as("select slug, hex from colours where id = $1").bind(id).fetch_one(&app.db).await.unwrap();
     assert_eq!((slug.as_str(), hex.as_str()), ("sunset-orange", "#ff8800"));
     let page = admin.get("/admin/colours").await.body;
-    assert!(page.contains("background-color: #ff8800"), "a swatch");
+    assert!(page.contains(r##"fill="#ff8800""##), "a swatch");
     // Renaming keeps the URL name (SKUs and filter links use it); before and after recorded.
     admin.call("admin/colours/save", &[("id", &id.to_string()), ("name", "Sunset"), ("hex", "#ff7700")]).await;
     let (b, a): (serde_json::Value, serde_json::Value) =

@@ -1,8 +1,10 @@
 //! Walks of the router's own route lists (page routes, server functions, the plain routes
 //! and the dashboard's files), so a route added later is checked without anyone listing it
-//! here: security headers and cookies on every answer, no 5xx for an empty request, and the
-//! cross-site refusal on every state-changing route. Also: session ids at sign-out and role
-//! changes, and no demo staff in a store set up without demo data.
+//! here: security headers and cookies on every answer, no 5xx for an empty request, the
+//! cross-site refusal on every state-changing route, hostile bodies and injection probes,
+//! and the access matrix (every route × visitor, anonymous shopper, customers A and B,
+//! editor and admin). Also: session ids at sign-out and role changes, and no demo staff in
+//! a store set up without demo data.
 #![cfg(feature = "ssr")]
 
 mod support;
@@ -11,7 +13,10 @@ use axum::{
     body::Body,
     http::{header, Method, Request, StatusCode},
 };
-use larkspur::server::{guard::CROSS_SITE_EXEMPT, startup};
+use larkspur::{
+    auth::{Permission, Role},
+    server::{guard::CROSS_SITE_EXEMPT, startup},
+};
 use sqlx::PgPool;
 use support::*;
 use uuid::Uuid;
@@ -19,16 +24,16 @@ use uuid::Uuid;
 const PASSWORD: &str = "correct horse battery";
 
 /// A concrete path for a route pattern: parameters filled with values of the right shape
-/// (an order number, a UUID for ids, a word for the rest).
-fn fill(pattern: &str) -> String {
+/// (`number` for an order number, `id` for ids, a word for the rest).
+fn fill(pattern: &str, number: &str, id: &str) -> String {
     pattern
         .split('/')
         .map(|segment| {
             let name = segment.trim_start_matches([':', '{', '*']).trim_end_matches('}');
             match segment {
                 s if !(s.starts_with([':', '{', '*'])) => s.to_owned(),
-                _ if name == "number" => "100001".to_owned(),
-                _ if name.contains("id") => Uuid::nil().to_string(),
+                _ if name == "number" => number.to_owned(),
+                _ if name.contains("id") => id.to_owned(),
                 _ if name == "provider" => "google".to_owned(),
                 _ if name == "file" => "products-1.xml".to_owned(),
                 _ => "sample".to_owned(),
@@ -38,28 +43,71 @@ fn fill(pattern: &str) -> String {
         .join("/")
 }
 
-/// Every route the router serves, as (method, concrete path).
-fn every_route() -> Vec<(Method, String)> {
-    let mut routes: Vec<(Method, String)> = Vec::new();
+/// Dashboard function groups named apart from their menu section.
+const SECTION_ALIASES: &[(&str, &str)] = &[
+    ("/admin/access", "/admin"),
+    ("/admin/overview", "/admin"),
+    ("/admin/attributes", "/admin/colours"),
+    ("/admin/showcases", "/admin/collections"),
+    ("/admin/import", "/admin/products"),
+    ("/admin/packing-slips", "/admin/orders"),
+];
+
+/// The permission a dashboard page or function needs: its menu section's (the longest
+/// section path that prefixes it). Storefront routes need none. A dashboard route under no
+/// section fails the walk, so a new one cannot slip through unchecked.
+fn dashboard_permission(path: &str) -> Option<Permission> {
+    let path = path.strip_prefix("/api").unwrap_or(path);
+    if path != "/admin" && !path.starts_with("/admin/") {
+        return None;
+    }
+    let under = |p: &str, section: &str| p == section || p.starts_with(&format!("{section}/"));
+    let path = SECTION_ALIASES.iter().find(|(group, _)| under(path, group)).map_or(path, |(_, section)| section);
+    let section = larkspur::admin::SECTIONS
+        .iter()
+        .filter(|s| (s.path == "/admin" && path == "/admin") || (s.path != "/admin" && under(path, s.path)))
+        .max_by_key(|s| s.path.len())
+        .unwrap_or_else(|| panic!("{path} belongs to no dashboard section: add it to admin::SECTIONS or to SECTION_ALIASES"));
+    Some(section.permission)
+}
+
+/// One route of the walk: its method, a concrete path, and the dashboard permission it needs.
+struct Walked {
+    method: Method,
+    path: String,
+    permission: Option<Permission>,
+}
+
+/// Every route the router serves, its path parameters filled with `number` and `id`.
+fn routes_filled(number: &str, id: &str) -> Vec<Walked> {
+    let walked = |method, path: String| Walked { permission: dashboard_permission(&path), method, path };
+    let mut routes: Vec<Walked> = Vec::new();
     for route in leptos_axum::generate_route_list(larkspur::app::App) {
-        routes.push((Method::GET, fill(route.path())));
+        routes.push(walked(Method::GET, fill(route.path(), number, id)));
     }
     for (path, method) in leptos::server_fn::axum::server_fn_paths() {
-        routes.push((method, path.to_owned()));
+        routes.push(walked(method, path.to_owned()));
     }
     for plain in startup::plain_routes() {
         for method in plain.methods {
-            routes.push((method, fill(plain.path)));
+            routes.push(Walked { method, path: fill(plain.path, number, id), permission: None });
         }
     }
     for handler in larkspur::admin::handlers() {
-        routes.push((handler.method, fill(handler.path)));
+        routes.push(Walked { method: handler.method, path: fill(handler.path, number, id), permission: Some(handler.permission) });
     }
     // The static directories, and a page nobody serves (the 404 page).
-    routes.extend([(Method::GET, "/media/none.jpg".to_owned()), (Method::GET, "/pkg/none.js".to_owned()), (Method::GET, "/no-such-page".to_owned())]);
-    routes.sort_by(|a, b| (a.1.as_str(), a.0.as_str()).cmp(&(b.1.as_str(), b.0.as_str())));
-    routes.dedup();
+    for path in ["/media/none.jpg", "/pkg/none.js", "/no-such-page"] {
+        routes.push(walked(Method::GET, path.to_owned()));
+    }
+    routes.sort_by(|a, b| (a.path.as_str(), a.method.as_str()).cmp(&(b.path.as_str(), b.method.as_str())));
+    routes.dedup_by(|a, b| a.path == b.path && a.method == b.method);
     routes
+}
+
+/// Every route the router serves, as (method, concrete path).
+fn every_route() -> Vec<(Method, String)> {
+    routes_filled("100001", &Uuid::nil().to_string()).into_iter().map(|r| (r.method, r.path)).collect()
 }
 
 fn empty(method: &Method, path: &str) -> axum::http::request::Builder {
@@ -79,6 +127,13 @@ fn header_problems(res: &Response) -> Vec<String> {
         if token == "'unsafe-inline'" || token == "'unsafe-eval'" {
             problems.push(format!("script-src allows {token}"));
         }
+    }
+    if directive("style-src") != "style-src 'self'" {
+        problems.push(format!("style-src wider than the stylesheet: `{}`", directive("style-src")));
+    }
+    let is_html = res.headers.get(header::CONTENT_TYPE).is_some_and(|v| v.to_str().unwrap_or_default().starts_with("text/html"));
+    if is_html && (res.body.contains(" style=\"") || res.body.contains("<style")) {
+        problems.push("an inline style, which the policy refuses".into());
     }
     if directive("frame-ancestors") != "frame-ancestors 'none'" {
         problems.push(format!("frame-ancestors: `{}`", directive("frame-ancestors")));
@@ -335,62 +390,180 @@ async fn sql_injection_in_filters_sorts_and_paging_gets_ordinary_answers(db: PgP
     assert_eq!(before, checksum(&app.db).await, "nothing changed");
 }
 
-#[sqlx::test(migrations = "./migrations")]
-async fn nobody_reads_or_changes_another_customers_orders_sessions_notifications_or_addresses(db: PgPool) {
-    use larkspur::orders::PaymentMethod;
-    use support::shop::{place, shopper, variant_with_stock};
-    let app = spawn(db).await;
-    let variant = variant_with_stock(&app.db, 10).await;
-    let (a, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
-    let placed = place(&app, a, cart, "access-matrix", None, PaymentMethod::BankTransfer).await.unwrap();
-    let number = placed.number.to_string();
-    let notification: Uuid = sqlx::query_scalar("insert into notifications (user_id, kind, title, event_key) values ($1, 'order', 'Yours', 'test:access-matrix') returning id")
-        .bind(a)
-        .fetch_one(&app.db)
-        .await
-        .unwrap();
-    let address: Uuid = sqlx::query_scalar(
-        "insert into addresses (user_id, recipient_name, phone, line1, city_id, postal_code)
-         select $1, 'Ada', '+15555550100', '1 Main St', id, '10001' from cities limit 1 returning id",
-    )
-    .bind(a)
-    .fetch_one(&app.db)
-    .await
-    .unwrap();
-    let ada = support::shop::signed_in(&app, a).await;
-    let ada_session: String = sqlx::query_scalar("select id::text from user_sessions where user_id = $1 and revoked_at is null").bind(a).fetch_one(&app.db).await.unwrap();
-    let (b, _) = shopper(&app.db, 2, &[]).await;
-    let bob = support::shop::signed_in(&app, b).await;
-    let visitor = Client::new(&app);
-    let before = checksum(&app.db).await;
+/// What the matrix knows of customer A: ids to send, words only A's own pages may show.
+struct Owner {
+    id: Uuid,
+    number: String,
+    notification: String,
+    session: String,
+    address: String,
+    review: String,
+    wished: String,
+    in_cart: String,
+}
 
-    // Each of A's things by its id, as a visitor and as customer B: refused (4xx; what is
-    // not yours is not found), except ending sessions, which ends none of another's.
-    let (notification, address) = (notification.to_string(), address.to_string());
-    let attempts: [(&str, Vec<(&str, &str)>); 6] = [
-        ("orders/get", vec![("number", &number)]),
-        ("orders/cancel", vec![("number", &number)]),
-        ("payments/pay", vec![("number", &number)]),
-        ("notifications/read", vec![("id", &notification)]),
-        ("checkout/address", vec![("saved", &address)]),
-        ("account/sessions/end", vec![("id", &ada_session)]),
+const MARKERS: [&str; 3] = ["Quillfeather", "buyer1@example.com", "1 Market Street"];
+
+/// Customer A with one of everything a customer owns: an order, a saved address, a
+/// notification, a pending review, a wishlist entry, a cart line, a ready data export, a
+/// session. Every text of it carries a marker word.
+async fn customer_with_everything(app: &TestApp) -> (Owner, Client) {
+    use larkspur::orders::PaymentMethod;
+    use support::shop::{another_variant, place, shopper, variant_with_stock};
+    let variant = variant_with_stock(&app.db, 10).await;
+    let kept = another_variant(&app.db, variant, 10).await;
+    let (a, cart) = shopper(&app.db, 1, &[(variant, 1)]).await;
+    let placed = place(app, a, cart, "access-matrix", None, PaymentMethod::BankTransfer).await.unwrap();
+    support::shop::add_to_cart(&app.db, cart, kept, 1).await;
+    let one = |sql: &'static str| {
+        let db = app.db.clone();
+        async move { sqlx::query_scalar::<_, Uuid>(sql).bind(a).fetch_one(&db).await.unwrap().to_string() }
+    };
+    sqlx::query("update users set name = 'Ada Quillfeather' where id = $1").bind(a).execute(&app.db).await.unwrap();
+    let notification = one("insert into notifications (user_id, kind, title, event_key) values ($1, 'order', 'Quillfeather parcel news', 'test:matrix') returning id").await;
+    let address = one(
+        "insert into addresses (user_id, recipient_name, phone, line1, city_id, postal_code)
+         select $1, 'Ada Quillfeather', '+15555550100', '17 Quillfeather Row', id, '10001' from cities limit 1 returning id",
+    )
+    .await;
+    let review = one(
+        "insert into reviews (product_id, user_id, rating, title, comment)
+         select p.id, $1, 2, 'Quillfeather says', 'A Quillfeather review awaiting moderation' from products p
+         where p.deleted_at is null order by p.id limit 1 returning id",
+    )
+    .await;
+    let wished = one("insert into wishlist_items (user_id, product_id) select $1, id from products where deleted_at is null order by id desc limit 1 returning product_id").await;
+    one("insert into data_exports (user_id, requested_at, ready_at, expires_at, archive) values ($1, now(), now(), now() + interval '7 days', 'Quillfeather'::bytea) returning id").await;
+    let client = support::shop::signed_in(app, a).await;
+    let session = one("select id from user_sessions where user_id = $1 and revoked_at is null").await;
+    let owner = Owner { id: a, number: placed.number.to_string(), notification, session, address, review, wished, in_cart: kept.to_string() };
+    (owner, client)
+}
+
+/// One checksum of everything customer A owns.
+async fn owned_by(db: &PgPool, user: Uuid) -> String {
+    sqlx::query_scalar(
+        "select md5(string_agg(r, ',' order by r)) from (
+           select to_jsonb(x)::text r from users x where id = $1
+           union all select to_jsonb(x)::text from addresses x where user_id = $1
+           union all select to_jsonb(x)::text from orders x where user_id = $1
+           union all select to_jsonb(i)::text from order_items i join orders o on o.id = i.order_id where o.user_id = $1
+           union all select to_jsonb(p)::text from payments p join orders o on o.id = p.order_id where o.user_id = $1
+           union all select to_jsonb(x)::text from notifications x where user_id = $1
+           union all select to_jsonb(x)::text from notification_preferences x where user_id = $1
+           union all select to_jsonb(x)::text from reviews x where user_id = $1
+           union all select to_jsonb(x)::text from wishlist_items x where user_id = $1
+           union all select to_jsonb(x)::text from carts x where user_id = $1
+           union all select to_jsonb(i)::text from cart_items i join carts c on c.id = i.cart_id where c.user_id = $1
+           union all select to_jsonb(x)::text from user_contacts x where user_id = $1
+           union all select to_jsonb(x)::text from data_exports x where user_id = $1
+           union all select (to_jsonb(x) - 'last_active_at')::text from user_sessions x where user_id = $1
+         ) t",
+    )
+    .bind(user)
+    .fetch_one(db)
+    .await
+    .unwrap()
+}
+
+/// Sends `route` as `client`: a storefront function gets every id field set to one of A's
+/// (and `id` to `id`), a dashboard function ids of nothing (staff may act on A's things
+/// there); a page or plain route goes to its path as filled.
+async fn send(client: &Client, route: &Walked, owner: &Owner, id: &str) -> Response {
+    let nil = Uuid::nil().to_string();
+    let of_a = |a: &str| if route.permission.is_some() { nil.clone() } else { a.to_owned() };
+    let number = if route.permission.is_some() { "1".to_owned() } else { owner.number.clone() };
+    let (id, saved, review, product, variant) = (of_a(id), of_a(&owner.address), of_a(&owner.review), of_a(&owner.wished), of_a(&owner.in_cart));
+    let args = [
+        ("number", number.as_str()),
+        ("id", &id),
+        ("saved", &saved),
+        ("review_id", &review),
+        ("product_id", &product),
+        ("variant_id", &variant),
+        ("quantity", "1"),
+        // What the dashboard's functions parse (the access check answers after parsing).
+        ("product", &id),
+        ("name", "Matrix"),
+        ("price", "1.00"),
+        ("action", "deactivate"),
+        ("ids[0]", &id),
+        ("confirm", "delete"),
     ];
+    match route.path.strip_prefix("/api/") {
+        Some(function) if route.method == Method::POST => client.call(function, &args).await,
+        _ => client.request(empty(&route.method, &route.path), Body::empty()).await,
+    }
+}
+
+#[sqlx::test(migrations = "./migrations")]
+async fn every_route_answers_each_identity_only_what_is_theirs(db: PgPool) {
+    use larkspur::seed::{ADMIN_EMAIL, ADMIN_PASSWORD, EDITOR_EMAIL, EDITOR_PASSWORD};
+    let app = spawn(db).await;
+    let (owner, ada) = customer_with_everything(&app).await;
+    let (b, _) = support::shop::shopper(&app.db, 2, &[]).await;
+    let anonymous = Client::new(&app);
+    anonymous.accept_cookies().await;
+    assert!(anonymous.call("cart/add", &[("variant_id", &owner.in_cart), ("quantity", "1")]).await.status.is_success());
+    let identities: [(&str, Option<Role>, Client); 5] = [
+        ("visitor", None, Client::new(&app)),
+        ("anonymous shopper", None, anonymous),
+        ("customer B", Some(Role::Customer), support::shop::signed_in(&app, b).await),
+        ("editor", Some(Role::Editor), signed_in_as(&app, EDITOR_EMAIL, EDITOR_PASSWORD).await),
+        ("admin", Some(Role::Admin), signed_in_as(&app, ADMIN_EMAIL, ADMIN_PASSWORD).await),
+    ];
+    let before = owned_by(&app.db, owner.id).await;
     let mut wrong = Vec::new();
-    for (function, args) in &attempts {
-        for (who, client) in [("visitor", &visitor), ("customer B", &bob)] {
-            let res = client.call(function, args).await;
-            let refused = res.status.is_client_error() || (*function == "account/sessions/end" && who == "customer B" && res.body == "0");
-            if !refused {
-                wrong.push(format!("{function} as {who}: {} {}", res.status, res.body));
+    let mut sent = 0;
+    // Ids of A's in every id field; `id` is a notification in one pass and a session in the
+    // other (the dashboard is walked with nobody's ids: `routes_filled` puts them in paths).
+    for id in [&owner.notification, &owner.session] {
+        for route in routes_filled(&owner.number, id) {
+            // Signing out is an identity's own business (tests above) and would end the walk.
+            if route.path == "/api/auth/sign-out" {
+                continue;
             }
-            if who == "customer B" && *function == "orders/get" && res.status != StatusCode::NOT_FOUND {
-                wrong.push(format!("another's order should be not found, not {}", res.status));
+            for (who, role, client) in &identities {
+                let res = send(client, &route, &owner, id).await;
+                sent += 1;
+                let what = format!("{} {} as {who}: {}", route.method, route.path, res.status);
+                if res.status.is_server_error() && route.path != "/readyz" {
+                    wrong.push(format!("{what} {}", res.body.chars().take(120).collect::<String>()));
+                }
+                let allowed = match (route.permission, role) {
+                    (None, _) => true,
+                    (Some(p), Some(role)) => role.can(p),
+                    (Some(_), None) => false,
+                };
+                let refused = matches!(res.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+                if route.permission.is_some() {
+                    let expected = if role.is_none() { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
+                    if !allowed && res.status != expected {
+                        wrong.push(format!("{what}, expected {expected}"));
+                    }
+                    if allowed && refused {
+                        wrong.push(format!("{what}, but the role may use it"));
+                    }
+                }
+                // A's words show on no page of anybody else's, bar the dashboard's own
+                // customer and order pages to staff allowed there.
+                if !allowed || route.permission.is_none() {
+                    if let Some(marker) = MARKERS.iter().find(|m| res.body.contains(**m)) {
+                        wrong.push(format!("{what} shows A's \"{marker}\""));
+                    }
+                }
             }
         }
     }
-    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert_eq!(before, checksum(&app.db).await, "nothing of A's changed");
-    // A still has all of it.
-    assert_eq!(ada.call("orders/get", &[("number", &number)]).await.status, StatusCode::OK);
-    assert_eq!(ada.call("account/get", &[]).await.status, StatusCode::OK, "A's session was not ended by B");
+    assert!(sent > 2000, "{sent} requests");
+    assert!(wrong.is_empty(), "{} wrong answers:\n{}", wrong.len(), wrong.join("\n"));
+    assert_eq!(owned_by(&app.db, owner.id).await, before, "nothing of A's changed");
+    // Each identity was what it claimed to the end, and A still has everything.
+    for (who, role, client) in &identities {
+        let status = client.call("account/get", &[]).await.status;
+        assert_eq!(status.is_success(), role.is_some(), "{who} still signed in: {status}");
+    }
+    let order = ada.get(&format!("/account/orders/{}", owner.number)).await;
+    assert!(order.status.is_success() && order.body.contains("1 Market Street"), "A sees the order: {}", order.status);
+    assert_eq!(ada.call("notifications/read", &[("id", &owner.notification)]).await.status, StatusCode::OK);
 }

@@ -13,7 +13,10 @@ export function sql(query: string): string {
 const maildev = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 
 // MailDev names the time a mail arrived `time` (`date` is absent from its API).
-type Mail = { subject: string; to: { address: string }[]; text?: string; time: string };
+export type Mail = { id: string; subject: string; to: { address: string }[]; text?: string; time: string };
+
+/** Where MailDev shows one mail's HTML, as a mail program would open it. */
+export const mailHtmlUrl = (mail: Mail) => `${maildev}/email/${mail.id}/html`;
 
 /** The newest six-digit code MailDev received for `to` (sent at `since` or later). */
 export async function latestCode(to: string, subject?: RegExp, since = 0): Promise<string> {
@@ -32,13 +35,15 @@ export async function latestCode(to: string, subject?: RegExp, since = 0): Promi
   return code;
 }
 
-/** The newest mail MailDev received for `to` whose subject matches, once it arrived. */
-export async function latestMail(to: string, subject: RegExp): Promise<Mail> {
+/** The newest mail MailDev received for `to` whose subject matches (at `since` or later), once it arrived. */
+export async function latestMail(to: string, subject: RegExp, since = 0): Promise<Mail> {
   let found: Mail | undefined;
   await expect
     .poll(async () => {
       const mails: Mail[] = await (await fetch(`${maildev}/api/email`)).json();
-      found = mails.filter((m) => m.to.some((t) => t.address === to) && subject.test(m.subject)).sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
+      found = mails
+        .filter((m) => m.to.some((t) => t.address === to) && subject.test(m.subject) && Date.parse(m.time) >= since)
+        .sort((a, b) => Date.parse(b.time) - Date.parse(a.time))[0];
       return Boolean(found);
     }, { timeout: 20_000 })
     .toBe(true);

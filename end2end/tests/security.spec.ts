@@ -1,5 +1,5 @@
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { latestCode, loaded, sql, uniqueEmail } from './helpers';
+import { adminPage, latestCode, loaded, sql, uniqueEmail } from './helpers';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -16,26 +16,52 @@ test('a script in the search query never runs', async ({ page }) => {
   expect(dialogs).toBe(0);
 });
 
-test('every page kind forbids inline scripts and still hydrates', async ({ page }) => {
-  const product = sql("select slug from products where is_active and deleted_at is null order by slug limit 1");
-  const kinds = ['/', '/c/hoodies', `/p/${product}`, '/search?q=hoodie', '/sign-in', '/journal', '/wishlist', '/no-such-page'];
+/** Records every Content Security Policy refusal the page reports (scripts and styles alike). */
+function cspViolations(page: Page): string[] {
   const violations: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' && message.text().includes('Content Security Policy')) violations.push(message.text());
+    if (message.type() === 'error' && message.text().includes('Content Security Policy')) violations.push(`${page.url()}: ${message.text()}`);
   });
-  for (const path of kinds) {
-    const response = await page.goto(path, { waitUntil: 'networkidle' });
-    const policy = response?.headers()['content-security-policy'] ?? '';
-    const scripts = policy.split(';').find((d) => d.trim().startsWith('script-src')) ?? '';
-    expect(scripts, path).toContain("'nonce-");
-    expect(scripts, path).not.toContain('unsafe-inline');
-  }
+  return violations;
+}
+
+async function expectStrictPolicy(page: Page, path: string) {
+  const response = await page.goto(path, { waitUntil: 'networkidle' });
+  const policy = response?.headers()['content-security-policy'] ?? '';
+  const directive = (name: string) => policy.split(';').map((d) => d.trim()).find((d) => d.startsWith(`${name} `)) ?? '';
+  expect(directive('script-src'), path).toContain("'nonce-");
+  expect(directive('script-src'), path).not.toContain('unsafe-inline');
+  expect(directive('style-src'), path).toBe("style-src 'self'");
+}
+
+test('every page kind forbids inline scripts and styles and still hydrates', async ({ page }) => {
+  const product = sql("select slug from products where is_active and deleted_at is null and rating_count > 0 order by slug limit 1");
+  const kinds = ['/', '/c/hoodies', '/c/hoodies?colour=black', `/p/${product}`, '/search?q=hoodie', '/sign-in', '/journal', '/wishlist', '/no-such-page'];
+  const violations = cspViolations(page);
+  for (const path of kinds) await expectStrictPolicy(page, path);
+  // The colour dots and the ratings' bars are drawn, not styled inline.
+  await loaded(page, `/p/${product}`);
+  await expect(page.locator('svg circle[fill^="#"]').first()).toBeAttached();
+  await expect(page.getByRole('list', { name: 'Ratings breakdown' }).locator('rect').first()).toBeAttached();
   expect(violations).toEqual([]);
   // Hydrated: the sign-in tabs switch in place instead of loading a page.
   await loaded(page, '/sign-in');
   await page.getByRole('tab', { name: 'Email code' }).click();
   await expect(page).toHaveURL(/\/sign-in$/);
   await expect(page.getByRole('button', { name: 'Send code' })).toBeVisible();
+});
+
+test('the dashboard keeps the same policy: swatches, charts and their tips', async ({ browser }) => {
+  const page = await adminPage(browser);
+  const violations = cspViolations(page);
+  for (const path of ['/admin', '/admin/colours', '/admin/analytics', '/admin/products']) await expectStrictPolicy(page, path);
+  await loaded(page, '/admin/analytics');
+  // The tip beside a chart's mark is placed through the CSSOM, which the policy allows.
+  const sales = page.getByTestId('sales-chart');
+  await sales.locator('svg').first().locator('circle').nth(40).hover();
+  await expect(sales.locator('div[aria-hidden="true"]').filter({ hasText: '$' })).toBeVisible();
+  expect(violations).toEqual([]);
+  await page.context().close();
 });
 
 /** A browser with JavaScript off that records every URL it requests. */

@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { adminPage, sql } from './helpers';
+import { adminPage, latestMail, mailHtmlUrl, sql } from './helpers';
 
 /** Script tags, event handlers, `javascript:` and `data:` URLs, SVG, broken markup and
  * template-looking text. Each one that could make an element carries `data-xss`, so an
@@ -123,4 +123,52 @@ test('stored and reflected text stays text on the storefront and in the dashboar
   expect(problems, problems.join('\n')).toEqual([]);
   expect(dialogs).toEqual([]);
   expect(blocked, 'the CSP had to stop something that was injected').toEqual([]);
+});
+
+test('stored text stays text in the emails the store sends', async ({ page }) => {
+  test.setTimeout(120_000);
+  // Every payload at once in each text an email repeats: the address a shopper typed, the
+  // names of what they bought, the carrier and tracking number staff typed, and a
+  // notification's title and body. An unescaped payload leaves a `data-xss` element.
+  const all = q(PAYLOADS.join(' '));
+  const [orderId, userId, email] = sql(
+    `select o.id, o.user_id, o.email from orders o join users u on u.id = o.user_id and u.email = o.email and u.email_verified_at is not null
+     order by o.placed_at desc limit 1`,
+  ).split('|');
+  const itemId = sql(`select id from order_items where order_id = '${orderId}' order by id limit 1`);
+  const savedOrder = sql(`select jsonb_build_array(shipping_address, carrier, tracking_number)::text from orders where id = '${orderId}'`);
+  const savedItem = sql(`select jsonb_build_array(product_name, colour_name, size_label)::text from order_items where id = '${itemId}'`);
+  const since = Date.now();
+  let notificationId = '';
+  try {
+    sql(`update orders set carrier = ${all}, tracking_number = ${all},
+           shipping_address = shipping_address || jsonb_build_object('recipient_name', ${all}::text, 'line1', ${all}::text, 'city', ${all}::text)
+         where id = '${orderId}'`);
+    sql(`update order_items set product_name = ${all}, colour_name = ${all}, size_label = ${all} where id = '${itemId}'`);
+    notificationId = sql(`insert into notifications (user_id, kind, title, body, event_key)
+                          values ('${userId}', 'order', ${all}, ${all}, 'test:xss-email:${since}') returning id`);
+    sql(`insert into jobs (kind, payload) values
+           ('order_email', jsonb_build_object('order_id', '${orderId}', 'event', 'Placed')),
+           ('order_email', jsonb_build_object('order_id', '${orderId}', 'event', 'Shipped')),
+           ('notification_email', jsonb_build_object('notification_id', '${notificationId}'))`);
+    const mails = [
+      await latestMail(email, /We've received your order/, since),
+      await latestMail(email, /is on its way/, since),
+      await latestMail(email, /data-xss/, since),
+    ];
+    let dialogs = 0;
+    page.on('dialog', (d) => { dialogs += 1; void d.dismiss(); });
+    for (const mail of mails) {
+      await page.goto(mailHtmlUrl(mail));
+      expect(await injected(page), `the mail "${mail.subject.slice(0, 40)}"`).toEqual([]);
+      // The payloads are there, as text.
+      expect(await page.locator('body').textContent()).toContain(PAYLOADS[0]);
+    }
+    expect(dialogs).toBe(0);
+  } finally {
+    const [o, i] = [`(${q(savedOrder)}::jsonb)`, `(${q(savedItem)}::jsonb)`];
+    sql(`update orders set shipping_address = ${o}->0, carrier = ${o}->>1, tracking_number = ${o}->>2 where id = '${orderId}'`);
+    sql(`update order_items set product_name = ${i}->>0, colour_name = ${i}->>1, size_label = ${i}->>2 where id = '${itemId}'`);
+    if (notificationId) sql(`delete from notifications where id = '${notificationId}'`);
+  }
 });

@@ -94,13 +94,7 @@ fn PictureCropper(invalid: bool) -> impl IntoView {
     let preview = move || {
         crop().map(|(left, top, _, side, w, h)| {
             let k = 128.0 / side;
-            format!(
-                "background-size:{:.1}px {:.1}px;background-position:{:.1}px {:.1}px",
-                w * k,
-                h * k,
-                -(left * w * k),
-                -(top * h * k)
-            )
+            (format!("{:.1}px {:.1}px", w * k, h * k), format!("{:.1}px {:.1}px", -(left * w * k), -(top * h * k)))
         })
     };
     let on_file = move |ev: leptos::ev::Event| {
@@ -157,7 +151,9 @@ fn PictureCropper(invalid: bool) -> impl IntoView {
             <div class="flex flex-wrap items-center gap-4" data-testid="picture-cropper">
                 <img src=src.clone() alt="" class="hidden" on:load=on_load/>
                 <div role="img" aria-label="Preview of your picture" class="h-32 w-32 shrink-0 rounded-full bg-stone-100 bg-no-repeat ring-1 ring-stone-300"
-                    style=move || format!("background-image:url({src});{}", preview().unwrap_or_default())></div>
+                    style:background-image=format!("url({src})")
+                    style:background-size=move || preview().map(|p| p.0).unwrap_or_default()
+                    style:background-position=move || preview().map(|p| p.1).unwrap_or_default()></div>
                 <div class="space-y-2">
                     {slider("picture-zoom", "Zoom", zoom, 100, 300)}
                     {slider("picture-across", "Left to right", across, 0, 100)}

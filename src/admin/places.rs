@@ -94,7 +94,9 @@ pub fn PlacesPage() -> impl IntoView {
     let data = Resource::new(move || (place(), list_query.get()), |(place, q)| async move {
         let list = match place {
             Some((level, parent)) => list_places(level.as_str().to_owned(), parent, q).await,
-            None => Err(AppError::NotFound("That place".into())),
+            // Not an address of a place; the access check still answers first, so the
+            // status says nothing to someone who may not see places.
+            None => list_places(PlaceLevel::Country.as_str().to_owned(), None, q).await.and_then(|_| Err(AppError::NotFound("That place".into()))),
         };
         (list, take_form_outcome().await.ok().flatten())
     });

@@ -2,6 +2,7 @@
 //! of the list is a URL), sortable columns as links, pages, row selection with bulk actions
 //! posted as one form, an empty state and CSV export of the current filter.
 
+use crate::ui::ColourDot;
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -292,7 +293,7 @@ pub fn DataTable(
                         }
                         Cell::Swatch { hex, text } => view! {
                             <span class="inline-flex items-center gap-2">
-                                <span aria-hidden="true" class="inline-block size-5 rounded-full border border-stone-300" style=format!("background-color: {hex}")></span>
+                                <ColourDot hex class="inline-block size-5 rounded-full ring-1 ring-stone-300"/>
                                 {text}
                             </span>
                         }.into_any(),

@@ -3,7 +3,7 @@
 use super::types::ProductCard;
 use crate::{
     media::Picture,
-    ui::{Price, Rating},
+    ui::{ColourDot, Price, Rating},
 };
 use leptos::prelude::*;
 use uuid::Uuid;
@@ -45,10 +45,10 @@ pub fn ProductTile(
             {(!swatches.is_empty()).then(|| view! {
                 <ul class="mt-2 flex items-center gap-1.5" aria-label="Colours">
                     {swatches.into_iter().take(5).map(|s| {
-                        let style = format!("background-color:{}", s.hex);
                         let title = s.name.clone();
                         view! {
-                            <li class="h-3.5 w-3.5 rounded-full ring-1 ring-black/15" style=style title=title>
+                            <li title=title>
+                                <ColourDot hex=s.hex class="block h-3.5 w-3.5 rounded-full ring-1 ring-black/15"/>
                                 <span class="sr-only">{s.name}</span>
                             </li>
                         }

@@ -40,9 +40,9 @@ fn ReviewsBody(reviews: Reviews, product_id: Uuid, flash: Option<FormFlash>) -> 
                                 view! {
                                     <li class="flex items-center gap-2">
                                         <span class="w-12 text-stone-600">{format!("{stars} star")}</span>
-                                        <span class="h-2 flex-1 overflow-hidden rounded-full bg-stone-100" aria-hidden="true">
-                                            <span class="block h-full bg-amber-400" style=format!("width:{pct}%")></span>
-                                        </span>
+                                        <svg class="h-2 flex-1 rounded-full bg-stone-100" viewBox="0 0 100 1" preserveAspectRatio="none" aria-hidden="true" focusable="false">
+                                            <rect width=pct height="1" class="fill-amber-400"/>
+                                        </svg>
                                         <span class="w-8 text-right text-stone-500">{n}</span>
                                     </li>
                                 }

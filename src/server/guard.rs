@@ -76,7 +76,8 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 /// Scripts only from this origin or carrying this response's nonce; no inline event
-/// handlers, no `eval`, no framing, forms only to this site (and on to the card payment
+/// handlers, no `eval`; styles only from the stylesheet (pages draw colours and bars with SVG
+/// attributes, and islands set styles through the CSSOM, which the policy allows); no framing, forms only to this site (and on to the card payment
 /// page, `payment_page`, which placing an order redirects to); images from this site, from
 /// the media bucket's public origin, `media`, when images are kept there, and `blob:` (the
 /// preview of a picture chosen on this device, before it is uploaded).
@@ -86,7 +87,7 @@ pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>, 
         None => "script-src 'self' 'wasm-unsafe-eval'".to_owned(),
     };
     format!(
-        "default-src 'self'; img-src 'self' data: blob:{}; style-src 'self' 'unsafe-inline'; {scripts}; \
+        "default-src 'self'; img-src 'self' data: blob:{}; style-src 'self'; {scripts}; \
          connect-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'{}",
         media.map(|origin| format!(" {origin}")).unwrap_or_default(),
         payment_page.map(|origin| format!(" {origin}")).unwrap_or_default()
@@ -263,6 +264,7 @@ mod tests {
         for policy in [with, paying] {
             let scripts = policy.split(';').find(|d| d.trim().starts_with("script-src")).unwrap();
             assert!(!scripts.contains("unsafe-inline"), "{scripts}");
+            assert!(policy.contains("; style-src 'self';"), "{policy}");
         }
     }
 }

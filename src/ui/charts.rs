@@ -128,7 +128,7 @@ fn ChartTips(chart: String) -> impl IntoView {
     view! {
         {move || tip.get().map(|(text, left, top)| view! {
             <div class="pointer-events-none absolute z-10 -translate-x-1/2 -translate-y-full rounded bg-stone-900 px-2 py-1 text-xs whitespace-nowrap text-white shadow"
-                style=format!("left: {left:.0}px; top: {:.0}px", top - 8.0) aria-hidden="true">{text}</div>
+                style:left=format!("{left:.0}px") style:top=format!("{:.0}px", top - 8.0) aria-hidden="true">{text}</div>
         })}
     }
 }

@@ -48,6 +48,15 @@ pub fn Rating(avg_x10: i32, count: i32) -> impl IntoView {
     })
 }
 
+/// A colour's dot: an SVG circle filled with it, because a `style` attribute would need
+/// `'unsafe-inline'` in the page's style policy. `class` sizes it and draws its ring.
+#[component]
+pub fn ColourDot(#[prop(into)] hex: String, class: &'static str) -> impl IntoView {
+    view! {
+        <svg class=class viewBox="0 0 2 2" aria-hidden="true" focusable="false"><circle cx="1" cy="1" r="1" fill=hex/></svg>
+    }
+}
+
 #[component]
 pub fn SectionHeading(#[prop(into)] id: String, #[prop(into)] title: String) -> impl IntoView {
     view! { <h2 id=id class="text-2xl font-semibold tracking-tight text-stone-900">{title}</h2> }

@@ -8,7 +8,7 @@ use crate::{
         types::{FacetValue, Listing, Scope, Sort},
     },
     wishlist::components::heart_corner,
-    ui::{PageTitle, Breadcrumbs, Crumb, ErrorPage, BUTTON_PRIMARY, LINK},
+    ui::{PageTitle, Breadcrumbs, ColourDot, Crumb, ErrorPage, BUTTON_PRIMARY, LINK},
 };
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta};
@@ -144,7 +144,7 @@ fn FilterForm(listing: Listing, query: String) -> impl IntoView {
             <li>
                 <label for=label_for class="flex cursor-pointer items-center gap-2 py-1 text-sm text-stone-700">
                     <input id=id type="checkbox" name=name value=v.slug.clone() checked=v.selected class="h-4 w-4 accent-emerald-800"/>
-                    {v.hex.map(|hex| view! { <span class="h-4 w-4 rounded-full ring-1 ring-black/15" style=format!("background-color:{hex}")></span> })}
+                    {v.hex.map(|hex| view! { <ColourDot hex class="h-4 w-4 rounded-full ring-1 ring-black/15"/> })}
                     <span class="flex-1">{v.label}</span>
                     <span class="text-xs text-stone-500">{v.count}</span>
                 </label>

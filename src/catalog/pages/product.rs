@@ -10,7 +10,7 @@ use crate::{
     media::Picture,
     money::Money,
     reviews::components::ReviewsSection,
-    ui::{described_by, invalid, PageTitle, Breadcrumbs, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{described_by, invalid, PageTitle, Breadcrumbs, ColourDot, Crumb, ErrorPage, JsonLd, Price, Rating, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
     wishlist::{components::WishlistButton, wishlist_contains},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -254,8 +254,8 @@ fn ProductPurchase(
                                     <input type="radio" name="colour" class="peer sr-only" value=c.slug.clone()
                                         prop:checked=move || colour.get() == i
                                         on:change=move |_| { set_colour.set(i); set_image.set(0); set_size.set(None); }/>
-                                    <span class="block h-9 w-9 rounded-full ring-1 ring-black/20 ring-offset-2 peer-checked:ring-2 peer-checked:ring-emerald-800 peer-focus-visible:outline-2 peer-focus-visible:outline-emerald-700"
-                                        style=format!("background-color:{hex}") title=label.clone()></span>
+                                    <span class="block rounded-full ring-1 ring-black/20 ring-offset-2 peer-checked:ring-2 peer-checked:ring-emerald-800 peer-focus-visible:outline-2 peer-focus-visible:outline-emerald-700"
+                                        title=label.clone()><ColourDot hex class="block h-9 w-9"/></span>
                                     <span class="sr-only">{label}</span>
                                 </label>
                             }
