@@ -515,8 +515,8 @@ async fn every_route_answers_each_identity_only_what_is_theirs(db: PgPool) {
     let before = owned_by(&app.db, owner.id).await;
     let mut wrong = Vec::new();
     let mut sent = 0;
-    // Ids of A's in every id field; `id` is a notification in one pass and a session in the
-    // other (the dashboard is walked with nobody's ids: `routes_filled` puts them in paths).
+    // A's ids in every id field of the storefront's functions and in every path; `id` is a
+    // notification in one pass and a session in the other (see `send` for the dashboard's).
     for id in [&owner.notification, &owner.session] {
         for route in routes_filled(&owner.number, id) {
             // Signing out is an identity's own business (tests above) and would end the walk.
