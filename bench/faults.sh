@@ -263,7 +263,7 @@ if [ -z "${ORDER_ID:-}" ]; then bad "no order in the demo data to copy for the w
   events=$(q "select count(*) from payment_events where event_id = 'evt_faults_1'")
   paid_moves=$(q "select count(*) from order_status_history where order_id = '$ORDER_ID' and to_status = 'paid'")
   succeeded=$(q "select count(*) from payments where order_id = '$ORDER_ID' and status = 'succeeded'")
-  mails=$(q "select count(*) from jobs where kind = 'order_email' and payload->>'order_id' = '$ORDER_ID' and payload->>'event' = 'Paid'")
+  mails=$(q "select count(*) from jobs where kind = 'order_email' and payload->'payload'->>'order_id' = '$ORDER_ID' and payload->'payload'->>'event' = 'Paid'")
   refunds=$(q "select count(*) from jobs where kind = 'refund_card_payment'")
   say "  one webhook delivered 8 times at once to both: answers ${answers}; events recorded $events; moves to paid $paid_moves; payments succeeded $succeeded; payment emails queued $mails; refunds queued $refunds"
   [ "$(grep -vc '^200$' "$WORK/webhooks.txt")" = 0 ] || bad "a webhook delivery was not answered 200"

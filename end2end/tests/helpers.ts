@@ -16,7 +16,7 @@ const maildev = process.env.MAILDEV_URL ?? 'http://127.0.0.1:1080';
 export type Mail = { id: string; subject: string; to: { address: string }[]; text?: string; time: string };
 
 /** Where MailDev shows one mail's HTML, as a mail program would open it. */
-export const mailHtmlUrl = (mail: Mail) => `${maildev}/email/${mail.id}/html`;
+export const mailHtmlUrl = (mail: Mail) => `${maildev}/api/email/${mail.id}/html`;
 
 /** The newest six-digit code MailDev received for `to` (sent at `since` or later). */
 export async function latestCode(to: string, subject?: RegExp, since = 0): Promise<string> {
