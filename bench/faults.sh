@@ -259,7 +259,7 @@ if [ -z "${ORDER_ID:-}" ]; then bad "no order in the demo data to copy for the w
     deliveries+=($!)
   done
   wait "${deliveries[@]}" 2>/dev/null || true
-  answers=$(sort "$WORK/webhooks.txt" | uniq -c | awk '{ printf "%s×%s ", $2, $1 }')
+  answers=$(sort "$WORK/webhooks.txt" | uniq -c | awk '{ printf "%s%s×%s", NR > 1 ? " " : "", $2, $1 }')
   events=$(q "select count(*) from payment_events where event_id = 'evt_faults_1'")
   paid_moves=$(q "select count(*) from order_status_history where order_id = '$ORDER_ID' and to_status = 'paid'")
   succeeded=$(q "select count(*) from payments where order_id = '$ORDER_ID' and status = 'succeeded'")
