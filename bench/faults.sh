@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Fault drills (not a speed benchmark): what the store does when PostgreSQL or Redis restarts
-# under load, when the process placing orders is killed with SIGKILL, and when two instances
-# share one PostgreSQL and Redis. Prints what it did and what it found, and exits non-zero
-# when a request hung or answered 500, or when anything was lost or half written.
+# under load, when the process placing orders is killed with SIGKILL, when two instances
+# share one PostgreSQL and Redis, and when SIGTERM comes with a request in flight. Prints
+# what it did and what it found, and exits non-zero when a request hung or answered 500,
+# when anything was lost or half written, or when a stop was not graceful.
 #   bench/faults.sh            the full drills (a few minutes)
 #   bench/faults.sh --short    short forms, run by scripts/test
 # It restarts this machine's PostgreSQL and Redis: run it where nothing else needs them.
@@ -51,10 +52,11 @@ WEBHOOK_SECRET=whsec_faults_drill
 export STRIPE_SECRET_KEY=sk_test_faults STRIPE_WEBHOOK_SECRET=$WEBHOOK_SECRET STRIPE_API_BASE=http://127.0.0.1:9
 "$BIN" seed --demo >/dev/null
 
-# Starts an instance on `port`, logging to $WORK/server-<port>.log, and waits until ready.
+# Starts an instance on `port` (with `grace` seconds to finish at SIGTERM, 2 unless given),
+# logging to $WORK/server-<port>.log, and waits until ready.
 start() {
-  local port=$1
-  LISTEN_ADDR="127.0.0.1:$port" SITE_URL="http://127.0.0.1:$port" SHUTDOWN_GRACE_SECONDS=2 \
+  local port=$1 grace=${2:-2}
+  LISTEN_ADDR="127.0.0.1:$port" SITE_URL="http://127.0.0.1:$port" SHUTDOWN_GRACE_SECONDS=$grace \
     "$BIN" serve >>"$WORK/server-$port.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 1 60); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.5; done
@@ -238,6 +240,17 @@ say "  one count across both: six cookie choices a minute from one address, sent
 sleep $((LOAD_SECONDS / 2))
 stop_load
 check_load <(cat "$WORK/load-two-a.txt" "$WORK/load-two-b.txt") "two instances"
+# A device locked through one instance is locked on the other: wrong passwords from one
+# browser, sent to the two in turn (five in a row lock a device for five minutes).
+lockjar="$WORK/jar-lock"
+post "$lockjar" http://127.0.0.1:3301/api/consent/save 'analytics=false&marketing=false' >/dev/null
+tries=()
+for i in 1 2 3 4 5 6; do
+  tries+=("$(post "$lockjar" "http://127.0.0.1:$(( i % 2 == 1 ? 3301 : 3302 ))/api/auth/sign-in/password" "email=customer1%40larkspur.local&password=not-it-$i")")
+done
+say "  one device's wrong passwords sent to the two instances in turn answered: ${tries[*]}"
+[ "${tries[5]}" = 429 ] && ! printf '%s\n' "${tries[@]:0:4}" | grep -qE '^(200|429)$' \
+  || bad "the device lock did not hold across the instances (the 6th try should be refused with 429, the first four refused as wrong)"
 # Stripe retries a webhook and its deliveries reach both instances at once: the payment
 # counts once. The same signed event, eight times, four to each instance, all at once.
 # An order waiting for its card payment (a copy of a demo order's figures).
@@ -273,6 +286,28 @@ fi
 twice=$(q "select count(*) from jobs where attempts > 1 and last_error is null")
 say "  jobs that ran more than once without an error: $twice"
 [ "$twice" = 0 ] || bad "$twice jobs ran twice"
+
+# --- 5. SIGTERM with a request in flight ---------------------------------------------------
+say "5. SIGTERM while a slow client is still sending its request (grace 15 s)"
+start 3304 15
+SERVER_PID=${PIDS[-1]}
+{ printf 'analytics=false&marketing=false&note='; head -c 12000 /dev/zero | tr '\0' 'x'; } >"$WORK/slow-body"
+# 12 KB at 2 KB/s: the request is still arriving when the signal comes.
+curl -s -o /dev/null -m 30 -w '%{http_code}' --limit-rate 2k -X POST -H 'content-type: application/x-www-form-urlencoded' \
+  --data-binary @"$WORK/slow-body" http://127.0.0.1:3304/api/consent/save >"$WORK/in-flight.txt" &
+SLOW=$!
+sleep 1.5
+signalled_at=$(date +%s.%N)
+kill -TERM "$SERVER_PID"
+sleep 0.5
+during=$(curl -s -o /dev/null -m 2 -w '%{http_code}' http://127.0.0.1:3304/healthz || true)
+wait "$SLOW" || true
+set +e; wait "$SERVER_PID"; exited=$?; set -e
+took=$(awk -v a="$signalled_at" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+say "  the request in flight answered $(cat "$WORK/in-flight.txt"); a new connection during the grace period got ${during:-000}; the process exited $exited, ${took} s after the signal"
+[ "$(cat "$WORK/in-flight.txt")" = 200 ] || bad "the request in flight at SIGTERM was not answered 200"
+[ "${during:-000}" = 000 ] || bad "a new connection was accepted after SIGTERM ($during)"
+[ "$exited" = 0 ] || bad "the process exited $exited after SIGTERM, not 0"
 no_panics
 
 if [ "$FOUND" = 0 ]; then say "No problem found."; else say "Problems found (above)."; fi

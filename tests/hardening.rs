@@ -567,3 +567,20 @@ async fn every_route_answers_each_identity_only_what_is_theirs(db: PgPool) {
     assert!(order.status.is_success() && order.body.contains("1 Market Street"), "A sees the order: {}", order.status);
     assert_eq!(ada.call("notifications/read", &[("id", &owner.notification)]).await.status, StatusCode::OK);
 }
+
+#[sqlx::test(migrations = "./migrations")]
+async fn stored_text_cannot_close_a_textarea(db: PgPool) {
+    // Leptos writes a textarea's children unescaped; every textarea goes through
+    // `ui::textarea_text`. The product editor's two textareas stand for all of them.
+    let app = spawn(db).await;
+    let payload = "</textarea><b data-xss>out</b>";
+    let id: Uuid = sqlx::query_scalar("update products set description = $1, seo_description = $1 where id = (select id from products order by id limit 1) returning id")
+        .bind(payload)
+        .fetch_one(&app.db)
+        .await
+        .unwrap();
+    let page = support::admin(&app).await.get(&format!("/admin/products/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<b data-xss>"), "the text closed its textarea");
+    assert_eq!(page.body.matches("&lt;/textarea&gt;&lt;b data-xss&gt;out&lt;/b&gt;").count(), 2, "both textareas hold the text");
+}

@@ -60,17 +60,23 @@ const q = (value: string) => `$xss$${value}$xss$`;
 
 test('stored and reflected text stays text on the storefront and in the dashboard', async ({ browser }) => {
   test.setTimeout(600_000);
-  // The places written to: an approved review (its title and comment, its author's name),
-  // the reviewed product (name, description), the first banner, the newest article, the
-  // first coupon's description and a note on the newest order.
+  // The places written to: an approved review (its title, comment and staff reply, its
+  // author's name), the reviewed product (name, description) and its category, the first
+  // banner, the newest article, the first coupon's description, and the newest order's
+  // shipping address and a note on it.
   const [reviewId, productId, authorId] = sql(`select id, product_id, user_id from reviews where status = 'approved' order by created_at limit 1`).split('|');
   const slug = sql(`select slug from products where id = '${productId}'`);
-  const category = sql(`select c.slug from categories c join product_categories pc on pc.category_id = c.id where pc.product_id = '${productId}' and c.is_active limit 1`);
+  const [categoryId, category] = sql(
+    `select c.id, c.slug from categories c join product_categories pc on pc.category_id = c.id where pc.product_id = '${productId}' and c.is_active limit 1`,
+  ).split('|');
   const bannerId = sql(`select id from banners order by created_at limit 1`);
   const [articleId, articleSlug] = sql(`select id, slug from articles where status = 'published' and deleted_at is null order by published_at desc limit 1`).split('|');
   const couponId = sql(`select id from coupons order by created_at limit 1`);
   const [orderId, orderNumber] = sql(`select id, number from orders order by created_at desc limit 1`).split('|');
   const saved = {
+    reply: sql(`select jsonb_build_array(reply, replied_at)::text from reviews where id = '${reviewId}'`),
+    category: sql(`select jsonb_build_array(name, description)::text from categories where slug = '${category}'`),
+    address: sql(`select shipping_address::text from orders where id = '${orderId}'`),
     review: sql(`select title || E'\\x1f' || comment from reviews where id = '${reviewId}'`),
     product: sql(`select name || E'\\x1f' || description from products where id = '${productId}'`),
     author: sql(`select name from users where id = '${authorId}'`),
@@ -85,7 +91,8 @@ test('stored and reflected text stays text on the storefront and in the dashboar
   page.on('console', (m) => { if (/Content Security Policy/.test(m.text()) && /Refused to (execute|load|apply)/.test(m.text())) blocked.push(m.text()); });
   const pages = [
     `/p/${slug}`, `/c/${category}`, '/', '/journal', `/journal/${articleSlug}`,
-    '/admin/products', '/admin/reviews', '/admin/customers', '/admin/coupons', `/admin/orders/${orderNumber}`,
+    '/admin/products', `/admin/products/${productId}`, '/admin/reviews', `/admin/reviews/${reviewId}`, '/admin/categories',
+    `/admin/categories/${categoryId}`, '/admin/customers', '/admin/coupons', `/admin/orders/${orderNumber}`,
   ];
   const problems: string[] = [];
   try {
@@ -98,6 +105,9 @@ test('stored and reflected text stays text on the storefront and in the dashboar
       sql(`update articles set title = ${p}, excerpt = ${p} where id = '${articleId}'`);
       sql(`update coupons set description = ${p} where id = '${couponId}'`);
       sql(`insert into order_notes (order_id, body) values ('${orderId}', ${p})`);
+      sql(`update reviews set reply = ${p}, replied_at = coalesce(replied_at, now()) where id = '${reviewId}'`);
+      sql(`update categories set name = ${p}, description = ${p} where slug = '${category}'`);
+      sql(`update orders set shipping_address = shipping_address || jsonb_build_object('recipient_name', ${p}::text, 'line1', ${p}::text) where id = '${orderId}'`);
       for (const path of [...pages, `/search?q=${encodeURIComponent(payload)}`]) {
         const res = await page.goto(path);
         expect(res?.status(), `${path} with payload ${n}`).toBeLessThan(500);
@@ -119,6 +129,10 @@ test('stored and reflected text stays text on the storefront and in the dashboar
     sql(`update articles set title = ${q(articleTitle)}, excerpt = ${q(excerpt)} where id = '${articleId}'`);
     sql(`update coupons set description = ${q(saved.coupon)} where id = '${couponId}'`);
     sql(`delete from order_notes where order_id = '${orderId}' and author_user_id is null`);
+    const [reply, named] = [`(${q(saved.reply)}::jsonb)`, `(${q(saved.category)}::jsonb)`];
+    sql(`update reviews set reply = ${reply}->>0, replied_at = (${reply}->>1)::timestamptz where id = '${reviewId}'`);
+    sql(`update categories set name = ${named}->>0, description = ${named}->>1 where slug = '${category}'`);
+    sql(`update orders set shipping_address = ${q(saved.address)}::jsonb where id = '${orderId}'`);
   }
   expect(problems, problems.join('\n')).toEqual([]);
   expect(dialogs).toEqual([]);

@@ -19,7 +19,7 @@ use crate::{
     error::AppError,
     forms::{take_form_outcome, FormFlash},
     media::Picture,
-    ui::{invalid, Field, FormError, Notice, PageTitle, StatusPage, TextArea, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{invalid, Field, FormError, Notice, PageTitle, StatusPage, TextArea, textarea_text, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use chrono::{DateTime, Utc};
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -493,7 +493,7 @@ fn MarkdownEditor(body: String, preview_html: String, error: Option<String>) -> 
                 <textarea id="field-body" name="body" rows="22" spellcheck="true" aria-invalid=invalid(has_error)
                     aria-describedby=if has_error { "field-body-hint field-body-error" } else { "field-body-hint" }
                     class="block w-full rounded-lg border border-stone-300 bg-white px-3 py-2 font-mono text-sm text-stone-900 shadow-sm focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700 aria-[invalid=true]:border-red-600"
-                    on:input=on_input>{body}</textarea>
+                    on:input=on_input>{textarea_text(&body)}</textarea>
                 {error.map(|m| view! { <p id="field-body-error" class="text-sm text-red-700">{m}</p> })}
             </div>
             <section aria-labelledby="preview-heading" class="min-w-0">

@@ -10,7 +10,7 @@ use crate::{
     catalog::types::{CategoryEditor, CategoryRow},
     error::AppError,
     forms::{take_form_outcome, FormFlash},
-    ui::{Field, FormError, Notice, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{Field, FormError, Notice, PageTitle, StatusPage, textarea_text, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -274,7 +274,7 @@ fn CategoryForm(editor: CategoryEditor, flash: Option<FormFlash>, saved: bool, c
             <div class="space-y-1">
                 <label for="field-description" class="block text-sm font-medium text-stone-800">"Description"</label>
                 <textarea id="field-description" name="description" rows="4" aria-invalid=description_error.is_some().then_some("true")
-                    class="block w-full rounded-lg border border-stone-300 px-3 py-2 text-base focus:outline-2 focus:outline-emerald-700">{description}</textarea>
+                    class="block w-full rounded-lg border border-stone-300 px-3 py-2 text-base focus:outline-2 focus:outline-emerald-700">{textarea_text(&description)}</textarea>
                 {description_error.map(|m| view! { <p class="text-sm text-red-700">{m}</p> })}
             </div>
             <Field label="Image address (optional)" name="image_url" value=image_url error=err hint="A path like /media/… or an https:// address."/>

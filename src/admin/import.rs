@@ -8,7 +8,7 @@ use crate::{
     catalog::types::{ImportKind, ImportPreview},
     error::AppError,
     forms::{take_form_outcome, FormFlash},
-    ui::{FormError, Notice, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{FormError, Notice, PageTitle, StatusPage, textarea_text, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 
@@ -275,7 +275,7 @@ fn UploadForm(flash: Option<FormFlash>) -> impl IntoView {
                 <div class="space-y-1">
                     <label for="import-text" class="block text-sm font-medium text-stone-800">"Or paste the CSV"</label>
                     <textarea id="import-text" name="text" rows="8" spellcheck="false"
-                        class="block w-full rounded-lg border border-stone-300 px-3 py-2 font-mono text-sm focus:outline-2 focus:outline-emerald-700">{text}</textarea>
+                        class="block w-full rounded-lg border border-stone-300 px-3 py-2 font-mono text-sm focus:outline-2 focus:outline-emerald-700">{textarea_text(&text)}</textarea>
                 </div>
                 <button type="submit" class=BUTTON_PRIMARY>"Preview import"</button>
             </form>

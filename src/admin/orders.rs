@@ -11,7 +11,7 @@ use crate::{
     forms::{take_form_outcome, FormFlash},
     money::Money,
     orders::{display_number, OrderStatus, OrderTotals, PaymentMethod, StaffMove, StaffOrder, StaffOrderRow},
-    ui::{FormError, Notice, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{FormError, Notice, PageTitle, StatusPage, textarea_text, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -569,7 +569,7 @@ fn Steps(order: StaffOrder, flash: Option<FormFlash>, confirming: bool) -> impl 
                         <input type="hidden" name="confirm" value="cancel"/>
                         <div class="space-y-1">
                             <label for="cancel-reason" class="block text-sm font-medium">"Reason (the customer sees it)"</label>
-                            <textarea id="cancel-reason" name="reason" rows="2" maxlength="300" class=INPUT aria-invalid=reason_error.is_some().then_some("true") aria-describedby="cancel-reason-error">{reason}</textarea>
+                            <textarea id="cancel-reason" name="reason" rows="2" maxlength="300" class=INPUT aria-invalid=reason_error.is_some().then_some("true") aria-describedby="cancel-reason-error">{textarea_text(&reason)}</textarea>
                             {reason_error.map(|m| view! { <p id="cancel-reason-error" class="text-sm text-red-700">{m}</p> })}
                         </div>
                         <div class="flex gap-3">
@@ -716,7 +716,7 @@ fn Notes(order: StaffOrder, flash: Option<FormFlash>) -> impl IntoView {
             <form method="post" action=AddOrderNote::url() class="mt-3 space-y-2">
                 <input type="hidden" name="number" value=order.order.number.to_string()/>
                 <label for="order-note" class="block text-sm font-medium">"Add a note"</label>
-                <textarea id="order-note" name="note" rows="3" maxlength="2000" class=INPUT aria-invalid=message.is_some().then_some("true") aria-describedby="order-note-error">{typed}</textarea>
+                <textarea id="order-note" name="note" rows="3" maxlength="2000" class=INPUT aria-invalid=message.is_some().then_some("true") aria-describedby="order-note-error">{textarea_text(&typed)}</textarea>
                 {message.map(|m| view! { <p id="order-note-error" class="text-sm text-red-700">{m}</p> })}
                 <button type="submit" class=BUTTON_SECONDARY>"Add note"</button>
             </form>

@@ -11,7 +11,7 @@ use crate::{
     error::AppError,
     forms::{take_form_outcome, FormFlash},
     money::Money,
-    ui::{Field, FormError, Notice, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{Field, FormError, Notice, PageTitle, StatusPage, textarea_text, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -386,7 +386,7 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, images: Vec<crate::ca
                 <Field label="URL name" name="slug" value=slug error=err hint="Leave empty to make one from the name. Changing it keeps the old address working."/>
                 <div class="space-y-1">
                     <label for="field-description" class="block text-sm font-medium text-stone-800">"Description"</label>
-                    <textarea id="field-description" name="description" rows="6" class="block w-full rounded-lg border border-stone-300 px-3 py-2 text-base focus:outline-2 focus:outline-emerald-700">{description}</textarea>
+                    <textarea id="field-description" name="description" rows="6" class="block w-full rounded-lg border border-stone-300 px-3 py-2 text-base focus:outline-2 focus:outline-emerald-700">{textarea_text(&description)}</textarea>
                 </div>
                 <div class="grid gap-4 sm:grid-cols-2">
                     <Field label=format!("Price ({})", editor.currency) name="price" value=price error=err inputmode="decimal" required=true/>
@@ -413,7 +413,7 @@ fn Editor(editor: ProductEditor, flash: Option<FormFlash>, images: Vec<crate::ca
                 <Field label="Page title" name="seo_title" value=seo_title error=err hint="Up to 70 characters; the name is used when empty."/>
                 <div class="space-y-1">
                     <label for="field-seo_description" class="block text-sm font-medium text-stone-800">"Description"</label>
-                    <textarea id="field-seo_description" name="seo_description" rows="3" maxlength="170" class="block w-full rounded-lg border border-stone-300 px-3 py-2 text-base focus:outline-2 focus:outline-emerald-700">{seo_description}</textarea>
+                    <textarea id="field-seo_description" name="seo_description" rows="3" maxlength="170" class="block w-full rounded-lg border border-stone-300 px-3 py-2 text-base focus:outline-2 focus:outline-emerald-700">{textarea_text(&seo_description)}</textarea>
                 </div>
             </section>
             <div class="lg:col-span-3"><button type="submit" class=BUTTON_PRIMARY>"Save product"</button></div>

@@ -8,7 +8,7 @@ use crate::{
     error::AppError,
     forms::{take_form_outcome, FormFlash},
     reviews::{ReviewStatus, StaffReview, StaffReviewRow, REASON_MAX, REPLY_MAX},
-    ui::{described_by, invalid, FormError, Notice, PageTitle, StatusPage, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
+    ui::{described_by, invalid, FormError, Notice, PageTitle, StatusPage, textarea_text, BUTTON_PRIMARY, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_router::hooks::{use_params_map, use_query_map};
@@ -297,7 +297,7 @@ fn TextArea(
         <div class="space-y-1">
             <label for=id.clone() class="block text-sm font-medium text-stone-800">{label}</label>
             <p id=hint_id.clone() class="text-xs text-stone-500">{hint}</p>
-            <textarea id=id name=name rows="4" maxlength=max.to_string() aria-invalid=invalid(error.is_some()) aria-describedby=describe class=TEXTAREA>{value}</textarea>
+            <textarea id=id name=name rows="4" maxlength=max.to_string() aria-invalid=invalid(error.is_some()) aria-describedby=describe class=TEXTAREA>{textarea_text(&value)}</textarea>
             {error.map(|m| view! { <p id=error_id class="text-sm text-red-700">{m}</p> })}
         </div>
     }

@@ -1,7 +1,7 @@
 use super::{get_reviews, submit_review, vote_helpful, Eligibility, MyReview, ReviewStatus, Reviews, SubmitReview, VoteHelpful, REVIEW_SAVED};
 use crate::{
     forms::{latest_error, latest_notice, FormFlash},
-    ui::{described_by, invalid, Field, FieldMessage, FormError, Notice, Rating, BUTTON_SECONDARY, LINK},
+    ui::{described_by, invalid, Field, FieldMessage, FormError, Notice, Rating, textarea_text, BUTTON_SECONDARY, LINK},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
 use uuid::Uuid;
@@ -166,7 +166,7 @@ fn ReviewForm(product_id: Uuid, mine: Option<MyReview>, flash: Option<FormFlash>
                 <textarea id="field-comment" name="comment" rows="4" class="block w-full rounded-lg border border-stone-300 px-3 py-2 aria-[invalid=true]:border-red-600"
                     aria-invalid=move || invalid(comment_error.get().is_some())
                     aria-describedby=move || described_by([comment_error.get().map(|_| "field-comment-error")])
-                    prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))>{initial_comment}</textarea>
+                    prop:value=move || comment.get() on:input=move |ev| comment.set(event_target_value(&ev))>{textarea_text(&initial_comment)}</textarea>
                 <FieldMessage id="field-comment-error" message=comment_error/>
             </div>
             <FormError error/>

@@ -48,6 +48,18 @@ pub fn Rating(avg_x10: i32, count: i32) -> impl IntoView {
     })
 }
 
+/// A `<textarea>`'s text, as its child. Leptos writes a textarea's children into the page as
+/// they are (it treats the element like `<script>`), so stored text holding `</textarea>`
+/// would end the element and become markup: the server escapes it (the browser decodes
+/// entities inside a textarea). In the browser the text goes into a text node untouched.
+pub fn textarea_text(value: &str) -> String {
+    if cfg!(feature = "ssr") {
+        escape_html(value)
+    } else {
+        value.to_owned()
+    }
+}
+
 /// A colour's dot: an SVG circle filled with it, because a `style` attribute would need
 /// `'unsafe-inline'` in the page's style policy. `class` sizes it and draws its ring.
 #[component]
@@ -199,7 +211,7 @@ pub fn TextArea(
                 class="block w-full rounded-lg border border-stone-300 bg-white px-3 py-2 text-base text-stone-900 shadow-sm focus:border-emerald-700 focus:outline-2 focus:outline-emerald-700 aria-[invalid=true]:border-red-600"
                 prop:value=move || value.get()
                 on:input=move |ev| value.set(event_target_value(&ev))
-            >{value.get_untracked()}</textarea>
+            >{textarea_text(&value.get_untracked())}</textarea>
             <FieldMessage id=message_id message/>
         </div>
     }

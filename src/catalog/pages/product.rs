@@ -254,8 +254,8 @@ fn ProductPurchase(
                                     <input type="radio" name="colour" class="peer sr-only" value=c.slug.clone()
                                         prop:checked=move || colour.get() == i
                                         on:change=move |_| { set_colour.set(i); set_image.set(0); set_size.set(None); }/>
-                                    <span class="block rounded-full ring-1 ring-black/20 ring-offset-2 peer-checked:ring-2 peer-checked:ring-emerald-800 peer-focus-visible:outline-2 peer-focus-visible:outline-emerald-700"
-                                        title=label.clone()><ColourDot hex class="block h-9 w-9"/></span>
+                                    <span class="block h-9 w-9 rounded-full ring-1 ring-black/20 ring-offset-2 peer-checked:ring-2 peer-checked:ring-emerald-800 peer-focus-visible:outline-2 peer-focus-visible:outline-emerald-700"
+                                        title=label.clone()><ColourDot hex class="block h-full w-full"/></span>
                                     <span class="sr-only">{label}</span>
                                 </label>
                             }
