@@ -246,7 +246,7 @@ lockjar="$WORK/jar-lock"
 post "$lockjar" http://127.0.0.1:3301/api/consent/save 'analytics=false&marketing=false' >/dev/null
 tries=()
 for i in 1 2 3 4 5 6; do
-  tries+=("$(post "$lockjar" "http://127.0.0.1:$(( i % 2 == 1 ? 3301 : 3302 ))/api/auth/sign-in/password" "email=customer1%40larkspur.local&password=not-it-$i")")
+  tries+=("$(post "$lockjar" "http://127.0.0.1:$(( i % 2 == 1 ? 3301 : 3302 ))/api/auth/sign-in/password" "email=customer1%40larkspur.local&password=not-it-$i&next=%2F")")
 done
 say "  one device's wrong passwords sent to the two instances in turn answered: ${tries[*]}"
 [ "${tries[5]}" = 429 ] && ! printf '%s\n' "${tries[@]:0:4}" | grep -qE '^(200|429)$' \
@@ -272,7 +272,7 @@ if [ -z "${ORDER_ID:-}" ]; then bad "no order in the demo data to copy for the w
     deliveries+=($!)
   done
   wait "${deliveries[@]}" 2>/dev/null || true
-  answers=$(sort "$WORK/webhooks.txt" | uniq -c | awk '{ printf "%s%s×%s", NR > 1 ? " " : "", $2, $1 }')
+  answers=$(sort "$WORK/webhooks.txt" | uniq -c | awk '{ printf "%s%s×%s", (NR > 1 ? " " : ""), $2, $1 }')
   events=$(q "select count(*) from payment_events where event_id = 'evt_faults_1'")
   paid_moves=$(q "select count(*) from order_status_history where order_id = '$ORDER_ID' and to_status = 'paid'")
   succeeded=$(q "select count(*) from payments where order_id = '$ORDER_ID' and status = 'succeeded'")

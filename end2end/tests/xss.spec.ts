@@ -148,7 +148,7 @@ test('stored text stays text in the emails the store sends', async ({ page }) =>
   // Order mail goes only to a confirmed address: the customer's is confirmed for the test.
   const [orderId, userId, email, verified] = sql(
     `select o.id, o.user_id, o.email, coalesce(u.email_verified_at::text, '') from orders o join users u on u.id = o.user_id and u.email = o.email
-     order by o.placed_at desc limit 1`,
+     where u.email like 'customer%@larkspur.local' and u.deleted_at is null order by o.placed_at desc limit 1`,
   ).split('|');
   const itemId = sql(`select id from order_items where order_id = '${orderId}' order by id limit 1`);
   const savedOrder = sql(`select jsonb_build_array(shipping_address, carrier, tracking_number)::text from orders where id = '${orderId}'`);
@@ -162,6 +162,9 @@ test('stored text stays text in the emails the store sends', async ({ page }) =>
            shipping_address = shipping_address || jsonb_build_object('recipient_name', ${all}::text, 'line1', ${all}::text, 'city', ${all}::text)
          where id = '${orderId}'`);
     sql(`update order_items set product_name = ${all}, colour_name = ${all}, size_label = ${all} where id = '${itemId}'`);
+    // What the order email checks before it sends (`orders::server::detail`).
+    expect(sql(`select exists(select 1 from orders o join users u on u.id = o.user_id and u.email = o.email and u.email_verified_at is not null
+                where o.id = '${orderId}')`)).toBe('t');
     notificationId = sql(`insert into notifications (user_id, kind, title, body, event_key)
                           values ('${userId}', 'reviews', ${all}, ${all}, 'test:xss-email:${since}') returning id`);
     // Queued as the store queues them (`jobs::enqueue`): the kind, and the job inside.
