@@ -545,6 +545,12 @@ async fn every_route_answers_each_identity_only_what_is_theirs(db: PgPool) {
                         wrong.push(format!("{what}, but the role may use it"));
                     }
                 }
+                // What is not yours is not found: A's order (by its number, as a function
+                // and as a page) and A's notification, to every other account.
+                let reads_a = matches!(route.path.as_str(), "/api/orders/get" | "/api/notifications/read") || route.path == format!("/account/orders/{}", owner.number);
+                if reads_a && role.is_some() && res.status != StatusCode::NOT_FOUND {
+                    wrong.push(format!("{what}, expected 404 Not Found"));
+                }
                 // A's words show on no page of anybody else's, bar the dashboard's own
                 // customer and order pages to staff allowed there.
                 if !allowed || route.permission.is_none() {
