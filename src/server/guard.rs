@@ -77,8 +77,9 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
 
 /// Scripts only from this origin or carrying this response's nonce; no inline event
 /// handlers, no `eval`; styles only from the stylesheet (pages draw colours and bars with SVG
-/// attributes, and islands set styles through the CSSOM, which the policy allows); no framing, forms only to this site (and on to the card payment
-/// page, `payment_page`, which placing an order redirects to); images from this site, from
+/// attributes, and islands set styles through the CSSOM, which the policy allows); no
+/// framing, forms only to this site (and on to the card payment page, `payment_page`, which
+/// placing an order redirects to); images from this site, from
 /// the media bucket's public origin, `media`, when images are kept there, and `blob:` (the
 /// preview of a picture chosen on this device, before it is uploaded).
 pub fn content_security_policy(nonce: Option<&str>, payment_page: Option<&str>, media: Option<&str>) -> String {
